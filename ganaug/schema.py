@@ -1,0 +1,170 @@
+"""The table schema: what a table looked like, and how to rebuild it from decoded network outputs.
+
+This module needs only numpy and pandas. It is shared by the codec (which builds a schema when it
+fits), the torch sampler and the ONNX runtime (which both rebuild rows with :func:`assemble`), so a
+row sampled with torch and one sampled with ONNX Runtime go through exactly the same last step.
+
+Decoded network outputs come as two arrays:
+
+* ``numeric``: float array of shape (n, n_numeric), values already on the original scale, NaN where
+  the value is missing;
+* ``codes``: int array of shape (n, n_categorical), an index into each categorical column's labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class Column:
+    """One column of a modelled table.
+
+    Attributes
+    ----------
+    name : str or int
+        Column label (an int position for numpy input).
+    kind : {"numeric", "categorical"}
+        How the column is modelled.
+    dtype : str
+        The input dtype, restored on decode.
+    integer : bool
+        Numeric only: values are rounded to integers on decode.
+    minimum, maximum : float or None
+        Numeric only: observed range; decoded values stay inside it.
+    quantiles : list of float
+        Numeric only: the column's quantiles at evenly spaced probabilities (the codec's
+        normalisation table, also used to decode).
+    categories : list
+        Categorical only: the labels in code order; ``None`` stands for a missing value.
+    missing_rate : float
+        Fraction of missing values seen in training.
+    """
+
+    name: str | int
+    kind: Literal["numeric", "categorical"]
+    dtype: str
+    integer: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    quantiles: list[float] = field(default_factory=list)
+    categories: list[Any] = field(default_factory=list)
+    missing_rate: float = 0.0
+
+    @property
+    def has_missing(self) -> bool:
+        """Whether the column had missing values in training (and so may produce them)."""
+        return self.missing_rate > 0.0
+
+
+@dataclass
+class Schema:
+    """Everything needed to turn decoded outputs back into the user's table.
+
+    Attributes
+    ----------
+    columns : list of Column
+        Columns in input order.
+    container : {"pandas", "numpy"}
+        Input container type, restored on decode.
+    numpy_dtype : str or None
+        For numpy input: the array dtype.
+    """
+
+    columns: list[Column]
+    container: Literal["pandas", "numpy"] = "pandas"
+    numpy_dtype: str | None = None
+
+    @property
+    def numeric_columns(self) -> list[Column]:
+        """Numeric columns, in the order of the ``numeric`` output."""
+        return [c for c in self.columns if c.kind == "numeric"]
+
+    @property
+    def categorical_columns(self) -> list[Column]:
+        """Categorical columns, in the order of the ``codes`` output."""
+        return [c for c in self.columns if c.kind == "categorical"]
+
+    @property
+    def names(self) -> list[str | int]:
+        """Column labels in input order."""
+        return [c.name for c in self.columns]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description."""
+        return {"version": SCHEMA_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Schema:
+        """Inverse of :meth:`to_dict`."""
+        if data.get("version") != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema version {data.get('version')!r}")
+        columns = [Column(**c) for c in data["columns"]]
+        return cls(columns=columns, container=data["container"], numpy_dtype=data["numpy_dtype"])
+
+
+def _labels_array(column: Column, codes: np.ndarray) -> np.ndarray:
+    labels = np.empty(len(column.categories), dtype=object)
+    labels[:] = [np.nan if c is None else c for c in column.categories]
+    return labels[np.clip(codes, 0, len(labels) - 1)]
+
+
+def _restore_dtype(column: Column, values: np.ndarray) -> pd.Series:
+    series = pd.Series(values)
+    if column.dtype == "category":
+        cats = [c for c in column.categories if c is not None]
+        return series.astype(pd.CategoricalDtype(categories=cats))
+    if column.kind == "numeric" and column.has_missing and np.dtype(column.dtype).kind in "iub":
+        # A plain int column cannot hold NaN; keep floats rather than lose the missing values.
+        return series.astype("float64")
+    try:
+        return series.astype(column.dtype)
+    except (TypeError, ValueError):
+        return series
+
+
+def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataFrame | np.ndarray:
+    """Rebuild rows in the original container, column order, names and dtypes.
+
+    Parameters
+    ----------
+    schema : Schema
+        The schema of the table the outputs were trained on.
+    numeric : ndarray of shape (n, n_numeric)
+        Decoded numeric values on the original scale (NaN where missing).
+    codes : ndarray of shape (n, n_categorical)
+        Category codes.
+
+    Returns
+    -------
+    DataFrame or ndarray
+        Same container, columns and dtypes as the training input.
+    """
+    numeric = np.asarray(numeric, dtype=np.float64).reshape(len(numeric), -1)
+    codes = np.asarray(codes, dtype=np.int64).reshape(len(codes), -1)
+    n = numeric.shape[0]
+    values: list[np.ndarray] = []
+    i_num = i_cat = 0
+    for column in schema.columns:
+        if column.kind == "numeric":
+            values.append(numeric[:, i_num])
+            i_num += 1
+        else:
+            values.append(_labels_array(column, codes[:, i_cat]))
+            i_cat += 1
+    if schema.container == "numpy":
+        dtype = np.dtype(schema.numpy_dtype or "float64")
+        if not values:
+            return np.empty((n, 0), dtype=dtype)
+        stacked = np.column_stack(values)
+        if dtype.kind in "iu" and np.isnan(numeric).any():
+            return stacked.astype(np.float64)
+        return stacked.astype(dtype)
+    data = {c.name: _restore_dtype(c, v) for c, v in zip(schema.columns, values)}
+    return pd.DataFrame(data, columns=schema.names)

@@ -1,0 +1,410 @@
+"""The class-conditional GAN: networks plus the training loop, on top of the table codec."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ganaug.codec import TableCodec, _to_python
+from ganaug.networks import DecodeHead, Discriminator, Generator, SamplingModule, activate
+from ganaug.noise import conditions_from_counts, noise_batches, seed_from, split_counts
+from ganaug.presets import GANConfig, get_preset
+from ganaug.schema import assemble
+
+
+def resolve_device(device: str) -> torch.device:
+    """Map ``"auto"|"cpu"|"cuda"|"cuda:N"`` to a torch device, with a clear error."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} requested but CUDA is not available")
+        return torch.device(device)
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+
+
+def _sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: torch.Tensor) -> float:
+    """Mean 1-D Wasserstein distance over random projections (a cheap realism score)."""
+    pa = torch.sort(a @ projections, dim=0).values
+    pb = torch.sort(b @ projections, dim=0).values
+    # compare quantiles at common probability levels so the two sets may differ in size
+    levels = torch.linspace(0, 1, min(len(pa), len(pb)), device=a.device)
+    ia = (levels * (len(pa) - 1)).round().long()
+    ib = (levels * (len(pb) - 1)).round().long()
+    return float((pa[ia] - pb[ib]).abs().mean())
+
+
+class ConditionalGAN:
+    """A class-conditional GAN for mixed tables and flattened images.
+
+    Parameters
+    ----------
+    preset : {"default", "classic"} or GANConfig, default="default"
+        Hyperparameters (see :mod:`ganaug.presets`).
+    epochs : int, optional
+        Overrides the preset's training length.
+    batch_size : int, optional
+        Overrides the preset's batch size.
+    categorical_features : sequence of str or int, optional
+        Extra columns to model as categorical.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train; ``auto`` uses CUDA when available.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when a sliced-Wasserstein realism
+        score on them has not improved for ``patience`` checks; the best generator is kept.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    patience : int, default=10
+        Checks without improvement before stopping.
+    verbose : bool, default=False
+        Show a progress bar.
+    random_state : int, optional
+        Seed; training uses a local torch RNG context and never changes global RNG state.
+
+    Attributes
+    ----------
+    config_ : GANConfig
+        Effective hyperparameters.
+    codec_ : TableCodec
+        Fitted codec.
+    classes_ : ndarray
+        Class labels (a single ``None`` class when no labels were given).
+    class_counts_ : ndarray
+        Training rows per class.
+    generator_, discriminator_ : torch.nn.Module
+        The networks (the generator is left in eval mode).
+    history_ : dict
+        Mean ``generator`` and ``discriminator`` loss per epoch, and ``validation`` scores when
+        early stopping is on.
+    """
+
+    def __init__(
+        self,
+        preset: str | GANConfig = "default",
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        categorical_features: Sequence[str | int] | None = None,
+        device: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        verbose: bool = False,
+        random_state: int | None = None,
+    ) -> None:
+        self.preset = preset
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.categorical_features = categorical_features
+        self.device = device
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------------ config
+    def _config(self) -> GANConfig:
+        base = self.preset if isinstance(self.preset, GANConfig) else get_preset(self.preset)
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        return base.with_overrides(epochs=self.epochs, batch_size=self.batch_size)
+
+    def _build(self, n_classes: int) -> None:
+        cfg = self.config_
+        dim = self.codec_.output_dim
+        self.generator_ = Generator(
+            cfg.noise_dim, n_classes, dim, cfg.generator_hidden, cfg.architecture
+        )
+        self.discriminator_ = Discriminator(
+            dim,
+            n_classes,
+            cfg.discriminator_hidden,
+            pac=cfg.pac,
+            dropout=cfg.dropout,
+            activation=cfg.d_activation,
+            sigmoid=cfg.loss == "bce",
+        )
+        self.head_ = DecodeHead(self.codec_, output=cfg.output)
+
+    # ------------------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None) -> ConditionalGAN:
+        """Train on a table, conditioned on class labels ``y`` (or unconditionally).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,), optional
+            Class labels to condition on.
+
+        Returns
+        -------
+        self : ConditionalGAN
+        """
+        self.config_ = self._config()
+        device = resolve_device(self.device)
+        self.codec_ = TableCodec(
+            categorical_features=self.categorical_features,
+            numeric_encoding=self.config_.numeric_encoding,  # type: ignore[arg-type]
+        ).fit(X)
+        Z = self.codec_.encode(X)
+        if y is None:
+            self.classes_ = np.array([None], dtype=object)
+            y_idx = np.zeros(len(Z), dtype=np.int64)
+        else:
+            y_arr = np.asarray(y)
+            if y_arr.ndim != 1 or len(y_arr) != len(Z):
+                raise ValueError(
+                    f"y must be 1-dimensional with one label per row of X ({len(Z)}); got shape "
+                    f"{y_arr.shape}"
+                )
+            if pd.isna(pd.Series(y_arr)).any():
+                raise ValueError("y contains missing values")
+            self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
+        self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
+        seed = seed_from(self.random_state)
+        self.seed_ = seed
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            self._build(len(self.classes_))
+            self._train(Z, y_idx, device, seed)
+        self.generator_.to("cpu").eval()
+        self.discriminator_.to("cpu").eval()
+        return self
+
+    def _train(self, Z: np.ndarray, y_idx: np.ndarray, device: torch.device, seed: int) -> None:
+        cfg = self.config_
+        rng = np.random.default_rng(seed)
+        n = len(Z)
+        val_idx = np.empty(0, dtype=np.int64)
+        if self.early_stopping:
+            val_idx = self._validation_split(y_idx, rng)
+        train_mask = np.ones(n, dtype=bool)
+        train_mask[val_idx] = False
+        data = torch.from_numpy(Z[train_mask]).to(device)
+        labels = torch.from_numpy(y_idx[train_mask]).to(device)
+        n_train = len(data)
+        n_classes = len(self.classes_)
+        # per-class row pools for training-by-sampling
+        order = torch.argsort(labels, stable=True)
+        counts = torch.bincount(labels, minlength=n_classes)
+        offsets = torch.cumsum(counts, 0) - counts
+        present = torch.nonzero(counts > 0).flatten()
+
+        batch = max(cfg.pac, int(math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac)) * cfg.pac)
+        steps_per_epoch = max(1, math.ceil(n_train / batch))
+        epochs = cfg.epochs or int(min(cfg.max_epochs, max(1, math.ceil(cfg.target_steps / steps_per_epoch))))
+        G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
+        opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        bce = nn.BCELoss()
+        gen = torch.Generator(device=device).manual_seed(seed)
+
+        def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
+            if cfg.class_sampling == "uniform":
+                cls = present[torch.randint(len(present), (batch,), generator=gen, device=device)]
+                pick = offsets[cls] + (torch.rand(batch, generator=gen, device=device) * counts[cls]).long()
+                rows = order[pick]
+            else:
+                rows = torch.randint(n_train, (batch,), generator=gen, device=device)
+            return data[rows], labels[rows]
+
+        def fake(cond: torch.Tensor) -> torch.Tensor:
+            noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
+            return activate(G(noise, cond), spans, cfg.output, cfg.tau)
+
+        history: dict[str, list[float]] = {"generator": [], "discriminator": []}
+        val_scores: list[float] = []
+        best = (math.inf, None)
+        bad_checks = 0
+        check_every = max(1, epochs // 30)
+        progress = _progress(self.verbose, epochs)
+        G.train()
+        D.train()
+        with progress:
+            task = progress.add_task("pretraining GAN", total=epochs)
+            for epoch in range(epochs):
+                g_sum = d_sum = 0.0
+                for _ in range(steps_per_epoch):
+                    real, cond = draw_real()
+                    fake_rows = fake(cond).detach()
+                    if cfg.loss == "bce":
+                        d_real, d_fake = D(real, cond), D(fake_rows, cond)
+                        d_loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
+                    else:
+                        d_loss = D(fake_rows, cond).mean() - D(real, cond).mean()
+                        d_loss = d_loss + cfg.gp_lambda * self._gradient_penalty(D, real, fake_rows, cond, gen)
+                    opt_d.zero_grad(set_to_none=True)
+                    d_loss.backward()
+                    opt_d.step()
+
+                    score = D(fake(cond), cond)
+                    g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward()
+                    opt_g.step()
+                    g_sum += g_loss.item()
+                    d_sum += d_loss.item()
+                history["generator"].append(g_sum / steps_per_epoch)
+                history["discriminator"].append(d_sum / steps_per_epoch)
+                progress.update(task, advance=1, description=f"pretraining GAN  G {history['generator'][-1]:+.3f}  D {history['discriminator'][-1]:+.3f}")
+                if len(val_idx) and (epoch + 1) % check_every == 0:
+                    score_v = self._validation_score(Z[val_idx], y_idx[val_idx], device, gen)
+                    val_scores.append(score_v)
+                    if score_v < best[0] - 1e-4:
+                        best = (score_v, {k: v.detach().clone() for k, v in G.state_dict().items()})
+                        bad_checks = 0
+                    else:
+                        bad_checks += 1
+                        if bad_checks >= self.patience:
+                            break
+        if best[1] is not None:
+            G.load_state_dict(best[1])
+        if val_scores:
+            history["validation"] = val_scores
+        self.history_ = history
+        self.n_epochs_ = len(history["generator"])
+
+    def _validation_split(self, y_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {self.validation_fraction}")
+        picks = []
+        for c in np.unique(y_idx):
+            rows = np.flatnonzero(y_idx == c)
+            k = int(round(len(rows) * self.validation_fraction))
+            if len(rows) - k >= 2 and k > 0:
+                picks.append(rng.choice(rows, size=k, replace=False))
+        if not picks:
+            raise ValueError("too few rows to hold out a validation set for early stopping")
+        return np.concatenate(picks)
+
+    def _validation_score(self, Zv: np.ndarray, yv: np.ndarray, device: torch.device, gen: torch.Generator) -> float:
+        G = self.generator_
+        G.eval()
+        with torch.no_grad():
+            cond = torch.from_numpy(yv).to(device)
+            reps = max(1, 512 // len(cond))
+            cond = cond.repeat(reps)
+            noise = torch.randn(len(cond), self.config_.noise_dim, generator=gen, device=device)
+            fake = activate(G(noise, cond), self.codec_.spans_, self.config_.output, None)
+            proj = torch.randn(fake.shape[1], 64, generator=gen, device=device)
+            proj = proj / proj.norm(dim=0, keepdim=True)
+            score = _sliced_wasserstein(fake, torch.from_numpy(Zv).to(device), proj)
+        G.train()
+        return score
+
+    def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        pac = self.config_.pac
+        alpha = torch.rand(len(real) // pac, 1, 1, generator=gen, device=real.device)
+        alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        score = D(mixed, cond)
+        grad = torch.autograd.grad(score.sum(), mixed, create_graph=True)[0]
+        grad = grad.reshape(-1, pac * real.shape[1])
+        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    # --------------------------------------------------------------------------- sampling
+    def sampling_module(self) -> SamplingModule:
+        """The eval-mode ``(noise, condition) -> (numeric, codes)`` module (what ONNX exports)."""
+        self._check_fitted()
+        module = SamplingModule(self.generator_, self.head_)
+        return module.eval()
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise ValueError("this ConditionalGAN is not fitted yet: call fit first")
+
+    def class_index(self, labels: Any) -> np.ndarray:
+        """Map class labels to condition indices; unknown labels are a ValueError naming them."""
+        labels = np.atleast_1d(np.asarray(labels, dtype=object))
+        lookup = {_to_python(c): i for i, c in enumerate(self.classes_)}
+        out = np.empty(len(labels), dtype=np.int64)
+        for i, lab in enumerate(labels):
+            key = _to_python(lab)
+            if key not in lookup:
+                raise ValueError(
+                    f"unknown class {lab!r}: this generator knows {[_to_python(c) for c in self.classes_]}"
+                )
+            out[i] = lookup[key]
+        return out
+
+    def generate(self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536) -> Any:
+        """Generate one row per entry of ``conditions`` (class indices), decoded to the input format."""
+        self._check_fitted()
+        module = self.sampling_module()
+        seed = seed_from(random_state)
+        numeric, codes = [], []
+        with torch.no_grad():
+            for noise, cond in noise_batches(conditions, self.config_.noise_dim, seed, batch_size):
+                num, cat = module(torch.from_numpy(noise), torch.from_numpy(cond))
+                numeric.append(num.numpy())
+                codes.append(cat.numpy())
+        if not numeric:
+            return assemble(self.codec_.schema_, np.empty((0, len(self.codec_.schema_.numeric_columns))), np.empty((0, len(self.codec_.schema_.categorical_columns)), dtype=np.int64))
+        return assemble(self.codec_.schema_, np.concatenate(numeric), np.concatenate(codes))
+
+    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Sample ``n`` rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (positive).
+        y : label or array-like of labels, optional
+            One label: all rows of that class. ``n`` labels: one row per label. None: classes in
+            training proportions (exact counts by largest remainder).
+        random_state : int, optional
+            Seed of the noise; the same seed gives the same rows.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+            Rows in the training container and dtypes.
+        y : ndarray
+            Their class labels.
+        """
+        self._check_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}")
+        if y is None:
+            conditions = conditions_from_counts(split_counts(int(n), self.class_counts_))
+        else:
+            labels = np.atleast_1d(np.asarray(y, dtype=object))
+            if len(labels) == 1:
+                labels = np.repeat(labels, n)
+            if len(labels) != n:
+                raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
+            conditions = self.class_index(labels)
+        X = self.generate(conditions, random_state=random_state)
+        return X, self.classes_[conditions]
+
+
+def _progress(verbose: bool, total: int) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.console import Console
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not verbose,
+        transient=False,
+        console=Console(file=sys.stderr),
+    )
