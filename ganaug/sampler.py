@@ -145,6 +145,8 @@ class GANAugmenter(BaseOverSampler):
         n = _n_rows(X)
         if n == 0:
             raise ValueError("X is empty: 0 samples (at least 2 rows are required)")
+        if n == 1:
+            raise ValueError("X has a single row: at least 2 rows are required to fit a GAN")
         if len(y_arr) != n:
             raise ValueError(f"y has {len(y_arr)} entries but X has {n} rows: they must match")
         _check_n_features(self, X, reset=True)
@@ -162,7 +164,7 @@ class GANAugmenter(BaseOverSampler):
             raise ValueError("y contains missing values")
         if len(np.unique(y)) < 2:
             raise ValueError(
-                f"y has a single class ({np.unique(y)[0]!r}): at least 2 classes are needed to "
+                f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
                 "decide how many rows to add"
             )
         return "classification"

@@ -1,0 +1,130 @@
+"""Built-in plugin: CSV, Parquet and NumPy ``.npz`` files as datasets."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from ganaug.datasets import DatasetAdapter, DatasetFileNotFoundError, DatasetScheme, infer_task
+from ganaug.hookspecs import hookimpl
+
+
+def _existing(path: str) -> str:
+    """Expanded path, or DatasetFileNotFoundError naming it."""
+    if not path:
+        raise ValueError("a file path is required after the scheme, e.g. csv:data.csv")
+    expanded = os.path.expanduser(path)
+    if not os.path.isfile(expanded):
+        raise DatasetFileNotFoundError(f"data file not found: {path}")
+    return expanded
+
+
+def _copies(X: Any, y: Any) -> tuple[Any, Any]:
+    return X.copy(), y.copy()
+
+
+def _split_target(frame: Any, target: str, source: str) -> tuple[Any, Any]:
+    if target not in frame.columns:
+        columns = ", ".join(map(str, frame.columns))
+        raise ValueError(
+            f"target column {target!r} not found in {source}; available columns: {columns}"
+        )
+    y = frame[target]
+    missing = int(y.isna().sum())
+    if missing:
+        raise ValueError(f"target column {target!r} in {source} has {missing} missing values")
+    X = frame.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise ValueError(f"{source} has no feature columns besides the target {target!r}")
+    return X, y
+
+
+def _table(kind: str, path: str, target: str | None) -> DatasetAdapter:
+    import pandas as pd
+
+    full = _existing(path)
+    if target is None:
+        raise ValueError(f"{kind} dataset {path} needs a target column: pass target= (--target)")
+    try:
+        frame = pd.read_csv(full) if kind == "csv" else pd.read_parquet(full)
+    except ImportError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"cannot read {kind} file {path}: {exc}") from exc
+    X, y = _split_target(frame, target, path)
+    return DatasetAdapter(
+        name=f"{kind}:{path}",
+        description=f"{kind} file {path}: {len(X)} rows, {X.shape[1]} features",
+        task=infer_task(y),
+        modality="table",
+        target=target,
+        loader=partial(_copies, X, y),
+    )
+
+
+def _npz(path: str, target: str | None) -> DatasetAdapter:
+    import numpy as np
+    import pandas as pd
+
+    full = _existing(path)
+    target = target or "y"
+    try:
+        with np.load(full, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except Exception as exc:
+        raise ValueError(f"cannot read npz file {path}: {exc}") from exc
+    for key in ("X", target):
+        if key not in arrays:
+            raise ValueError(
+                f"npz file {path} has no array {key!r}; arrays: {', '.join(arrays) or 'none'}"
+            )
+    X, y = arrays["X"], arrays[target]
+    if y.ndim != 1 or X.ndim < 2 or len(X) != len(y):
+        raise ValueError(
+            f"npz file {path}: expected X of shape (n, ...) and 1-d {target!r} of length n, "
+            f"got {X.shape} and {y.shape}"
+        )
+    if X.ndim == 2:
+        modality = "table"
+        columns = [f"x{i}" for i in range(X.shape[1])]
+        X, y = pd.DataFrame(X, columns=columns), pd.Series(y, name=target)
+    else:
+        modality = "image"
+    return DatasetAdapter(
+        name=f"npz:{path}",
+        description=f"npz file {path}: {len(y)} samples, X of shape {tuple(X.shape[1:])}",
+        task=infer_task(y),
+        modality=modality,
+        target=target,
+        loader=partial(_copies, X, y),
+    )
+
+
+@hookimpl
+def register_dataset_schemes(register: Callable[[DatasetScheme], None]) -> None:
+    register(
+        DatasetScheme(
+            name="csv",
+            description="CSV file with a target column: csv:PATH --target COLUMN",
+            factory=partial(_table, "csv"),
+            extensions=(".csv", ".csv.gz"),
+        )
+    )
+    register(
+        DatasetScheme(
+            name="parquet",
+            description="Parquet file with a target column: parquet:PATH --target COLUMN",
+            factory=partial(_table, "parquet"),
+            extensions=(".parquet", ".pq"),
+        )
+    )
+    register(
+        DatasetScheme(
+            name="npz",
+            description="NumPy .npz file with arrays X and y: npz:PATH",
+            factory=_npz,
+            extensions=(".npz",),
+        )
+    )

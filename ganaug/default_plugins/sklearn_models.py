@@ -1,0 +1,90 @@
+"""Built-in plugin: scikit-learn downstream models with mixed-table preprocessing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ganaug.hookspecs import hookimpl
+from ganaug.models import ModelSpec, make_pipeline
+
+# Factories import scikit-learn lazily so that loading plugins stays cheap.
+
+
+def logreg(random_state: int | None = None) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return make_pipeline(LogisticRegression(max_iter=1000, random_state=random_state), scale=True)
+
+
+def rf_classifier(random_state: int | None = None) -> Any:
+    from sklearn.ensemble import RandomForestClassifier
+
+    model = RandomForestClassifier(n_estimators=200, n_jobs=1, random_state=random_state)
+    return make_pipeline(model)
+
+
+def hgb_classifier(random_state: int | None = None) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return make_pipeline(HistGradientBoostingClassifier(random_state=random_state))
+
+
+def mlp_classifier(random_state: int | None = None) -> Any:
+    from sklearn.neural_network import MLPClassifier
+
+    model = MLPClassifier(
+        hidden_layer_sizes=(100,), max_iter=300, early_stopping=True, random_state=random_state
+    )
+    return make_pipeline(model, scale=True)
+
+
+def ridge(random_state: int | None = None) -> Any:
+    from sklearn.linear_model import Ridge
+
+    return make_pipeline(Ridge(alpha=1.0), scale=True)
+
+
+def rf_regressor(random_state: int | None = None) -> Any:
+    from sklearn.ensemble import RandomForestRegressor
+
+    model = RandomForestRegressor(n_estimators=200, n_jobs=1, random_state=random_state)
+    return make_pipeline(model)
+
+
+def hgb_regressor(random_state: int | None = None) -> Any:
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return make_pipeline(HistGradientBoostingRegressor(random_state=random_state))
+
+
+def mlp_regressor(random_state: int | None = None) -> Any:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    mlp = MLPRegressor(
+        hidden_layer_sizes=(100,), max_iter=300, early_stopping=True, random_state=random_state
+    )
+    # the network trains on a standardised target; predictions are mapped back
+    return make_pipeline(
+        TransformedTargetRegressor(regressor=mlp, transformer=StandardScaler()), scale=True
+    )
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("logreg", "classification", "logistic regression (scaled, one-hot)", logreg),
+    ModelSpec("rf", "classification", "random forest, 200 trees", rf_classifier),
+    ModelSpec("hgb", "classification", "histogram gradient boosting", hgb_classifier),
+    ModelSpec("mlp", "classification", "MLP (100 units, early stopping)", mlp_classifier),
+    ModelSpec("ridge", "regression", "ridge regression (scaled, one-hot)", ridge),
+    ModelSpec("rf", "regression", "random forest, 200 trees", rf_regressor),
+    ModelSpec("hgb", "regression", "histogram gradient boosting", hgb_regressor),
+    ModelSpec("mlp", "regression", "MLP (100 units, early stopping, scaled target)", mlp_regressor),
+)
+
+
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None]) -> None:
+    for spec in MODELS:
+        register(spec)

@@ -1,0 +1,125 @@
+"""Artifacts: safe load, integrity checks, atomic saves, the store."""
+
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ganaug import artifact
+from ganaug.errors import ArtifactError
+from ganaug.store import Store, safe_name
+from ganaug.synthesizer import ConditionalGAN
+
+
+@pytest.fixture
+def fitted(mixed_df, tiny):
+    X, y = mixed_df
+    return ConditionalGAN(preset=tiny, random_state=0).fit(X, y)
+
+
+def test_layout_and_description(fitted, tmp_path):
+    root = artifact.save(fitted, tmp_path / "a")
+    meta = json.loads((root / "ganaug.json").read_text())
+    assert meta["format_version"] == artifact.FORMAT_VERSION
+    for key in ("ganaug_version", "schema", "config", "classes", "history", "weights"):
+        assert key in meta
+    assert meta["classes"] == ["no", "yes"]
+    files = sorted(p.name for p in root.iterdir())
+    assert files == ["ganaug.json", meta["weights"]["file"]]
+    assert not any(name.endswith((".pkl", ".pt")) for name in files)
+
+
+def test_truncated_weights_are_refused(fitted, tmp_path):
+    root = artifact.save(fitted, tmp_path / "a")
+    weights = next(root.glob("weights-*"))
+    weights.write_bytes(weights.read_bytes()[:-100])
+    with pytest.raises(ArtifactError, match="truncated"):
+        artifact.load(root)
+
+
+def test_altered_weights_are_refused(fitted, tmp_path):
+    root = artifact.save(fitted, tmp_path / "a")
+    weights = next(root.glob("weights-*"))
+    blob = bytearray(weights.read_bytes())
+    blob[-10] ^= 0xFF
+    weights.write_bytes(bytes(blob))
+    with pytest.raises(ArtifactError, match="checksum"):
+        artifact.load(root)
+
+
+def test_truncated_json_and_unknown_version_are_refused(fitted, tmp_path):
+    root = artifact.save(fitted, tmp_path / "a")
+    meta_path = root / "ganaug.json"
+    text = meta_path.read_text()
+    meta = json.loads(text)
+    meta["format_version"] = 99
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="format version 99"):
+        artifact.load(root)
+    meta_path.write_text(text[: len(text) // 2])
+    with pytest.raises(ArtifactError, match="not valid JSON"):
+        artifact.load(root)
+    with pytest.raises(ArtifactError, match="missing"):
+        artifact.load(tmp_path / "nothing-here")
+
+
+def test_interrupted_save_keeps_previous_artifact(fitted, mixed_df, tiny, tmp_path, monkeypatch):
+    X, y = mixed_df
+    root = artifact.save(fitted, tmp_path / "a")
+    before = fitted.sample(10, random_state=1)[0]
+    other = ConditionalGAN(preset=tiny, random_state=1).fit(X, y)
+
+    real_replace = os.replace
+
+    def crash_on_description(src, dst):
+        if str(dst).endswith("ganaug.json"):
+            raise KeyboardInterrupt("power cut")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_description)
+    with pytest.raises(KeyboardInterrupt):
+        artifact.save(other, root)
+    monkeypatch.undo()
+    loaded, _ = artifact.load(root)
+    pd.testing.assert_frame_equal(loaded.sample(10, random_state=1)[0], before)
+    assert not list(root.glob(".*.tmp"))  # no temp litter
+
+
+def test_load_path_never_unpickles(fitted, tmp_path, monkeypatch):
+    import pickle
+
+    root = artifact.save(fitted, tmp_path / "a")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("pickle used on the load path")
+
+    monkeypatch.setattr(pickle, "load", forbidden)
+    monkeypatch.setattr(pickle, "loads", forbidden)
+    model, _ = artifact.load(root)
+    assert model.sample(3, random_state=0)[0].shape == (3, 5)
+
+
+def test_store_keeps_one_artifact_per_dataset(fitted, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANAUG_HOME", str(tmp_path / "home"))
+    store = Store()
+    assert store.root == tmp_path / "home"
+    assert store.list() == [] and not store.exists("sklearn:wine")
+    store.save("sklearn:wine", fitted)
+    store.save("sklearn:wine", fitted)  # replaced, not duplicated
+    assert store.list() == [safe_name("sklearn:wine")]
+    model, _ = store.load("sklearn:wine")
+    np.testing.assert_array_equal(model.classes_, fitted.classes_)
+    with pytest.raises(ValueError, match="no pretrained artifact"):
+        store.load("iris")
+
+
+@pytest.mark.parametrize("name", ["../../etc", "a/../../b", "..", ""])
+def test_store_names_cannot_escape_root(name, tmp_path):
+    store = Store(tmp_path)
+    try:
+        path = store.path(name)
+    except ValueError:
+        return
+    assert tmp_path in path.resolve().parents
