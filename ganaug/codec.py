@@ -216,7 +216,8 @@ class TableCodec:
             uniques = pd.unique(present.to_numpy(dtype=object))
         except TypeError as exc:  # unhashable cells such as dicts or lists
             raise TypeError(
-                f"column {name!r} holds values that cannot be modelled as categories: {exc}"
+                f"column {name!r} holds values that cannot be modelled as categories ({exc}): "
+                "each argument must be a string or a number"
             ) from None
         if isinstance(series.dtype, pd.CategoricalDtype):
             cats = [c for c in series.cat.categories if c in set(uniques)]

@@ -15,7 +15,12 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_feature_names, _check_n_features, check_is_fitted
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from ganaug.errors import SchemaMismatchError
 from ganaug.presets import PRESETS, GANConfig
@@ -136,17 +141,28 @@ class GANAugmenter(BaseOverSampler):
                     "Reshape your data with X.reshape(-1, 1) for a single feature."
                 )
         if y is None:
-            raise ValueError("y is required: GANAugmenter conditions on the target")
+            raise ValueError(
+                "GANAugmenter requires y to be passed, but the target y is None: it conditions on "
+                "the target"
+            )
         y_arr = np.asarray(y)
         if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            y_arr = y_arr.ravel()
+            y_arr = column_or_1d(y_arr, warn=True)  # DataConversionWarning, as sklearn does
         if y_arr.ndim != 1:
             raise ValueError(f"y must be 1-dimensional; got shape {y_arr.shape}")
         n = _n_rows(X)
         if n == 0:
-            raise ValueError("X is empty: 0 samples (at least 2 rows are required)")
+            raise ValueError(
+                f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
+                "of 2 is required"
+            )
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+                "minimum of 1 is required."
+            )
         if n == 1:
-            raise ValueError("X has a single row: at least 2 rows are required to fit a GAN")
+            raise ValueError("X has a single row (n_samples=1): at least 2 rows are required to fit a GAN")
         if len(y_arr) != n:
             raise ValueError(f"y has {len(y_arr)} entries but X has {n} rows: they must match")
         _check_n_features(self, X, reset=True)

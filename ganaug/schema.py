@@ -146,9 +146,9 @@ def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataF
     DataFrame or ndarray
         Same container, columns and dtypes as the training input.
     """
-    numeric = np.asarray(numeric, dtype=np.float64).reshape(len(numeric), -1)
-    codes = np.asarray(codes, dtype=np.int64).reshape(len(codes), -1)
-    n = numeric.shape[0]
+    n = len(numeric)
+    numeric = np.asarray(numeric, dtype=np.float64).reshape(n, len(schema.numeric_columns))
+    codes = np.asarray(codes, dtype=np.int64).reshape(n, len(schema.categorical_columns))
     values: list[np.ndarray] = []
     i_num = i_cat = 0
     for column in schema.columns:

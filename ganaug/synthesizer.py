@@ -355,8 +355,8 @@ class ConditionalGAN:
                 num, cat = module(torch.from_numpy(noise), torch.from_numpy(cond))
                 numeric.append(num.numpy())
                 codes.append(cat.numpy())
-        if not numeric:
-            return assemble(self.codec_.schema_, np.empty((0, len(self.codec_.schema_.numeric_columns))), np.empty((0, len(self.codec_.schema_.categorical_columns)), dtype=np.int64))
+        if not numeric:  # zero rows requested
+            return assemble(self.codec_.schema_, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64))
         return assemble(self.codec_.schema_, np.concatenate(numeric), np.concatenate(codes))
 
     def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
