@@ -1,0 +1,274 @@
+"""Helpers shared by the benchmark scripts: datasets, splits, regimes, machine info, output."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DATASETS: tuple[str, ...] = ("breast_cancer", "wine", "digits", "mixed")
+REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full")
+DEFAULT_REGIMES: tuple[str, ...] = ("imbalanced", "lowdata")
+MINORITY_FRACTION = 0.15
+MINORITY_MIN_ROWS = 6
+
+
+# --- datasets ---------------------------------------------------------------------------------
+
+
+def make_mixed_table(n_rows: int = 2000, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """A mixed numeric / categorical table with a known binary logistic rule.
+
+    Columns: ``x_normal`` ~ N(0, 1); ``x_bimodal`` ~ 0.5 N(-2, 0.5) + 0.5 N(2, 0.5);
+    ``x_skewed`` ~ LogNormal(0, 0.6); ``x_count`` ~ Poisson(3) (integer);
+    ``x_corr`` = 0.8 x_normal + 0.6 N(0, 1) (correlated with x_normal); ``x_bimodal2`` ~
+    0.7 N(0, 1) + 0.3 N(5, 1) (unequal modes); ``color`` in {red, green, blue} (object),
+    ``segment`` in {A, B, C, D} (category dtype), ``channel`` in {web, store} (object).
+
+    The target is Bernoulli(sigmoid(logit)) with
+    ``logit = -1.6 + 1.2 x_normal - 0.8 x_bimodal + 0.4 (x_count - 3) + 0.5 log(x_skewed)
+    + {red: 1.0, green: 0, blue: -1.0}[color] + {A: 0, B: 0.8, C: -0.8, D: 1.6}[segment]
+    + {web: 0.5, store: 0}[channel]``, which gives roughly 30% positives.
+    Deterministic given ``random_state``.
+    """
+    rng = np.random.default_rng(random_state)
+    n = int(n_rows)
+    x_normal = rng.normal(size=n)
+    x_bimodal = np.where(rng.random(n) < 0.5, -2.0, 2.0) + rng.normal(0.0, 0.5, n)
+    x_skewed = rng.lognormal(0.0, 0.6, n)
+    x_count = rng.poisson(3.0, n).astype(np.int64)
+    x_corr = 0.8 * x_normal + 0.6 * rng.normal(size=n)
+    x_bimodal2 = np.where(rng.random(n) < 0.7, 0.0, 5.0) + rng.normal(size=n)
+    color = rng.choice(np.array(["red", "green", "blue"], dtype=object), n, p=[0.5, 0.3, 0.2])
+    segment = rng.choice(np.array(["A", "B", "C", "D"], dtype=object), n, p=[0.4, 0.3, 0.2, 0.1])
+    channel = rng.choice(np.array(["web", "store"], dtype=object), n, p=[0.6, 0.4])
+    logit = (
+        -1.6
+        + 1.2 * x_normal
+        - 0.8 * x_bimodal
+        + 0.4 * (x_count - 3)
+        + 0.5 * np.log(x_skewed)
+        + pd.Series(color).map({"red": 1.0, "green": 0.0, "blue": -1.0}).to_numpy()
+        + pd.Series(segment).map({"A": 0.0, "B": 0.8, "C": -0.8, "D": 1.6}).to_numpy()
+        + pd.Series(channel).map({"web": 0.5, "store": 0.0}).to_numpy()
+    )
+    y = (rng.random(n) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int64)
+    X = pd.DataFrame(
+        {
+            "x_normal": x_normal,
+            "x_bimodal": x_bimodal,
+            "x_skewed": x_skewed,
+            "x_count": x_count,
+            "x_corr": x_corr,
+            "x_bimodal2": x_bimodal2,
+            "color": pd.Series(color, dtype=object),
+            "segment": pd.Categorical(segment, categories=["A", "B", "C", "D"]),
+            "channel": pd.Series(channel, dtype=object),
+        }
+    )
+    return X, pd.Series(y, name="target")
+
+
+def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Load a benchmark dataset as ``(X DataFrame, y Series)``.
+
+    ``breast_cancer``, ``wine`` and ``digits`` come from scikit-learn (digits as a table of 64
+    pixel columns); ``mixed`` is :func:`make_mixed_table` (seeded with ``random_state``).
+    """
+    from sklearn import datasets
+
+    loaders = {
+        "breast_cancer": datasets.load_breast_cancer,
+        "wine": datasets.load_wine,
+        "digits": datasets.load_digits,
+    }
+    if name == "mixed":
+        return make_mixed_table(2000, random_state)
+    if name not in loaders:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
+    bunch = loaders[name](as_frame=True)
+    X = bunch.data.astype(float)
+    X.columns = [str(c) for c in X.columns]
+    return X.reset_index(drop=True), bunch.target.astype(np.int64).rename("target")
+
+
+# --- splits and regimes -----------------------------------------------------------------------
+
+
+def stratified_subsample(
+    X: pd.DataFrame, y: pd.Series, n_rows: int, random_state: int
+) -> tuple[pd.DataFrame, pd.Series]:
+    """At most ``n_rows`` rows, stratified by ``y`` (unchanged when already small enough)."""
+    from sklearn.model_selection import train_test_split
+
+    if len(X) <= n_rows:
+        return X, y
+    X_sub, _, y_sub, _ = train_test_split(
+        X, y, train_size=int(n_rows), stratify=y, random_state=random_state
+    )
+    return X_sub.reset_index(drop=True), y_sub.reset_index(drop=True)
+
+
+def split(
+    X: pd.DataFrame, y: pd.Series, random_state: int, test_size: float = 0.4
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
+    """Stratified train/test split (60/40 by default), fresh indexes."""
+    from sklearn.model_selection import train_test_split
+
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_size, stratify=y, random_state=random_state
+    )
+    return (
+        X_tr.reset_index(drop=True),
+        y_tr.reset_index(drop=True),
+        X_te.reset_index(drop=True),
+        y_te.reset_index(drop=True),
+    )
+
+
+def apply_regime(
+    X: pd.DataFrame,
+    y: pd.Series,
+    regime: str,
+    random_state: int,
+    lowdata_rows: int = 200,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Degrade a training split.
+
+    ``"imbalanced"``: keep the largest class, cut every other class to 15% of its size (at
+    least 6 rows, never more than it has).  ``"lowdata"``: stratified subsample to
+    ``lowdata_rows`` rows.  ``"full"``: unchanged.
+    """
+    rng = np.random.default_rng(random_state)
+    if regime == "full":
+        return X, y
+    if regime == "lowdata":
+        return stratified_subsample(X, y, lowdata_rows, random_state)
+    if regime != "imbalanced":
+        raise ValueError(f"unknown regime {regime!r}; choose from {', '.join(REGIMES)}")
+    counts = y.value_counts()
+    majority = counts.index[0]
+    keep = []
+    for cls in sorted(counts.index):
+        idx = np.flatnonzero(y.to_numpy() == cls)
+        if cls != majority:
+            n_keep = min(len(idx), max(MINORITY_MIN_ROWS, round(MINORITY_FRACTION * len(idx))))
+            idx = rng.choice(idx, n_keep, replace=False)
+        keep.append(idx)
+    rows = np.sort(np.concatenate(keep))
+    return X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
+
+
+def target_counts(y: pd.Series | np.ndarray, augment_ratio: float = 0.0) -> dict[Any, int]:
+    """Per-class target counts: balance every class to the largest, then grow by the ratio.
+
+    Mirrors ``GANAugmenter(sampling_strategy="auto", augment_ratio=...)`` so that every
+    oversampling method is asked for the same class counts.
+    """
+    counts = pd.Series(np.asarray(y)).value_counts()
+    target = round(int(counts.max()) * (1.0 + float(augment_ratio)))
+    return {cls: target for cls in counts.index}
+
+
+# --- bookkeeping --------------------------------------------------------------------------------
+
+
+@contextmanager
+def timer() -> Iterator[dict[str, float]]:
+    """``with timer() as t: ...`` then ``t["seconds"]`` holds the elapsed wall time."""
+    out = {"seconds": float("nan")}
+    t0 = time.perf_counter()
+    try:
+        yield out
+    finally:
+        out["seconds"] = time.perf_counter() - t0
+
+
+def machine_info() -> dict[str, Any]:
+    """Platform, CPU count, thread settings and library versions, plus the UTC date."""
+    info: dict[str, Any] = {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
+        "python": sys.version.split()[0],
+    }
+    for module in ("torch", "numpy", "pandas", "sklearn", "imblearn", "ganaug", "ctgan"):
+        try:
+            info[module] = __import__(module).__version__
+        except Exception:  # noqa: BLE001 - missing or broken optional packages are recorded
+            info[module] = "not installed"
+    try:
+        import torch
+
+        info["torch_threads"] = torch.get_num_threads()
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    except Exception as exc:  # noqa: BLE001
+        info["torch_threads"] = f"unavailable ({type(exc).__name__})"
+    return info
+
+
+def _clean(obj: Any) -> Any:
+    """JSON-safe copy: NaN/inf -> None, numpy scalars -> Python."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(_clean(obj), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def fmt(value: Any, digits: int = 3, signed: bool = False) -> str:
+    """Format a number for a markdown cell (``-`` for missing)."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "-"
+    if isinstance(value, float | np.floating):
+        return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_markdown(info: dict[str, Any]) -> str:
+    keys = (
+        "date",
+        "platform",
+        "processor",
+        "cpu_count",
+        "omp_num_threads",
+        "python",
+        "torch",
+        "torch_threads",
+        "cuda",
+        "sklearn",
+        "imblearn",
+        "ganaug",
+        "ctgan",
+    )
+    return "\n".join(f"- {k}: {info[k]}" for k in keys if k in info)

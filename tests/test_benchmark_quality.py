@@ -1,0 +1,189 @@
+"""benchmarks/quality.py: protocol helpers and a reduced end-to-end run (so the script cannot rot)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+common = importlib.import_module("_common")
+quality = importlib.import_module("quality")
+
+
+def test_mixed_table_is_deterministic_with_known_structure():
+    X, y = common.make_mixed_table(2000, random_state=0)
+    X2, y2 = common.make_mixed_table(2000, random_state=0)
+    pd.testing.assert_frame_equal(X, X2)
+    pd.testing.assert_series_equal(y, y2)
+    assert X.shape == (2000, 9)
+    assert X.select_dtypes("number").shape[1] == 6
+    assert X["x_count"].dtype == np.int64
+    assert isinstance(X["segment"].dtype, pd.CategoricalDtype)
+    assert set(y) == {0, 1} and 0.15 < y.mean() < 0.45
+    # signs of the logistic rule show up in the data
+    assert np.corrcoef(X["x_normal"], y)[0, 1] > 0.15
+    assert np.corrcoef(X["x_bimodal"], y)[0, 1] < -0.15
+    assert X["x_corr"].corr(X["x_normal"]) > 0.6
+    rate = y.groupby(X["color"]).mean()
+    assert rate["red"] > rate["green"] > rate["blue"]
+    assert not common.make_mixed_table(50, random_state=1)[0].equals(X.iloc[:50])
+
+
+def test_load_dataset_and_split():
+    X, y = common.load_dataset("wine")
+    assert X.shape == (178, 13) and y.nunique() == 3
+    X_tr, y_tr, X_te, _ = common.split(X, y, random_state=0)
+    assert len(X_te) == 72 and len(X_tr) + len(X_te) == 178
+    assert abs(y_tr.value_counts(normalize=True) - y.value_counts(normalize=True)).max() < 0.02
+    with pytest.raises(ValueError, match="unknown dataset"):
+        common.load_dataset("iris")
+
+
+def test_regimes():
+    X, y = common.load_dataset("breast_cancer")
+    X_tr, y_tr, _, _ = common.split(X, y, random_state=1)
+    counts = y_tr.value_counts()
+    Xi, yi = common.apply_regime(X_tr, y_tr, "imbalanced", random_state=1)
+    assert yi.value_counts()[counts.idxmax()] == counts.max()
+    assert yi.value_counts()[counts.idxmin()] == round(0.15 * counts.min())
+    assert len(Xi) == len(yi)
+    # small classes keep at least 6 rows
+    y_small = pd.Series([0] * 50 + [1] * 10 + [2] * 3)
+    _, ys = common.apply_regime(pd.DataFrame({"a": range(63)}), y_small, "imbalanced", 0)
+    assert ys.value_counts().to_dict() == {0: 50, 1: 6, 2: 3}
+    Xl, yl = common.apply_regime(X_tr, y_tr, "lowdata", random_state=1)
+    assert len(Xl) == len(yl) == 200
+    assert common.apply_regime(X_tr, y_tr, "full", 0)[0] is X_tr
+    with pytest.raises(ValueError):
+        common.apply_regime(X_tr, y_tr, "tiny", 0)
+
+
+def test_target_counts():
+    y = np.array([0] * 10 + [1] * 4)
+    assert common.target_counts(y) == {0: 10, 1: 10}
+    assert common.target_counts(y, 1.0) == {0: 20, 1: 20}
+
+
+def test_parse_args():
+    args = quality.parse_args(["--reduced", "--seeds", "3,4", "--models", "logreg"])
+    assert args.seeds == [3] and args.epochs == quality.REDUCED["epochs"]
+    assert args.models == ["logreg"] and args.cv == quality.REDUCED["cv"]
+    full = quality.parse_args([])
+    assert full.seeds == [0, 1, 2] and full.datasets == list(common.DATASETS)
+    with pytest.raises(SystemExit):
+        quality.parse_args(["--datasets", "mnist"])
+
+
+def test_summary_table_lift():
+    base = {
+        "dataset": "d",
+        "regime": "r",
+        "detection_auc": np.nan,
+        "method_seconds": 0.1,
+        "n_synthetic": 0,
+    }
+    records = [
+        {
+            **base,
+            "method": "none",
+            "seed": 0,
+            "model": "m",
+            "balanced_accuracy": 0.6,
+            "f1_macro": 0.5,
+        },
+        {
+            **base,
+            "method": "none",
+            "seed": 1,
+            "model": "m",
+            "balanced_accuracy": 0.8,
+            "f1_macro": 0.7,
+        },
+        {
+            **base,
+            "method": "smote",
+            "seed": 0,
+            "model": "m",
+            "balanced_accuracy": 0.9,
+            "f1_macro": 0.6,
+            "detection_auc": 0.7,
+        },
+    ]
+    s = quality.summary_table(records).set_index("method")
+    assert s.loc["smote", "balanced_accuracy_lift"] == pytest.approx(0.2)
+    assert s.loc["smote", "f1_macro_lift"] == pytest.approx(0.0)
+    assert s.loc["none", "runs"] == 2 and s.loc["smote", "detection_auc"] == 0.7
+
+
+def test_baseline_methods_run_without_model_registry(tmp_path, monkeypatch):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    monkeypatch.setattr(
+        quality,
+        "model_factories",
+        lambda args, seed: {
+            "lr": lambda: make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+        },
+    )
+    assert (
+        quality.main(
+            [
+                "--reduced",
+                "--datasets",
+                "wine",
+                "--methods",
+                "none,random,smote",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    data = json.loads((tmp_path / "quality.json").read_text())
+    methods = {r["method"] for r in data["records"]}
+    assert methods == {"none", "random", "smote"}
+    assert all(r["model"] == "lr" for r in data["records"])
+
+
+def test_reduced_run_end_to_end(tmp_path):
+    argv = [
+        "--reduced",
+        "--datasets",
+        "wine,mixed",
+        "--models",
+        "logreg,hgb",
+        "--out",
+        str(tmp_path),
+    ]
+    assert quality.main(argv) == 0
+    data = json.loads((tmp_path / "quality.json").read_text())
+    assert {"machine", "config", "records"} <= set(data)
+    assert data["machine"]["cpu_count"] and data["machine"]["python"]
+    records = pd.DataFrame(data["records"])
+    assert set(records["dataset"]) == {"wine", "mixed"}
+    assert set(records["regime"]) == {"imbalanced", "lowdata"}
+    assert set(records["method"]) == set(quality.METHODS)
+    ran = records[~records["note"].fillna("").str.startswith("skipped")]
+    assert {"none", "random", "smote", "ganaug-classic", "ganaug-default"} <= set(ran["method"])
+    assert ran["balanced_accuracy"].between(0, 1).all()
+    gan = ran[ran["method"].str.startswith("ganaug")]
+    assert (gan["n_synthetic"] > 0).all() and gan["detection_auc"].notna().all()
+    assert (gan["method_seconds"] > 0).all()
+    # both regimes ask every method for the same class counts
+    same = ran[ran["method"] != "none"].groupby(["dataset", "regime"])["n_synthetic"].nunique()
+    assert (same == 1).all()
+    md = (tmp_path / "quality.md").read_text()
+    assert "| dataset | regime | method |" in md and "lift bal. acc." in md
+    assert "## Machine" in md and "cpu_count" in md
+    if importlib.util.find_spec("ctgan") is None:
+        assert "ctgan package is not installed" in md
