@@ -1,0 +1,115 @@
+"""The CLI's main flow: pretrain -> export -> sample, augment, evaluate, run; and its errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from ganaug.cli import main
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANAUG_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def _ok(result):
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_pretrain_stores_and_reuses(runner, home):
+    out = _ok(runner.invoke(main, ["pretrain", "sklearn:wine", "--epochs", "2", "--seed", "1"]))
+    assert "pretrained" in out and (home / "artifacts" / "wine" / "ganaug.json").is_file()
+    out = _ok(runner.invoke(main, ["pretrain", "wine", "--epochs", "2"]))
+    assert "reusing" in out
+
+
+def test_export_then_sample_with_onnx(runner, home, tmp_path):
+    _ok(runner.invoke(main, ["pretrain", "iris", "--epochs", "2"]))
+    onnx_file = tmp_path / "iris.onnx"
+    _ok(runner.invoke(main, ["export", "iris", "-o", str(onnx_file)]))
+    assert onnx_file.is_file()
+    out_csv = tmp_path / "rows.csv"
+    _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "25", "--class", "2", "-o", str(out_csv)]))
+    rows = pd.read_csv(out_csv)
+    assert len(rows) == 25
+    out = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "6", "--seed", "3"]))
+    lines = out.strip().splitlines()
+    assert len(lines) == 7 and lines[0].endswith("label")
+    again = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "6", "--seed", "3"]))
+    assert again == out  # same seed, same rows
+
+
+def test_augment_a_csv_file(runner, home, tmp_path):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=60), "color": rng.choice(["red", "blue"], 60),
+                       "label": np.r_[np.zeros(45, int), np.ones(15, int)]})
+    src = tmp_path / "data.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "augmented.csv"
+    _ok(runner.invoke(main, ["augment", f"csv:{src}", "--target", "label", "--epochs", "2", "-o", str(out)]))
+    res = pd.read_csv(out)
+    assert list(res.columns) == ["x", "color", "label"]
+    assert res["label"].value_counts().to_dict() == {0: 45, 1: 45}
+    assert set(res["color"]) <= {"red", "blue"}
+
+
+def test_evaluate_json(runner, home):
+    out = _ok(runner.invoke(main, ["evaluate", "iris", "--epochs", "2", "--model", "logreg", "--json"]))
+    data = json.loads(out)
+    methods = {row["method"] for row in data["scores"]}
+    assert methods == {"none", "ganaug", "smote", "random"}
+    assert all(0 <= row["balanced_accuracy"] <= 1 for row in data["scores"])
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["pretrain", "sklearn:nope"], "nope"),
+        (["augment", "csv:/does/not/exist.csv", "--target", "y", "-o", "x.csv"], "exist"),
+        (["export", "never-pretrained-dataset-xyz"], "never-pretrained-dataset-xyz"),
+        (["sample", "missing.onnx", "-n", "5"], "missing.onnx"),
+    ],
+)
+def test_errors_are_one_line_without_traceback(runner, home, args, message):
+    result = runner.invoke(main, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_option_values_exit_non_zero(runner, home):
+    result = runner.invoke(main, ["sample", "x.onnx", "-n", "0"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    result = runner.invoke(main, ["pretrain", "iris", "--preset", "turbo"])
+    assert result.exit_code == 2
+
+
+def test_bad_target_column(runner, home, tmp_path):
+    src = tmp_path / "d.csv"
+    pd.DataFrame({"a": [1, 2, 3], "b": [0, 1, 0]}).to_csv(src, index=False)
+    result = runner.invoke(main, ["augment", f"csv:{src}", "--target", "zzz", "-o", str(tmp_path / "o.csv")])
+    assert result.exit_code == 1 and "zzz" in result.output and "Traceback" not in result.output
+
+
+def test_installed_executable_runs_the_main_job(tmp_path):
+    env = {**os.environ, "GANAUG_HOME": str(tmp_path / "home")}
+    exe = os.path.join(os.path.dirname(sys.executable), "ganaug")
+    proc = subprocess.run([exe, "run", "iris", "--epochs", "2", "-n", "50"], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "[4/4]" in proc.stdout and "balanced_accuracy" in proc.stdout
+    assert (tmp_path / "home" / "onnx" / "iris.onnx").is_file()
+    assert len(pd.read_csv(tmp_path / "home" / "samples" / "iris.csv")) == 50
