@@ -66,6 +66,10 @@ class GANAugmenter(BaseOverSampler):
         Training device.
     early_stopping : bool, default=False
         Stop training when a held-out realism score stops improving.
+    filter_ratio : float, default=1.0
+        Realism filtering: draw ``filter_ratio`` times more synthetic rows than needed and keep,
+        per class, those closest to real rows of their own class (see
+        :mod:`ganaug.filtering`). 1.0 disables it.
     verbose : bool, default=False
         Show a training progress bar.
     random_state : int, RandomState or None
@@ -97,6 +101,7 @@ class GANAugmenter(BaseOverSampler):
         "generator": [str, os.PathLike, HasMethods(["sample"]), None],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "early_stopping": ["boolean"],
+        "filter_ratio": [Interval(numbers.Real, 1, None, closed="left")],
         "verbose": ["boolean"],
     }
 
@@ -112,6 +117,7 @@ class GANAugmenter(BaseOverSampler):
         generator: str | os.PathLike[str] | None = None,
         device: str = "auto",
         early_stopping: bool = False,
+        filter_ratio: float = 1.0,
         verbose: bool = False,
         random_state: Any = None,
     ) -> None:
@@ -124,6 +130,7 @@ class GANAugmenter(BaseOverSampler):
         self.generator = generator
         self.device = device
         self.early_stopping = early_stopping
+        self.filter_ratio = filter_ratio
         self.verbose = verbose
         self.random_state = random_state
 
@@ -291,12 +298,28 @@ class GANAugmenter(BaseOverSampler):
         y_resampled : same container as y
         """
         y_in = y
-        X, y, _ = self._fit(X, y)
-        if self.task_ == "regression":
-            X_new, y_new = self._sample_regression(self.sampling_strategy_["n_new"], self._sample_seed)
+        X, y, data = self._fit(X, y)
+        regression = self.task_ == "regression"
+        wanted = (
+            {0: self.sampling_strategy_["n_new"]}
+            if regression
+            else {c: self.sampling_strategy_[c] for c in self.classes_}
+        )
+        factor = float(self.filter_ratio) if sum(wanted.values()) else 1.0
+        drawn = {c: int(np.ceil(n * factor)) for c, n in wanted.items()}
+        if regression:
+            X_new = self.model_.generate(np.zeros(drawn[0], dtype=np.int64), random_state=self._sample_seed)
+            y_new = None
         else:
-            counts = np.array([self.sampling_strategy_[c] for c in self.classes_])
-            X_new, y_new = self._sample_classes(counts, self._sample_seed)
+            X_new, y_new = self._sample_classes(np.array(list(drawn.values())), self._sample_seed)
+        if factor > 1.0:
+            from ganaug.filtering import RealismFilter
+
+            keep = RealismFilter().fit(data, None if regression else y).select(X_new, y_new, wanted)
+            X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
+            y_new = None if regression else y_new[keep]
+        if regression:
+            X_new, y_new = self._split_target(X_new)
         return self._concat(X, X_new), self._concat_y(y_in, y, y_new)
 
     def _resample(self, X, y):  # pragma: no cover - fit_resample is overridden entirely
@@ -312,7 +335,10 @@ class GANAugmenter(BaseOverSampler):
         return X_new, labels
 
     def _sample_regression(self, n: int, seed: int) -> tuple[Any, np.ndarray]:
-        joint = self.model_.generate(np.zeros(n, dtype=np.int64), random_state=seed)
+        return self._split_target(self.model_.generate(np.zeros(n, dtype=np.int64), random_state=seed))
+
+    @staticmethod
+    def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
         if isinstance(joint, pd.DataFrame):
             return joint.drop(columns=[TARGET_COLUMN]), joint[TARGET_COLUMN].to_numpy()
         return joint[:, :-1], joint[:, -1]
