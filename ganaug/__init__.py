@@ -22,7 +22,7 @@ _LAZY = {
     "hookimpl": "ganaug.hookspecs",
 }
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["__version__", *_LAZY.keys()]  # noqa: PLE0604
 
 
 def __getattr__(name: str) -> Any:

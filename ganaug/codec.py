@@ -17,8 +17,9 @@ reproduced at the observed rate (for categoricals, missing is one more category)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -173,7 +174,7 @@ class TableCodec:
         if frame.shape[0] == 0:
             raise ValueError("X is empty: at least 2 rows are required")
         if frame.shape[0] < 2:
-            raise ValueError(f"X has a single row: at least 2 rows are required to fit a GAN")
+            raise ValueError("X has a single row: at least 2 rows are required to fit a GAN")
         if container == "pandas" and frame.columns.duplicated().any():
             dup = frame.columns[frame.columns.duplicated()].tolist()
             raise ValueError(f"X has duplicated column names: {dup}")

@@ -9,7 +9,7 @@ and prediction methods are delegated unchanged. It therefore works in a plain
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils._param_validation import HasMethods
@@ -48,7 +48,7 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
         Number of features seen in ``fit``.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit"])],
         "augmenter": [HasMethods(["fit_resample"]), None],
     }
@@ -120,7 +120,7 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
             return self.estimator_.score(X, y)
         return self.estimator_.score(X, y, sample_weight=sample_weight)
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = self.estimator.__sklearn_tags__()
         tags.estimator_type = inner.estimator_type

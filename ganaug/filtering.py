@@ -21,10 +21,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 
-def _space(X: Any) -> Any:
+def _space() -> Any:
     """A standardised numeric + one-hot categorical representation, fitted on real rows."""
-    if not isinstance(X, pd.DataFrame):
-        return make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     categorical = make_pipeline(
         SimpleImputer(strategy="most_frequent"),
@@ -38,8 +36,11 @@ def _space(X: Any) -> Any:
     )
 
 
-def _as_object(X: pd.DataFrame) -> pd.DataFrame:
-    # bool and category columns go through the one-hot branch as plain objects
+def _frame(X: Any) -> pd.DataFrame:
+    """X as a DataFrame whose bool/category columns are plain objects (one-hot branch)."""
+    if not isinstance(X, pd.DataFrame):
+        X = pd.DataFrame(np.asarray(X)).infer_objects()
+        X.columns = [f"x{i}" for i in range(X.shape[1])]
     cols = X.select_dtypes(include=["bool", "category"]).columns
     return X.astype({c: object for c in cols}) if len(cols) else X
 
@@ -58,9 +59,8 @@ class RealismFilter:
 
     def fit(self, X: Any, y: Any = None) -> RealismFilter:
         """Learn the representation and index the real rows (per class when ``y`` is given)."""
-        self.space_ = _space(X)
-        frame = _as_object(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
-        Z = self.space_.fit_transform(frame)
+        self.space_ = _space()
+        Z = self.space_.fit_transform(_frame(X))
         y = np.zeros(len(Z), dtype=np.int64) if y is None else np.asarray(y)
         self.labels_ = np.unique(y)
         self.index_ = {}
@@ -79,8 +79,7 @@ class RealismFilter:
         return self
 
     def _transform(self, X: Any) -> np.ndarray:
-        frame = _as_object(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
-        return self.space_.transform(frame)
+        return self.space_.transform(_frame(X))
 
     def select(self, X: Any, y: Any, counts: dict[Any, int]) -> np.ndarray:
         """Indices of the rows to keep: ``counts[label]`` per label, best first.

@@ -7,7 +7,7 @@ which yields the same numbers however the stream is cut into batches.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numbers
 import os
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -91,7 +92,7 @@ class GANAugmenter(BaseOverSampler):
         Column names, for DataFrame input.
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict] = {
         **BaseOverSampler._parameter_constraints,
         "augment_ratio": [Interval(numbers.Real, 0, None, closed="left"), None],
         "preset": [StrOptions(set(PRESETS)), GANConfig],
@@ -264,7 +265,7 @@ class GANAugmenter(BaseOverSampler):
         if self.task_ == "regression":
             data, labels = self._joint(X, y), None
             ratio = 1.0 if self.augment_ratio is None else self.augment_ratio
-            self.sampling_strategy_ = OrderedDict(n_new=int(round(ratio * len(y))))
+            self.sampling_strategy_ = OrderedDict(n_new=round(ratio * len(y)))
         else:
             data, labels = X, y
             self.classes_ = np.unique(y)
@@ -442,7 +443,7 @@ class GANAugmenter(BaseOverSampler):
         check_is_fitted(self, "model_")
         return export_onnx(self.model_, path, task=self.task_)
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -128,7 +129,7 @@ class ConditionalGAN:
         cfg = self.config_
         dim = self.codec_.output_dim
         self.generator_ = Generator(
-            cfg.noise_dim, n_classes, dim, cfg.generator_hidden, cfg.architecture
+            cfg.noise_dim, n_classes, dim, cfg.generator_hidden, cfg.architecture, cfg.copula
         )
         self.discriminator_ = Discriminator(
             dim,
@@ -177,12 +178,17 @@ class ConditionalGAN:
                 raise ValueError("y contains missing values")
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
+        if self.config_.copula and self.config_.noise_dim < Z.shape[1]:
+            # the copula base maps noise linearly onto every encoded column
+            self.config_ = self.config_.with_overrides(noise_dim=int(Z.shape[1]))
         seed = seed_from(self.random_state)
         self.seed_ = seed
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self._build(len(self.classes_))
+            if self.config_.copula:
+                self.generator_.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx))
             self._train(Z, y_idx, device, seed)
         self.generator_.to("cpu").eval()
         self.discriminator_.to("cpu").eval()
@@ -214,6 +220,17 @@ class ConditionalGAN:
         opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, weight_decay=cfg.weight_decay)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, weight_decay=cfg.weight_decay)
         bce = nn.BCELoss()
+        # Auxiliary classifier (as in AC-GAN): trained on real rows, it tells the generator when a
+        # row generated for class c does not look like class c, a direct conditioning signal
+        # that the critic alone gives only weakly when a class has a few dozen rows.
+        aux = None
+        if cfg.aux_weight > 0 and n_classes > 1:
+            width = cfg.discriminator_hidden[0]
+            aux = nn.Sequential(
+                nn.Linear(data.shape[1], width), nn.LeakyReLU(0.2), nn.Linear(width, n_classes)
+            ).to(device)
+            opt_c = torch.optim.Adam(aux.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+            cross_entropy = nn.CrossEntropyLoss()
         gen = torch.Generator(device=device).manual_seed(seed)
 
         def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
@@ -254,8 +271,17 @@ class ConditionalGAN:
                     d_loss.backward()
                     opt_d.step()
 
-                    score = D(fake(cond), cond)
+                    if aux is not None:
+                        c_loss = cross_entropy(aux(real), cond)
+                        opt_c.zero_grad(set_to_none=True)
+                        c_loss.backward()
+                        opt_c.step()
+
+                    generated = fake(cond)
+                    score = D(generated, cond)
                     g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
+                    if aux is not None:
+                        g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
                     opt_g.zero_grad(set_to_none=True)
                     g_loss.backward()
                     opt_g.step()
@@ -396,8 +422,8 @@ class ConditionalGAN:
 
 
 def _progress(verbose: bool, total: int) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(
         TextColumn("{task.description}"),
