@@ -18,7 +18,7 @@ def splice(readme: str, name: str, body: str) -> str:
     """Replace the generated block ``name`` in ``readme`` with ``body``."""
     pattern = re.compile(
         rf"(<!-- BEGIN GENERATED: {re.escape(name)} -->\n).*?(<!-- END GENERATED: {re.escape(name)} -->)",
-        re.S,
+        re.DOTALL,
     )
     if not pattern.search(readme):
         raise ValueError(f"README has no generated block named {name!r}")

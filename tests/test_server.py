@@ -1,0 +1,231 @@
+"""ganaug.server against a real uvicorn process on 127.0.0.1 (errors, traversal, concurrency)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+
+from ganaug.export import export_onnx
+from ganaug.presets import PRESETS
+
+TINY = PRESETS["default"].with_overrides(
+    generator_hidden=(32, 32), discriminator_hidden=(32, 32), batch_size=32, epochs=2, noise_dim=8
+)
+ROOT = Path(__file__).resolve().parents[1]
+MAX_ROWS = 500
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    """A served directory with a classification and a regression model, and a file outside it."""
+    from ganaug import GANAugmenter
+    from ganaug.synthesizer import ConditionalGAN
+
+    rng = np.random.default_rng(0)
+    n = 120
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+            "score": np.where(rng.random(n) < 0.3, np.nan, rng.normal(size=n)),
+        }
+    )
+    y = rng.choice(np.array([1, 2]), n, p=[0.7, 0.3])
+    root = tmp_path_factory.mktemp("serve")
+    served = root / "models"
+    served.mkdir()
+    # TorchScript export only for speed here; tests/test_export.py covers the default exporter
+    model = ConditionalGAN(TINY, random_state=0).fit(X, y)
+    export_onnx(model, served / "people.onnx", exporter="torchscript")
+    reg = GANAugmenter(preset=TINY, random_state=0).fit(X[["age"]], X["age"] * 1.5 + 0.5)
+    export_onnx(reg, served / "prices.onnx", exporter="torchscript")
+    shutil.copy(served / "people.onnx", root / "secret.onnx")  # outside: must stay unreachable
+    (served / "notes.txt").write_text("not a model")
+    (served / "broken.onnx").write_bytes(b"garbage")  # skipped at startup with a warning
+    return served
+
+
+@pytest.fixture(scope="module")
+def server(models_dir):
+    port = _free_port()
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "ganaug.server", str(models_dir), "--port", str(port),
+           "--max-rows", str(MAX_ROWS), "--threads", "1", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited early: {proc.stdout.read().decode()[-3000:]}")
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("server did not answer /health within 60 s")
+            time.sleep(0.1)
+        yield base, port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server[0], timeout=30) as c:
+        yield c
+
+
+def test_health_and_models(client):
+    health = client.get("/health").json()
+    assert health["status"] == "ok" and health["models"] == 2
+    listing = client.get("/v1/models").json()["models"]
+    assert [m["name"] for m in listing] == ["people", "prices"]
+    people = client.get("/v1/models/people").json()
+    assert people["columns"] == ["age", "city", "score"]
+    assert people["classes"] == [1, 2] and people["task"] == "classification"
+    assert people["metadata"]["schema"]["columns"][0]["name"] == "age"
+    assert people["max_rows"] == MAX_ROWS
+    assert client.get("/v1/models/prices").json()["task"] == "regression"
+
+
+def test_sample_json_and_csv(client):
+    r = client.post("/v1/models/people/sample", json={"n": 50, "seed": 3})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    body = r.json()
+    assert body["model"] == "people" and body["n"] == 50 and body["seed"] == 3
+    assert body["columns"] == ["age", "city", "score"]
+    assert len(body["rows"]) == 50 and len(body["classes"]) == 50
+    assert set(body["rows"][0]) == {"age", "city", "score"}
+    assert all(isinstance(row["age"], int) for row in body["rows"])
+    assert any(row["score"] is None for row in body["rows"])  # NaN -> null
+    assert body["classes"].count(1) == 35 and body["classes"].count(2) == 15  # training shares
+    assert client.post("/v1/models/people/sample", json={"n": 50, "seed": 3}).json() == body
+    one = client.post("/v1/models/people/sample", json={"n": 7, "class": 2, "seed": 1}).json()
+    assert one["classes"] == [2] * 7
+    as_text = client.post("/v1/models/people/sample", json={"n": 7, "class": "2", "seed": 1}).json()
+    assert as_text == one
+    csv = client.post("/v1/models/people/sample", json={"n": 20, "format": "csv", "seed": 3})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0] == "age,city,score,label" and len(lines) == 21
+    reg = client.post("/v1/models/prices/sample", json={"n": 5}).json()
+    assert reg["columns"] == ["age", "__target__"] and reg["classes"] is None and len(reg["rows"]) == 5
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        (b"{not json", 400, "malformed JSON"),
+        (b"", 400, "JSON object"),
+        (b"[1, 2]", 400, "JSON object"),
+        (b'{"seed": 1}', 400, '"n"'),
+        (b'{"n": 0}', 400, "positive integer"),
+        (b'{"n": -5}', 400, "positive integer"),
+        (b'{"n": "ten"}', 400, "positive integer"),
+        (b'{"n": 2.5}', 400, "positive integer"),
+        (b'{"n": true}', 400, "positive integer"),
+        (b'{"n": 501}', 413, "limit of 500"),
+        (b'{"n": 5, "class": "nope"}', 422, "unknown class"),
+        (b'{"n": 5, "class": [1]}', 400, "single label"),
+        (b'{"n": 5, "seed": -1}', 400, "seed"),
+        (b'{"n": 5, "format": "xml"}', 400, "format"),
+        (b'{"n": 5, "rows": 3}', 400, "unknown keys"),
+    ],
+)
+def test_sample_errors(client, body, status, message):
+    r = client.post("/v1/models/people/sample", content=body,
+                    headers={"content-type": "application/json"})
+    assert r.status_code == status
+    assert message in r.json()["error"]
+
+
+def test_unknown_model_and_paths(client, server):
+    r = client.post("/v1/models/nobody/sample", json={"n": 1})
+    assert r.status_code == 404 and "unknown model" in r.json()["error"]
+    assert client.get("/v1/models/broken").status_code == 404  # invalid file was skipped
+    assert client.post("/v1/models/prices/sample", json={"n": 1, "class": 1}).status_code == 422
+    assert client.get("/nowhere").json() == {"error": "Not Found"}
+    # traversal attempts, sent raw so that no client normalises the path
+    conn = http.client.HTTPConnection("127.0.0.1", server[1], timeout=10)
+    try:
+        for path in ("/v1/models/..%2Fsecret", "/v1/models/..%2Fsecret/sample",
+                     "/v1/models/../secret", "/v1/models/..%2F..%2Fetc%2Fpasswd",
+                     "/v1/models/%2E%2E%2Fsecret/sample", "/v1/models/../x"):
+            method = "POST" if path.endswith("sample") else "GET"
+            conn.request(method, path, body=b'{"n": 1}' if method == "POST" else None)
+            resp = conn.getresponse()
+            resp.read()
+            assert resp.status == 404, path
+    finally:
+        conn.close()
+
+
+def test_binds_loopback_only(server):
+    import inspect
+
+    from ganaug import server as srv
+
+    assert inspect.signature(srv.serve).parameters["host"].default == "127.0.0.1"
+    with socket.create_connection(("127.0.0.1", server[1]), timeout=5):
+        pass
+
+
+def test_concurrent_clients(server):
+    base = server[0]
+
+    def worker(i: int) -> list[tuple[int, int]]:
+        out = []
+        with httpx.Client(base_url=base, timeout=60) as c:
+            for j in range(100):
+                n = 1 + (i + j) % 5
+                r = c.post("/v1/models/people/sample", json={"n": n, "seed": j})
+                out.append((r.status_code, len(r.json()["rows"]) - n if r.status_code == 200 else -1))
+        return out
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        results = [r for chunk in pool.map(worker, range(8)) for r in chunk]
+    assert len(results) == 800
+    assert all(status == 200 and diff == 0 for status, diff in results)
+    assert time.monotonic() - start < 120
+
+
+def test_create_app_in_process(models_dir, tmp_path):
+    from ganaug.server import create_app, discover
+
+    assert sorted(discover(models_dir)) == ["broken", "people", "prices"]
+    app = create_app(models_dir / "people.onnx", max_rows=10)
+    assert list(app.state.models) == ["people"] and app.state.max_rows == 10
+    with pytest.raises(ValueError, match="no ganaug"):
+        create_app(tmp_path)
+    with pytest.raises(ValueError, match="max_rows"):
+        create_app(models_dir, max_rows=0)
