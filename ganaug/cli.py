@@ -426,8 +426,9 @@ def _write_stdout(X: Any, labels: Any, gen: Any) -> None:
     import pandas as pd
 
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    if gen.task == "classification":
-        frame = frame.assign(label=np.asarray(labels))
+    # classification: the class each row was generated for; regression: the modelled target
+    column = "label" if gen.task == "classification" else "target"
+    frame = frame.assign(**{str(column): np.asarray(labels)})
     frame.to_csv(sys.stdout, index=False)
 
 

@@ -7,7 +7,7 @@ which yields the same numbers however the stream is cut into batches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -78,3 +78,38 @@ def noise_batches(
     for start in range(0, len(conditions), batch_size):
         cond = conditions[start : start + batch_size]
         yield rng.standard_normal((len(cond), noise_dim), dtype=np.float32), cond
+
+
+def check_n(n: object) -> int:
+    """``n`` as an int, or a ValueError if it is not a positive integer (bools refused)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be a positive integer; got {n!r}")
+    return int(n)
+
+
+def plan_conditions(
+    n: int, y: object, class_counts: np.ndarray, class_index: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Class index per row for ``sample(n, y)``: the one plan torch and ONNX sampling share.
+
+    Parameters
+    ----------
+    n : int
+        Rows to sample (checked positive).
+    y : None, a label, or n labels
+        None: classes in training proportions (exact counts, largest remainder); one label: all
+        rows of that class; n labels: one row per label.
+    class_counts : ndarray
+        Training rows per class.
+    class_index : callable
+        Maps an array of labels to class indices (unknown labels raise ValueError).
+    """
+    n = check_n(n)
+    if y is None:
+        return conditions_from_counts(split_counts(n, class_counts))
+    labels = np.atleast_1d(np.asarray(y, dtype=object))
+    if len(labels) == 1:
+        return np.full(n, class_index(labels)[0], dtype=np.int64)
+    if len(labels) != n:
+        raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
+    return class_index(labels)

@@ -39,7 +39,13 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.errors import ArtifactError
-from ganaug.noise import conditions_from_counts, noise_batches, seed_from, split_counts
+from ganaug.noise import (
+    check_n,
+    noise_batches,
+    plan_conditions,
+    seed_from,
+    split_counts,
+)
 from ganaug.schema import Schema, assemble
 
 FORMAT = "ganaug-onnx"
@@ -70,12 +76,6 @@ def _py(value: Any) -> Any:
         if isinstance(value, float) and np.isnan(value):
             return None
     return value
-
-
-def _check_n(n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
-    return int(n)
 
 
 class OnnxGenerator:
@@ -261,14 +261,7 @@ class OnnxGenerator:
         return cond
 
     def _conditions(self, n: int, y: Any) -> np.ndarray:
-        if y is None:
-            return conditions_from_counts(split_counts(n, self.class_counts_))
-        labels = np.atleast_1d(np.asarray(y, dtype=object))
-        if len(labels) == 1:
-            return np.full(n, self.class_index(labels)[0], dtype=np.int64)
-        if len(labels) != n:
-            raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
-        return self.class_index(labels)
+        return plan_conditions(n, y, self.class_counts_, self.class_index)
 
     # -------------------------------------------------------------------------- running
     def _empty(self) -> tuple[np.ndarray, np.ndarray]:
@@ -375,7 +368,7 @@ class OnnxGenerator:
         y : ndarray
             Class labels of the rows; regression: the generated target values.
         """
-        n = _check_n(n)
+        n = check_n(n)
         if self.task == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
@@ -406,7 +399,7 @@ class OnnxGenerator:
         self, n: int, y: Any, random_state: Any, batch_size: int | None
     ) -> Iterator[tuple[Any, np.ndarray]]:
         """Yield ``(generated table, condition indices)`` batches (regression: the joint table)."""
-        n = _check_n(n)
+        n = check_n(n)
         bs = self._batch_size(batch_size)
         seed = seed_from(random_state)
         regression = self.task == "regression"

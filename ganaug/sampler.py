@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ganaug.errors import SchemaMismatchError
+from ganaug.noise import check_n, plan_conditions
 from ganaug.presets import PRESETS, GANConfig
 
 #: column name used for a regression target modelled jointly with a DataFrame's features
@@ -363,25 +364,16 @@ class GANAugmenter(BaseOverSampler):
         y : ndarray
         """
         check_is_fitted(self, "model_")
-        if isinstance(n, bool) or not isinstance(n, (numbers.Integral,)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}")
+        n = check_n(n)
         seed_source = self.random_state if random_state is None else random_state
         seed = int(check_random_state(seed_source).randint(0, 2**31 - 1))
         if self.task_ == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
             return self._sample_regression(int(n), seed)
-        if y is None:
-            from ganaug.noise import split_counts
-
-            return self._sample_classes(split_counts(int(n), self.model_.class_counts_), seed)
-        labels = np.atleast_1d(np.asarray(y, dtype=object))
-        if len(labels) == 1:
-            labels = np.repeat(labels, n)
-        if len(labels) != n:
-            raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
-        conditions = self.model_.class_index(labels)
-        return self.model_.generate(conditions, random_state=seed), np.asarray(self.model_.classes_)[conditions]
+        conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
+        classes = np.asarray(self.model_.classes_)
+        return self.model_.generate(conditions, random_state=seed), classes[conditions]
 
     # ----------------------------------------------------------------------- containers
     @staticmethod

@@ -14,7 +14,7 @@ from torch import nn
 
 from ganaug.codec import TableCodec, _to_python
 from ganaug.networks import DecodeHead, Discriminator, Generator, SamplingModule, activate
-from ganaug.noise import conditions_from_counts, noise_batches, seed_from, split_counts
+from ganaug.noise import noise_batches, plan_conditions, seed_from
 from ganaug.presets import GANConfig, get_preset
 from ganaug.schema import assemble
 
@@ -213,7 +213,7 @@ class ConditionalGAN:
         offsets = torch.cumsum(counts, 0) - counts
         present = torch.nonzero(counts > 0).flatten()
 
-        batch = max(cfg.pac, int(math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac)) * cfg.pac)
+        batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
         steps_per_epoch = max(1, math.ceil(n_train / batch))
         epochs = cfg.epochs or int(min(cfg.max_epochs, max(1, math.ceil(cfg.target_steps / steps_per_epoch))))
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
@@ -313,7 +313,7 @@ class ConditionalGAN:
         picks = []
         for c in np.unique(y_idx):
             rows = np.flatnonzero(y_idx == c)
-            k = int(round(len(rows) * self.validation_fraction))
+            k = round(len(rows) * self.validation_fraction)
             if len(rows) - k >= 2 and k > 0:
                 picks.append(rng.choice(rows, size=k, replace=False))
         if not picks:
@@ -406,17 +406,7 @@ class ConditionalGAN:
             Their class labels.
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}")
-        if y is None:
-            conditions = conditions_from_counts(split_counts(int(n), self.class_counts_))
-        else:
-            labels = np.atleast_1d(np.asarray(y, dtype=object))
-            if len(labels) == 1:
-                labels = np.repeat(labels, n)
-            if len(labels) != n:
-                raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
-            conditions = self.class_index(labels)
+        conditions = plan_conditions(n, y, self.class_counts_, self.class_index)
         X = self.generate(conditions, random_state=random_state)
         return X, self.classes_[conditions]
 

@@ -161,7 +161,7 @@ def test_reduced_run_end_to_end(tmp_path):
         "--datasets",
         "wine,mixed",
         "--models",
-        "logreg,hgb",
+        "logreg",
         "--out",
         str(tmp_path),
     ]

@@ -113,3 +113,12 @@ def test_installed_executable_runs_the_main_job(tmp_path):
     assert "[4/4]" in proc.stdout and "balanced_accuracy" in proc.stdout
     assert (tmp_path / "home" / "onnx" / "iris.onnx").is_file()
     assert len(pd.read_csv(tmp_path / "home" / "samples" / "iris.csv")) == 50
+
+
+def test_regression_sample_to_stdout_keeps_the_target(runner, home, tmp_path):
+    _ok(runner.invoke(main, ["pretrain", "diabetes", "--epochs", "2"]))
+    onnx_file = tmp_path / "diabetes.onnx"
+    _ok(runner.invoke(main, ["export", "diabetes", "-o", str(onnx_file)]))
+    out = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "5"]))
+    header = out.splitlines()[0].split(",")
+    assert header[-1] == "target" and len(header) == 11  # 10 features + the target
