@@ -21,7 +21,7 @@ def data():
 class CountingEstimator(LogisticRegression):
     """Records how many rows each fit saw."""
 
-    seen: list = []
+    seen: list = []  # noqa: RUF012 - shared across clones on purpose
 
     def fit(self, X, y, sample_weight=None):
         CountingEstimator.seen.append(len(X))

@@ -103,6 +103,8 @@ def test_save_load_gives_identical_samples(mixed_df, tiny, tmp_path):
     # a loaded generator serves fit_resample without training
     X_res, y_res = loaded.fit_resample(X, y)
     assert (y_res == "yes").sum() == (y_res == "no").sum()
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X)
+    assert loaded.model_.history_ == aug.model_.history_  # sampled from the artifact, not retrained
 
 
 def test_regression_target_is_modelled_jointly(tiny):
