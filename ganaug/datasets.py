@@ -18,11 +18,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ganaug.plugins import call_register_hook
+from ganaug.tasks import MAX_CLASSES_FOR_INFERENCE, infer_task  # noqa: F401 (re-exported)
 
 TASKS: tuple[str, ...] = ("classification", "regression")
 MODALITIES: tuple[str, ...] = ("table", "image")
 #: integer-valued float targets with at most this many distinct values are class labels
-MAX_CLASSES_FOR_INFERENCE = 20
 
 
 class DatasetFileNotFoundError(FileNotFoundError, ValueError):
@@ -217,32 +217,3 @@ def get_dataset(
     if task is not None and task != adapter.task:
         adapter = replace(adapter, task=task)
     return adapter
-
-
-def infer_task(y: Any) -> str:
-    """Guess the learning task of a target.
-
-    Classification when ``y`` is not of a float dtype (integers, strings, booleans,
-    categories) or when it is float but integer-valued with at most
-    :data:`MAX_CLASSES_FOR_INFERENCE` distinct values; regression otherwise.
-
-    Parameters
-    ----------
-    y : array-like or pandas.Series
-        Target values.
-
-    Returns
-    -------
-    {"classification", "regression"}
-    """
-    import numpy as np
-    import pandas as pd
-
-    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
-    if not pd.api.types.is_float_dtype(series.dtype):
-        return "classification"
-    values = series.dropna().to_numpy(dtype=float)
-    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
-    if integral and len(np.unique(values)) <= MAX_CLASSES_FOR_INFERENCE:
-        return "classification"
-    return "regression"

@@ -400,19 +400,21 @@ def column_fidelity(real: Any, synthetic: Any) -> dict[str, Any]:
 
 
 def infer_task(y: Any) -> str:
-    """``"regression"`` for a continuous target, ``"classification"`` for binary/multiclass.
+    """``"regression"`` or ``"classification"``, by :func:`ganaug.tasks.infer_task`'s rule.
 
-    Uses :func:`sklearn.utils.multiclass.type_of_target`; raises ValueError for multilabel or
-    multi-output targets.
+    Raises ValueError for multilabel or multi-output targets
+    (:func:`sklearn.utils.multiclass.type_of_target`).
     """
     from sklearn.utils.multiclass import type_of_target
 
+    from ganaug.tasks import infer_task as infer
+
     kind = type_of_target(_to_1d(y))
-    if kind == "continuous":
-        return "regression"
-    if kind in ("binary", "multiclass"):
-        return "classification"
-    raise ValueError(f"unsupported target type {kind!r}; expected binary, multiclass or continuous")
+    if kind not in ("binary", "multiclass", "continuous"):
+        raise ValueError(
+            f"unsupported target type {kind!r}; expected binary, multiclass or continuous"
+        )
+    return infer(_to_1d(y))
 
 
 def resolve_models(

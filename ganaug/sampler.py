@@ -15,7 +15,7 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 from ganaug.errors import SchemaMismatchError
 from ganaug.noise import check_n, plan_conditions
 from ganaug.presets import PRESETS, GANConfig
+from ganaug.tasks import infer_task
 
 #: column name used for a regression target modelled jointly with a DataFrame's features
 TARGET_COLUMN = "__target__"
@@ -38,7 +39,9 @@ def _n_rows(X: Any) -> int:
 class GANAugmenter(BaseOverSampler):
     """Over-sample (or grow) a training set with rows from a class-conditional GAN.
 
-    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. For classification
+    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. A float ``y`` with
+    more than 20 distinct values (or non-integer values) is a regression target
+    (:func:`ganaug.tasks.infer_task`); anything else holds class labels. For classification
     the number of new rows per class follows ``sampling_strategy`` exactly as imbalanced-learn's
     samplers do (same per-class counts as ``RandomOverSampler``), then ``augment_ratio`` grows every
     class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
@@ -179,8 +182,7 @@ class GANAugmenter(BaseOverSampler):
         return X, y_arr
 
     def _task(self, y: np.ndarray) -> str:
-        kind = type_of_target(y)
-        if kind == "continuous":
+        if infer_task(y) == "regression":
             if not np.isfinite(y.astype(np.float64)).all():
                 raise ValueError("y contains NaN or infinite values")
             return "regression"

@@ -122,3 +122,11 @@ def test_regression_sample_to_stdout_keeps_the_target(runner, home, tmp_path):
     out = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "5"]))
     header = out.splitlines()[0].split(",")
     assert header[-1] == "target" and len(header) == 11  # 10 features + the target
+
+
+def test_evaluate_writes_plots(runner, home, tmp_path):
+    out = tmp_path / "eval.png"
+    result = runner.invoke(main, ["evaluate", "digits", "--epochs", "1", "--model", "logreg", "--plot", str(out)])
+    _ok(result)
+    for name in ("eval.png", "eval-correlations.png", "eval-loss.png", "eval-images.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
