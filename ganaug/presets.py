@@ -93,7 +93,7 @@ PRESETS: dict[str, GANConfig] = {
         batch_size=128,
         lr_g=5e-5,
         lr_d=1e-3,
-        target_steps=300,
+        target_steps=200,
         aux_weight=1.0,
         copula=True,
     ),
