@@ -68,3 +68,13 @@ def test_speed_reduced(tmp_path, keep_torch_threads):
     config = PRESETS["default"].with_overrides(batch_size=256, pac=4)
     assert speed.steps_run(config, 10**6, 1) == 3907  # ceil(1e6 / 256) steps per epoch
     assert speed.steps_run(config, 1000, 3) == 12
+
+
+def test_fit_benchmark_reduced(tmp_path):
+    fit = importlib.import_module("fit")
+    report = fit.main(["--reduced", "--out", str(tmp_path)])
+    assert {(r["preset"], r["dataset"]) for r in report["results"]} == {
+        (p, d) for p in ("classic", "default") for d in ("breast_cancer", "digits")
+    }
+    assert all(r["fit_s"] > 0 and r["train_rows_per_s"] > 0 for r in report["results"])
+    assert "| preset |" in (tmp_path / "fit.md").read_text()
