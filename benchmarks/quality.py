@@ -470,9 +470,23 @@ def _run_task(task: tuple[str, int], args: argparse.Namespace) -> list[dict[str,
     if args.reduced:
         X, y = common.stratified_subsample(X, y, REDUCED["rows"], seed)
     records: list[dict[str, Any]] = []
-    for regime in args.regimes:
-        records += run_one(dataset, regime, seed, args, (X, y))
+    try:
+        for regime in args.regimes:
+            records += run_one(dataset, regime, seed, args, (X, y))
+    finally:
+        _stop_loky()
     return records
+
+
+def _stop_loky() -> None:
+    """Stop joblib's worker processes (CTGAN's transformer starts them); a worker process that
+    leaves them running never exits, and the pool's shutdown waits for it forever."""
+    import sys as _sys
+
+    if "joblib" in _sys.modules:
+        from joblib.externals.loky import get_reusable_executor
+
+        get_reusable_executor().shutdown(wait=True, kill_workers=True)
 
 
 def main(argv: list[str] | None = None) -> int:
