@@ -161,9 +161,18 @@ def _example_inputs(model: Any) -> tuple[Any, Any]:
 @contextlib.contextmanager
 def _quiet() -> Any:
     """Silence the exporters' progress prints and known-harmless warnings."""
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        yield
+    import logging
+
+    # the dynamo exporter logs one warning per torchvision operator when torchvision is absent
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        registration.setLevel(level)
 
 
 def _export_dynamo(module: Any, args: tuple[Any, Any], opset: int) -> Any:

@@ -147,24 +147,42 @@ def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataF
         Same container, columns and dtypes as the training input.
     """
     n = len(numeric)
-    numeric = np.asarray(numeric, dtype=np.float64).reshape(n, len(schema.numeric_columns))
-    codes = np.asarray(codes, dtype=np.int64).reshape(n, len(schema.categorical_columns))
+    num_cols, cat_cols = schema.numeric_columns, schema.categorical_columns
+    numeric = np.asarray(numeric).reshape(n, len(num_cols))
+    codes = np.asarray(codes, dtype=np.int64).reshape(n, len(cat_cols))
+    if schema.container == "numpy":
+        return _assemble_numpy(schema, numeric, codes)
+    # One float64 block for every numeric column (one copy, no per-column Series), then only the
+    # columns whose dtype differs are converted: this step bounds sampling throughput.
+    frame = pd.DataFrame(
+        np.asarray(numeric, dtype=np.float64), columns=[c.name for c in num_cols], copy=False
+    )
+    for column in num_cols:
+        if column.dtype != "float64":
+            frame[column.name] = _restore_dtype(column, frame[column.name].to_numpy())
+    for i, column in enumerate(cat_cols):
+        frame[column.name] = _restore_dtype(column, _labels_array(column, codes[:, i]))
+    if list(frame.columns) != schema.names:
+        frame = frame[schema.names]
+    return frame
+
+
+def _assemble_numpy(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    dtype = np.dtype(schema.numpy_dtype or "float64")
+    if not schema.categorical_columns:  # all-numeric arrays (images): one conversion
+        if dtype.kind in "iu" and np.isnan(numeric).any():
+            return numeric.astype(np.float64)
+        return numeric.astype(dtype)
     values: list[np.ndarray] = []
     i_num = i_cat = 0
     for column in schema.columns:
         if column.kind == "numeric":
-            values.append(numeric[:, i_num])
+            values.append(numeric[:, i_num].astype(np.float64))
             i_num += 1
         else:
             values.append(_labels_array(column, codes[:, i_cat]))
             i_cat += 1
-    if schema.container == "numpy":
-        dtype = np.dtype(schema.numpy_dtype or "float64")
-        if not values:
-            return np.empty((n, 0), dtype=dtype)
-        stacked = np.column_stack(values)
-        if dtype.kind in "iu" and np.isnan(numeric).any():
-            return stacked.astype(np.float64)
-        return stacked.astype(dtype)
-    data = {c.name: _restore_dtype(c, v) for c, v in zip(schema.columns, values)}
-    return pd.DataFrame(data, columns=schema.names)
+    stacked = np.column_stack(values)
+    if dtype.kind in "iu" and np.isnan(numeric).any():
+        return stacked.astype(np.float64)
+    return stacked.astype(dtype)
