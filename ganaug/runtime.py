@@ -46,7 +46,7 @@ from ganaug.noise import (
     seed_from,
     split_counts,
 )
-from ganaug.schema import Schema, assemble
+from ganaug.schema import Schema, assemble, split_target
 
 FORMAT = "ganaug-onnx"
 FORMAT_VERSION = 1
@@ -340,11 +340,7 @@ class OnnxGenerator:
     # ------------------------------------------------------------------------- sampling
     def split_target(self, joint: Any) -> tuple[Any, np.ndarray]:
         """Split a regression model's joint table into ``(X, y)`` (the target is the last column)."""
-        if isinstance(joint, pd.DataFrame):
-            name = self.target if self.target is not None else joint.columns[-1]
-            return joint.drop(columns=[name]), joint[name].to_numpy()
-        joint = np.asarray(joint)
-        return joint[:, :-1], joint[:, -1]
+        return split_target(joint, self.target)
 
     def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
         """Sample ``n`` rows.

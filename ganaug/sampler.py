@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 from ganaug.errors import SchemaMismatchError
 from ganaug.noise import check_n, plan_conditions
 from ganaug.presets import PRESETS, GANConfig
+from ganaug.schema import split_target
 from ganaug.tasks import infer_task
 
 #: column name used for a regression target modelled jointly with a DataFrame's features
@@ -343,9 +344,7 @@ class GANAugmenter(BaseOverSampler):
 
     @staticmethod
     def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
-        if isinstance(joint, pd.DataFrame):
-            return joint.drop(columns=[TARGET_COLUMN]), joint[TARGET_COLUMN].to_numpy()
-        return joint[:, :-1], joint[:, -1]
+        return split_target(joint, TARGET_COLUMN)
 
     def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
         """Draw ``n`` synthetic rows.

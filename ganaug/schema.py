@@ -186,3 +186,16 @@ def _assemble_numpy(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> n
     if dtype.kind in "iu" and np.isnan(numeric).any():
         return stacked.astype(np.float64)
     return stacked.astype(dtype)
+
+
+def split_target(joint: pd.DataFrame | np.ndarray, name: Any) -> tuple[Any, np.ndarray]:
+    """Split a regression model's joint table into ``(X, y)``.
+
+    The target is column ``name`` of a DataFrame, or the last column of an array (where it was
+    appended when the model was trained).
+    """
+    if isinstance(joint, pd.DataFrame):
+        column = name if name is not None else joint.columns[-1]
+        return joint.drop(columns=[column]), joint[column].to_numpy()
+    joint = np.asarray(joint)
+    return joint[:, :-1], joint[:, -1]
