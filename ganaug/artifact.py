@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
-from ganaug.codec import TableCodec, _to_python
+from ganaug.codec import TableCodec
 from ganaug.errors import ArtifactError
 from ganaug.presets import GANConfig
-from ganaug.schema import Schema
+from ganaug.schema import Schema, classes_from_json, classes_to_json
 
 FORMAT = "ganaug-artifact"
 FORMAT_VERSION = 1
@@ -97,8 +97,7 @@ def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None 
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": model.config_.to_dict(),
         "schema": model.codec_.schema_.to_dict(),
-        "classes": [_to_python(c) for c in model.classes_],
-        "class_dtype": str(np.asarray(model.classes_).dtype),
+        **classes_to_json(model.classes_),
         "class_counts": [int(c) for c in model.class_counts_],
         "seed": model.seed_,
         "n_epochs": model.n_epochs_,
@@ -185,11 +184,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         model = ConditionalGAN(preset=config)
         model.config_ = config
         model.codec_ = TableCodec.from_schema(schema, numeric_encoding=config.numeric_encoding)
-        classes = np.array(meta["classes"], dtype=object)
-        try:
-            classes = classes.astype(meta["class_dtype"])
-        except (TypeError, ValueError):
-            pass
+        classes = classes_from_json(meta)
         model.classes_ = classes
         model.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
         model.seed_ = meta["seed"]

@@ -101,7 +101,7 @@ def _resolve(model: Any, task: str) -> tuple[Any, str]:
 
 def build_metadata(model: Any, task: str) -> dict[str, Any]:
     """The JSON description stored in the ONNX file (see the module docstring)."""
-    from ganaug.codec import _to_python
+    from ganaug.schema import classes_to_json
 
     schema = model.codec_.schema_
     target = None
@@ -120,8 +120,7 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
         "task": task,
         "target": target,
         "noise_dim": int(model.config_.noise_dim),
-        "classes": [_to_python(c) for c in model.classes_],
-        "class_dtype": str(np.asarray(model.classes_).dtype),
+        **classes_to_json(model.classes_),
         "class_counts": [int(c) for c in model.class_counts_],
         "schema": schema.to_dict(),
         "config": model.config_.to_dict(),

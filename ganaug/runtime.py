@@ -46,7 +46,7 @@ from ganaug.noise import (
     seed_from,
     split_counts,
 )
-from ganaug.schema import Schema, assemble, split_target
+from ganaug.schema import Schema, assemble, classes_from_json, split_target
 
 FORMAT = "ganaug-onnx"
 FORMAT_VERSION = 1
@@ -188,12 +188,7 @@ class OnnxGenerator:
         try:
             self.schema = Schema.from_dict(meta["schema"])
             self.noise_dim = int(meta["noise_dim"])
-            classes = np.array(meta["classes"], dtype=object)
-            try:
-                classes = classes.astype(meta["class_dtype"])
-            except (TypeError, ValueError):
-                pass
-            self.classes_ = classes
+            self.classes_ = classes_from_json(meta)
             self.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
             self.task = meta.get("task", "classification")
             self.target = meta.get("target")
