@@ -226,8 +226,8 @@ def sampling_methods(
     from ganaug.noise import conditions_from_counts, split_counts
     from ganaug.runtime import OnnxGenerator
 
-    gen = OnnxGenerator(onnx_path, intra_op_num_threads=threads, batch_size=batch_size)
-    torch.set_num_threads(gen.intra_op_num_threads)
+    gen = OnnxGenerator(onnx_path, n_threads=threads, batch_size=batch_size)
+    torch.set_num_threads(gen.n_threads)
     suffix = ".parquet" if stream_format == "parquet" else ".csv"
 
     def graph(n: int) -> Any:

@@ -389,17 +389,21 @@ def _dataset_key(name: str) -> str:
         return name
 
 
+THREADS_HELP = "Sampling threads (default: the CPUs available, at most 8); rows do not depend on it."
+
+
 @main.command("sample")
 @click.argument("model")
 @click.option("-n", "n_rows", type=click.IntRange(min=1), required=True, help="Rows to sample.")
 @click.option("--class", "label", help="Only rows of this class.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="CSV or Parquet file (default: stdout CSV).")
-def sample_command(model, n_rows, label, seed, output) -> None:
+@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
+def sample_command(model, n_rows, label, seed, output, threads) -> None:
     """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
     from ganaug.runtime import OnnxGenerator
 
-    gen = OnnxGenerator(_onnx_path(model))
+    gen = OnnxGenerator(_onnx_path(model), n_threads=threads)
     y = None
     if label is not None:
         y = _parse_label(label, gen.classes_)
@@ -563,11 +567,12 @@ def _plots(aug: Any, X: Any, y: Any, plot: str, modality: str) -> list[Path]:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Largest n one request may ask for.")
-def serve_command(path, host, port, max_rows) -> None:
+@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
+def serve_command(path, host, port, max_rows, threads) -> None:
     """Serve exported generators (one .onnx file or a directory of them) over HTTP."""
     from ganaug.server import serve
 
-    serve(path, host=host, port=port, max_rows=max_rows)
+    serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads)
 
 
 @main.command("run")

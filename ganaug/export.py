@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
+from ganaug.noise import NOISE_BLOCK_ROWS
 from ganaug.runtime import FORMAT, FORMAT_VERSION, INPUT_NAMES, METADATA_KEY, OUTPUT_NAMES
 
 #: column name of a regression target modelled jointly (same as ganaug.sampler.TARGET_COLUMN)
@@ -142,7 +143,15 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
                 "meaning": "index into the column's categories; a null category is a missing value",
             },
         },
-        "noise": "numpy.random.default_rng(seed).standard_normal((n, noise_dim), dtype=float32)",
+        "noise": {
+            "distribution": "standard normal, float32",
+            "block_rows": NOISE_BLOCK_ROWS,
+            "recipe": (
+                "rows k*block_rows ... (k+1)*block_rows-1 are numpy.random.Generator(numpy.random."
+                "PCG64(numpy.random.SeedSequence(seed, spawn_key=(k,)))).standard_normal((rows, "
+                "noise_dim), dtype=numpy.float32); see ganaug.noise.noise_rows"
+            ),
+        },
     }
 
 

@@ -106,7 +106,7 @@ def discover(path: str | os.PathLike[str]) -> dict[str, Path]:
 
 
 def load_models(
-    path: str | os.PathLike[str], intra_op_num_threads: int | None = None
+    path: str | os.PathLike[str], n_threads: int | None = None
 ) -> dict[str, OnnxGenerator]:
     """Load every model :func:`discover` finds; unreadable files are skipped with a warning.
 
@@ -118,11 +118,11 @@ def load_models(
     files = discover(path)
     if Path(path).is_file():
         name, file = next(iter(files.items()))
-        return {name: OnnxGenerator(file, intra_op_num_threads=intra_op_num_threads)}
+        return {name: OnnxGenerator(file, n_threads=n_threads)}
     models: dict[str, OnnxGenerator] = {}
     for name, file in files.items():
         try:
-            models[name] = OnnxGenerator(file, intra_op_num_threads=intra_op_num_threads)
+            models[name] = OnnxGenerator(file, n_threads=n_threads)
         except ArtifactError as exc:
             logger.warning("skipping %s: %s", file.name, exc)
     if not models:
@@ -237,7 +237,7 @@ def create_app(
     path: str | os.PathLike[str],
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
-    intra_op_num_threads: int | None = None,
+    n_threads: int | None = None,
 ) -> Starlette:
     """The ASGI application serving the models found at ``path``.
 
@@ -247,12 +247,12 @@ def create_app(
         One ``.onnx`` file or a directory of them (discovered now, once).
     max_rows : int, default=100000
         Largest ``n`` one request may ask for (413 above it).
-    intra_op_num_threads : int, optional
-        ONNX Runtime threads per model (default: see :func:`ganaug.runtime.default_num_threads`).
+    n_threads : int, optional
+        Sampling threads per request (default: see :func:`ganaug.runtime.default_num_threads`).
     """
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ValueError(f"max_rows must be a positive integer; got {max_rows!r}")
-    models = load_models(path, intra_op_num_threads=intra_op_num_threads)
+    models = load_models(path, n_threads=n_threads)
 
     def lookup(request: Request) -> tuple[str, OnnxGenerator]:
         name = request.path_params["name"]
@@ -308,7 +308,7 @@ def serve(
     port: int = 8000,
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
-    intra_op_num_threads: int | None = None,
+    n_threads: int | None = None,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
@@ -317,7 +317,7 @@ def serve(
         import uvicorn
     except ImportError:
         raise ImportError("serving needs uvicorn: pip install 'ganaug[serve]'") from None
-    app = create_app(path, max_rows=max_rows, intra_op_num_threads=intra_op_num_threads)
+    app = create_app(path, max_rows=max_rows, n_threads=n_threads)
     if host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("serving on %s: the models are reachable from other machines", host)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
@@ -330,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
-    parser.add_argument("--threads", type=int, default=None, help="ONNX Runtime threads per model")
+    parser.add_argument("--threads", type=int, default=None, help="sampling threads per request")
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     serve(
@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         max_rows=args.max_rows,
-        intra_op_num_threads=args.threads,
+        n_threads=args.threads,
         log_level=args.log_level,
     )
 

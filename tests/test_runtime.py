@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -173,15 +174,31 @@ def test_artifact_errors(tmp_path, trained):
 
 
 def test_threads_and_pickle(gen, trained):
-    assert 1 <= default_num_threads() <= 4
-    assert gen.intra_op_num_threads == default_num_threads()
-    one = OnnxGenerator(trained[1], intra_op_num_threads=1, batch_size=10, prefetch=False)
-    assert one.intra_op_num_threads == 1
+    assert 1 <= default_num_threads() <= 8
+    assert gen.n_threads == default_num_threads()
+    one = OnnxGenerator(trained[1], n_threads=1, batch_size=10)
+    assert one.n_threads == 1
     pd.testing.assert_frame_equal(one.sample(35, random_state=3)[0], gen.sample(35, random_state=3)[0])
-    clone = pickle.loads(pickle.dumps(gen))
+    # many chunks on several threads (and chunks cutting noise blocks): the same rows, in order
+    three = OnnxGenerator(trained[1], n_threads=3, batch_size=700)
+    X1, y1 = one.sample(5000, random_state=8)
+    X3, y3 = three.sample(5000, random_state=8)
+    pd.testing.assert_frame_equal(X1, X3)
+    np.testing.assert_array_equal(y1, y3)
+    parts = list(three.iter_samples(5000, random_state=8))
+    assert max(len(p[0]) for p in parts) == 700 and sum(len(p[0]) for p in parts) == 5000
+    pd.testing.assert_frame_equal(pd.concat([p[0] for p in parts], ignore_index=True), X1)
+    # a consumer that stops early leaves no thread behind
+    stream = three.iter_samples(50_000, random_state=8)
+    next(stream)
+    stream.close()
+    assert not [t for t in threading.enumerate() if t.name.startswith("ganaug-sample")]
+    clone = pickle.loads(pickle.dumps(three))
+    assert clone.n_threads == 3 and clone.batch_size == 700
     pd.testing.assert_frame_equal(clone.sample(20, random_state=5)[0], gen.sample(20, random_state=5)[0])
-    with pytest.raises(ValueError, match="intra_op_num_threads"):
-        OnnxGenerator(trained[1], intra_op_num_threads=0)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="n_threads"):
+            OnnxGenerator(trained[1], n_threads=bad)
 
 
 BLOCKED = ("torch", "sklearn", "scipy", "imblearn", "onnx", "onnxscript")
