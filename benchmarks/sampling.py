@@ -314,13 +314,21 @@ def run_sampling(
 def checks(results: Sequence[dict[str, Any]], batch_size: int = 65536) -> dict[str, Any]:
     """The two targets: 500k rows/s (numeric30, ONNX) and flat streaming memory."""
     out: dict[str, Any] = {}
-    graph = [r for r in results if r["scenario"] == "numeric30" and r["method"] == "onnx-graph"]
-    if graph:
-        best = max(graph, key=lambda r: r["rows_per_s"])
-        out["numeric30_rows_per_s"] = {
-            "target": TARGET_ROWS_PER_S, "best": best["rows_per_s"], "preset": best["preset"],
-            "n": best["n"], "met": best["rows_per_s"] >= TARGET_ROWS_PER_S,
-        }
+    # the target, for decoded values (graph outputs) and for DataFrames with the original dtypes;
+    # per preset, so the default preset's figure is never hidden behind the classic one's
+    for method, key in (("onnx-graph", "numeric30_rows_per_s"), ("onnx", "numeric30_frame_rows_per_s")):
+        rows = [r for r in results if r["scenario"] == "numeric30" and r["method"] == method]
+        if rows:
+            best = max(rows, key=lambda r: r["rows_per_s"])
+            per_preset = {}
+            for r in rows:
+                if r["rows_per_s"] > per_preset.get(r["preset"], {}).get("rows_per_s", 0):
+                    per_preset[r["preset"]] = {"rows_per_s": r["rows_per_s"], "n": r["n"]}
+            out[key] = {
+                "method": method, "target": TARGET_ROWS_PER_S, "best": best["rows_per_s"],
+                "preset": best["preset"], "n": best["n"],
+                "met": best["rows_per_s"] >= TARGET_ROWS_PER_S, "per_preset": per_preset,
+            }
     streams: dict[tuple[str, str], list[dict[str, Any]]] = {}
     in_memory: dict[tuple[str, str, int], float] = {}
     for r in results:
@@ -371,13 +379,19 @@ def markdown(report: dict[str, Any], title: str = "Sampling speed") -> str:
           f"{m['onnx_bytes'] / 1024:.0f}"] for m in report["models"]]))
     chk = report.get("checks", {})
     lines += ["", "## Targets", ""]
-    target = chk.get("numeric30_rows_per_s")
-    if target:
-        lines.append(
-            f"- 30 numeric columns, ONNX Runtime: best {target['best']:,.0f} rows/s "
-            f"({target['preset']}, n={target['n']:,}); target {target['target']:,}: "
-            f"{'met' if target['met'] else 'NOT met'}"
-        )
+    for key, what in (("numeric30_rows_per_s", "decoded values (onnx-graph)"),
+                      ("numeric30_frame_rows_per_s", "DataFrames with the original dtypes (onnx)")):
+        target = chk.get(key)
+        if target:
+            others = ", ".join(
+                f"{preset} {v['rows_per_s']:,.0f} (n={v['n']:,})"
+                for preset, v in target["per_preset"].items()
+            )
+            lines.append(
+                f"- 30 numeric columns, ONNX Runtime, {what}: best {target['best']:,.0f} rows/s "
+                f"({target['preset']}, n={target['n']:,}); target {target['target']:,}: "
+                f"{'met' if target['met'] else 'NOT met'}; best per preset: {others}"
+            )
     for f in chk.get("stream_memory", []):
         held = f["in_memory_peak_mb_big"]
         lines.append(

@@ -308,7 +308,7 @@ class DecodeHead(nn.Module):
                 miss_logit = raw[:, k + m : k + 2 * m]
                 is_missing = (miss_logit > flags).float()
                 mask = (is_missing @ self.missing_route) > 0.5
-                value = torch.where(mask, torch.full_like(value, float("nan")), value)
+                value = torch.where(mask, float("nan"), value)
         else:
             value = raw.new_zeros((n, 0))
         codes = [raw[:, s : s + d].argmax(dim=1, keepdim=True) for s, d in self.sorted_cat_slices]

@@ -11,17 +11,17 @@ packages installed gets the same rows as ganaug's torch sampler::
     X, y = gen.sample(200, y="yes", random_state=1)  # one class
     gen.write("synthetic.parquet", 10_000_000)       # streamed, bounded memory
 
-Reproducibility: noise is drawn by :func:`ganaug.noise.noise_rows`, exactly as the torch sampler
-draws it, so
-``OnnxGenerator.sample(n, y, random_state=s)`` gives the rows of ``ConditionalGAN.sample(n, y,
+Reproducibility: noise is drawn by :func:`ganaug.noise.noise_rows`, as the torch sampler draws it,
+so ``OnnxGenerator.sample(n, y, random_state=s)`` gives the rows of ``ConditionalGAN.sample(n, y,
 random_state=s)`` (and ``GANAugmenter.sample(n, y, random_state=s)`` those of
 ``OnnxGenerator.sample(n, y, random_state=numpy.random.RandomState(s))``), numeric values equal
 within float32 rounding.
 
 Threads: a large request is cut into chunks (whole noise blocks, at most ``batch_size`` rows) that
-``n_threads`` worker threads run side by side, each drawing its chunk's noise and running a
-single-threaded ONNX Runtime call (numpy and ONNX Runtime both release the GIL). Measured on 2
-cores, 30 numeric columns: this is about 1.6x the throughput of one call on ONNX Runtime's own
+``n_threads`` worker threads run side by side, each drawing its chunk's noise and running
+single-threaded ONNX Runtime calls of :data:`INFERENCE_ROWS` rows (numpy and ONNX Runtime both
+release the GIL). Measured on 2
+cores, 30 numeric columns: this is about 1.5x the throughput of one call on ONNX Runtime's own
 2-thread pool, because drawing the noise costs as much as the network and now runs in parallel
 too. The rows do not depend on the number of threads or the batch size.
 """
