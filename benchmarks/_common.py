@@ -205,7 +205,7 @@ def machine_info() -> dict[str, Any]:
         "omp_num_threads": os.environ.get("OMP_NUM_THREADS", ""),
         "python": sys.version.split()[0],
     }
-    for module in ("torch", "numpy", "pandas", "sklearn", "imblearn", "ganaug", "ctgan"):
+    for module in ("torch", "numpy", "pandas", "sklearn", "imblearn", "onnxruntime", "ganaug", "ctgan"):
         try:
             info[module] = __import__(module).__version__
         except Exception:  # noqa: BLE001 - missing or broken optional packages are recorded
@@ -266,8 +266,11 @@ def machine_markdown(info: dict[str, Any]) -> str:
         "torch",
         "torch_threads",
         "cuda",
+        "numpy",
+        "pandas",
         "sklearn",
         "imblearn",
+        "onnxruntime",
         "ganaug",
         "ctgan",
     )

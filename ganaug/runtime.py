@@ -343,18 +343,32 @@ class OnnxGenerator:
         self, conditions: Any, random_state: Any = None, batch_size: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Raw decoded outputs ``(numeric float32, codes int64)`` for the given class indices."""
+        return self._arrays(conditions, random_state, batch_size, np.dtype(np.float32))
+
+    def _arrays(
+        self, conditions: Any, random_state: Any, batch_size: int | None, numeric_dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
         cond = self._check_conditions(conditions)
         n = len(cond)
         chunk = self._chunk_rows(n, batch_size)
         jobs = ((a, min(n, a + chunk), cond[a : a + chunk]) for a in range(0, n, chunk))
-        # written in place by the workers: no per-chunk arrays to concatenate
+        # written in place by the workers, already in the dtype the caller needs: no per-chunk
+        # arrays to concatenate and no second conversion pass over all the rows
         out = (
-            np.empty((n, self._n_numeric), dtype=np.float32),
+            np.empty((n, self._n_numeric), dtype=numeric_dtype),
             np.empty((n, self._n_categorical), dtype=np.int64),
         )
         for _ in self._run_jobs(jobs, seed_from(random_state), parallel=n > chunk, out=out):
             pass
         return out
+
+    def _assembly_dtype(self) -> np.dtype:
+        """The numeric dtype :func:`ganaug.schema.assemble` converts to, so workers write it directly."""
+        if self.schema.container == "numpy" and not self.schema.categorical_columns:
+            dtype = np.dtype(self.schema.numpy_dtype or "float64")
+            if dtype.kind == "f":
+                return dtype
+        return np.dtype(np.float64)
 
     def generate(
         self, conditions: Any, random_state: Any = None, batch_size: int | None = None
@@ -364,7 +378,7 @@ class OnnxGenerator:
         Same contract as :meth:`ganaug.synthesizer.ConditionalGAN.generate`: the same seed and
         conditions give the same rows (regression models return the joint table, target last).
         """
-        numeric, codes = self.generate_arrays(conditions, random_state, batch_size)
+        numeric, codes = self._arrays(conditions, random_state, batch_size, self._assembly_dtype())
         return assemble(self.schema, numeric, codes)
 
     # ------------------------------------------------------------------------- sampling

@@ -172,7 +172,7 @@ def _assemble_numpy(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> n
     if not schema.categorical_columns:  # all-numeric arrays (images): one conversion
         if dtype.kind in "iu" and np.isnan(numeric).any():
             return numeric.astype(np.float64)
-        return numeric.astype(dtype)
+        return numeric.astype(dtype, copy=False)  # no copy when the sampler wrote this dtype
     values: list[np.ndarray] = []
     i_num = i_cat = 0
     for column in schema.columns:
