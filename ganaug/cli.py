@@ -269,10 +269,10 @@ DEVICE_CHOICE = click.Choice(["auto", "cpu", "cuda"])
 DEFAULT_DATASET = "sklearn:breast_cancer"
 
 
-def _load(uri: str, target: str | None) -> tuple[Any, Any, Any]:
+def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, Any, Any]:
     from ganaug.datasets import get_dataset
 
-    ds = get_dataset(uri, target=target)
+    ds = get_dataset(uri, target=target, task=task)
     X, y = ds.load()
     return ds, X, y
 
@@ -337,7 +337,8 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
     if not force and (path / "ganaug.json").is_file():
         click.echo(f"{ds.name}: reusing the artifact in {path} (use --force to retrain)")
         return
-    aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, random_state=seed)
+    aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
+                       random_state=seed)
     aug.fit(X, y)
     aug.save(path)
     model = aug.model_
@@ -445,19 +446,22 @@ def _write_stdout(X: Any, labels: Any, gen: Any) -> None:
 @click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--generator", type=click.Path(exists=True), help="Reuse a pretrained generator (artifact or .onnx).")
+@click.option("--task", type=TASK_CHOICE, help="Override the inferred task.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
-def augment_command(data, target, strategy, ratio, preset, epochs, generator, seed, output) -> None:
+def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
+                    output) -> None:
     """Add synthetic rows to DATA (fit_resample) and write the augmented table."""
     from ganaug.sampler import GANAugmenter
 
-    ds, X, y = _load(data, target)
+    ds, X, y = _load(data, target, task)
     try:
         strategy_value: Any = float(strategy)
     except ValueError:
         strategy_value = strategy
     aug = GANAugmenter(sampling_strategy=strategy_value, augment_ratio=ratio, preset=preset,
-                       epochs=epochs, generator=generator, verbose=True, random_state=seed)
+                       epochs=epochs, generator=generator, verbose=True, task=ds.task,
+                       random_state=seed)
     X_res, y_res = aug.fit_resample(X, y)
     _write_table(X_res, y_res, ds.target or "target", output)
     click.echo(f"{ds.name}: {len(y)} real + {len(y_res) - len(y)} synthetic rows -> {output}")
@@ -487,7 +491,8 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, seed, a
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.4, stratify=stratify, random_state=seed)
     if imbalance is not None and ds.task == "classification":
         X_tr, y_tr = _imbalance(X_tr, y_tr, imbalance, seed)
-    aug = GANAugmenter(preset=preset, epochs=epochs, verbose=not as_json, random_state=seed)
+    aug = GANAugmenter(preset=preset, epochs=epochs, verbose=not as_json, task=ds.task,
+                       random_state=seed)
     if ds.task == "regression":
         aug.set_params(augment_ratio=1.0)
     scores = evaluation.downstream_scores(

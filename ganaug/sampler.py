@@ -40,9 +40,9 @@ def _n_rows(X: Any) -> int:
 class GANAugmenter(BaseOverSampler):
     """Over-sample (or grow) a training set with rows from a class-conditional GAN.
 
-    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. A float ``y`` with
-    more than 20 distinct values (or non-integer values) is a regression target
-    (:func:`ganaug.tasks.infer_task`); anything else holds class labels. For classification
+    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. With
+    ``task="auto"`` a float ``y`` with more than 20 distinct values (or non-integer values) is a
+    regression target (:func:`ganaug.tasks.infer_task`) and anything else holds class labels. For classification
     the number of new rows per class follows ``sampling_strategy`` exactly as imbalanced-learn's
     samplers do (same per-class counts as ``RandomOverSampler``), then ``augment_ratio`` grows every
     class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
@@ -78,6 +78,11 @@ class GANAugmenter(BaseOverSampler):
         :mod:`ganaug.filtering`). 1.0 disables it.
     verbose : bool, default=False
         Show a training progress bar.
+    task : {"auto", "classification", "regression"}, default="auto"
+        What ``y`` is. Set it when the guess is wrong for your target: an integer count with a
+        handful of values is a regression target only if you say so (its synthetic values are
+        then rounded to integers), and a float-coded label column with many values is
+        classification only if you say so.
     random_state : int, RandomState or None
         Seeds training and sampling; the same value gives the same rows.
 
@@ -90,7 +95,7 @@ class GANAugmenter(BaseOverSampler):
     classes_ : ndarray
         Class labels (classification only).
     task_ : {"classification", "regression"}
-        Inferred from ``y``.
+        ``task``, or what was inferred from ``y``.
     n_features_in_ : int
         Number of features.
     feature_names_in_ : ndarray
@@ -109,6 +114,7 @@ class GANAugmenter(BaseOverSampler):
         "early_stopping": ["boolean"],
         "filter_ratio": [Interval(numbers.Real, 1, None, closed="left")],
         "verbose": ["boolean"],
+        "task": [StrOptions({"auto", "classification", "regression"})],
     }
 
     def __init__(
@@ -125,6 +131,7 @@ class GANAugmenter(BaseOverSampler):
         early_stopping: bool = False,
         filter_ratio: float = 1.0,
         verbose: bool = False,
+        task: str = "auto",
         random_state: Any = None,
     ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
@@ -138,6 +145,7 @@ class GANAugmenter(BaseOverSampler):
         self.early_stopping = early_stopping
         self.filter_ratio = filter_ratio
         self.verbose = verbose
+        self.task = task
         self.random_state = random_state
 
     # ----------------------------------------------------------------------- validation
@@ -183,8 +191,16 @@ class GANAugmenter(BaseOverSampler):
         return X, y_arr
 
     def _task(self, y: np.ndarray) -> str:
-        if infer_task(y) == "regression":
-            if not np.isfinite(y.astype(np.float64)).all():
+        task = infer_task(y) if self.task == "auto" else self.task
+        if task == "regression":
+            try:
+                values = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"task='regression' needs a numeric y; got values of dtype {y.dtype} such as "
+                    f"{y[0]!r}"
+                ) from None
+            if not np.isfinite(values).all():
                 raise ValueError("y contains NaN or infinite values")
             return "regression"
         check_classification_targets(y)
@@ -391,7 +407,10 @@ class GANAugmenter(BaseOverSampler):
 
     @staticmethod
     def _concat_y(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
-        y_all = np.concatenate([y, np.asarray(y_new).astype(y.dtype, copy=False)])
+        y_new = np.asarray(y_new)
+        if y.dtype.kind in "iub" and y_new.dtype.kind == "f":  # an integer regression target
+            y_new = np.rint(y_new)
+        y_all = np.concatenate([y, y_new.astype(y.dtype, copy=False)])
         if isinstance(y_in, pd.Series):
             return pd.Series(y_all, name=y_in.name, dtype=y_in.dtype)
         if isinstance(y_in, pd.DataFrame):

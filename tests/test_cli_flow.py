@@ -64,6 +64,12 @@ def test_augment_a_csv_file(runner, home, tmp_path):
     assert list(res.columns) == ["x", "color", "label"]
     assert res["label"].value_counts().to_dict() == {0: 45, 1: 45}
     assert set(res["color"]) <= {"red", "blue"}
+    # --task regression: the 0/1 column is now a numeric target, grown by augment_ratio 1.0
+    out2 = tmp_path / "regression.csv"
+    _ok(runner.invoke(main, ["augment", f"csv:{src}", "--target", "label", "--task", "regression",
+                             "--epochs", "2", "-o", str(out2)]))
+    res = pd.read_csv(out2)
+    assert len(res) == 120 and set(res["label"]) <= {0, 1}
 
 
 def test_evaluate_json(runner, home):

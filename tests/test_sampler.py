@@ -128,6 +128,29 @@ def test_regression_with_dataframe_keeps_columns(tiny):
     assert list(X_res.columns) == ["a", "b"] and y_res.name == "price" and len(y_res) == 120
 
 
+def test_task_overrides_inference(tiny):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 3))
+    # an integer count with 6 values: class labels unless told otherwise
+    counts = np.clip(np.round(X[:, 0] * 1.5 + 2.5), 0, 5).astype(np.int64)
+    assert GANAugmenter(preset=tiny, random_state=0).fit(X, counts).task_ == "classification"
+    aug = GANAugmenter(preset=tiny, task="regression", random_state=0)
+    X_res, y_res = aug.fit_resample(X, pd.Series(counts, name="visits"))
+    assert aug.task_ == "regression" and X_res.shape == (180, 3) and y_res.name == "visits"
+    assert y_res.dtype == np.int64 and set(y_res[90:]) <= set(range(6))
+    # a float-coded label with 23 values: a regression target unless told otherwise
+    labels = np.repeat(np.arange(25.0), 4)[:90]
+    assert GANAugmenter(preset=tiny, random_state=0).fit(X, labels).task_ == "regression"
+    aug = GANAugmenter(preset=tiny, task="classification", random_state=0).fit(X, labels)
+    assert aug.task_ == "classification" and len(aug.classes_) == 23
+    with pytest.raises(ValueError, match="Unknown label type"):
+        GANAugmenter(preset=tiny, task="classification").fit(X, X[:, 1])
+    with pytest.raises(ValueError, match="task='regression' needs a numeric y"):
+        GANAugmenter(preset=tiny, task="regression").fit(X, np.array(["a", "b", "c"] * 30))
+    with pytest.raises(ValueError, match="task"):
+        GANAugmenter(task="ranking").fit(X, counts)
+
+
 def test_classic_preset_trains_and_samples(mixed_df):
     X, y = mixed_df
     aug = GANAugmenter(preset="classic", epochs=2, random_state=0).fit(X, y)
