@@ -115,9 +115,12 @@ def test_summary_table_lift():
             "balanced_accuracy": 0.9,
             "f1_macro": 0.6,
             "detection_auc": 0.7,
+            "detection_auc_seen": 0.6,
         },
     ]
     s = quality.summary_table(records).set_index("method")
+    assert s.loc["smote", "detection_auc_seen"] == 0.6
+    assert np.isnan(quality.summary_table(records[:2])["detection_auc_seen"]).all()
     assert s.loc["smote", "balanced_accuracy_lift"] == pytest.approx(0.2)
     assert s.loc["smote", "f1_macro_lift"] == pytest.approx(0.0)
     assert s.loc["none", "runs"] == 2 and s.loc["smote", "detection_auc"] == 0.7
@@ -178,6 +181,7 @@ def test_reduced_run_end_to_end(tmp_path):
     assert ran["balanced_accuracy"].between(0, 1).all()
     gan = ran[ran["method"].str.startswith("ganaug")]
     assert (gan["n_synthetic"] > 0).all() and gan["detection_auc"].notna().all()
+    assert gan["detection_auc_seen"].between(0, 1).all()
     assert (gan["method_seconds"] > 0).all()
     # both regimes ask every method for the same class counts
     same = ran[ran["method"] != "none"].groupby(["dataset", "regime"])["n_synthetic"].nunique()
