@@ -211,6 +211,10 @@ def _match_per_class(
     return r, s
 
 
+MIN_ROWS_DEFAULT_DETECTOR = 50
+"""Fewest rows per table (after matching) :func:`detection_auc` accepts with its default classifier."""
+
+
 def detection_auc(
     real: Any,
     synthetic: Any,
@@ -256,7 +260,8 @@ def detection_auc(
     ------
     ValueError
         If the columns do not match, ``cv < 2`` or either table has fewer than ``cv`` rows
-        (after per-class matching).
+        (after per-class matching), or fewer than :data:`MIN_ROWS_DEFAULT_DETECTOR` with the
+        default classifier (its trees could not split, and the AUC would read 0.5).
     """
     from sklearn.base import clone
     from sklearn.ensemble import HistGradientBoostingClassifier
@@ -283,6 +288,15 @@ def detection_auc(
     X = np.vstack([A, B])
     y = np.r_[np.zeros(n, dtype=int), np.ones(n, dtype=int)]
     if classifier is None:
+        if n < MIN_ROWS_DEFAULT_DETECTOR:
+            # min_samples_leaf=20: on a few dozen rows the trees cannot split at all and the
+            # AUC would be a silent, meaningless 0.5
+            raise ValueError(
+                f"too few rows for detection_auc's default classifier: real has {len(r)}, "
+                f"synthetic has {len(s)} (after matching); it needs at least "
+                f"{MIN_ROWS_DEFAULT_DETECTOR} each. Pass classifier= (e.g. a logistic regression) "
+                "for tables this small"
+            )
         classifier = HistGradientBoostingClassifier(random_state=random_state)
     # identical rows share a group, hence a fold: a copied row must not teach the classifier
     # that its twin belongs to the other class (that would push the AUC far below 0.5)

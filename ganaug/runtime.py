@@ -20,10 +20,9 @@ within float32 rounding.
 Threads: a large request is cut into chunks (whole noise blocks, at most ``batch_size`` rows) that
 ``n_threads`` worker threads run side by side, each drawing its chunk's noise and running
 single-threaded ONNX Runtime calls of :data:`INFERENCE_ROWS` rows (numpy and ONNX Runtime both
-release the GIL). Measured on 2
-cores, 30 numeric columns: this is about 1.5x the throughput of one call on ONNX Runtime's own
-2-thread pool, because drawing the noise costs as much as the network and now runs in parallel
-too. The rows do not depend on the number of threads or the batch size.
+release the GIL). Measured on 2 cores, 30 numeric columns: about 1.5x the throughput of one call
+on ONNX Runtime's own 2-thread pool, because drawing the noise costs as much as the network and
+now runs in parallel too. The rows do not depend on the number of threads or the batch size.
 """
 
 from __future__ import annotations
@@ -65,9 +64,10 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default
 
 INFERENCE_ROWS = 2 * NOISE_BLOCK_ROWS
 """Rows per ONNX Runtime call: the activations of 2,048 rows stay in the CPU caches, which measured
-20-25% more rows/s than calls of 65,536 rows on both presets (one thread)."""
+about 20% more rows/s than calls of 65,536 rows on both presets (one thread)."""
 MAX_DEFAULT_THREADS = 8
-"""Cap of the default thread count: each thread holds up to two chunks in memory."""
+"""Cap of the default thread count: every thread adds a chunk of up to ``batch_size`` rows to the
+memory a large request holds."""
 
 # a chunk job: rows [start, stop) of the noise stream, and their class indices
 _Job = tuple[int, int, np.ndarray]
@@ -108,8 +108,9 @@ class OnnxGenerator:
         Worker threads, each drawing noise for and running its own chunk of rows with a
         single-threaded ONNX Runtime call; default :func:`default_num_threads`.
     batch_size : int, default=65536
-        Most rows per inference call; peak memory of streaming (``iter_samples``, ``write``) is
-        bounded by ``(n_threads + 1) * batch_size`` rows, whatever the number of rows.
+        Most rows per chunk of work; peak memory of streaming (``iter_samples``, ``write``) is
+        bounded by about ``(n_threads + 2) * batch_size`` rows (the chunks being computed, one
+        queued, the one being written), whatever the number of rows.
 
     Attributes
     ----------

@@ -83,6 +83,16 @@ def test_detection_auc_matches_per_class():
     assert ev.detection_auc(real, fake, cv=3) > 0.7
 
 
+def test_detection_auc_refuses_tables_too_small_for_its_default_classifier():
+    from sklearn.linear_model import LogisticRegression
+
+    real, fake = _gauss(30, 0), _gauss(30, 1, shift=4.0)
+    # gradient boosting with 20-row leaves cannot split 48 training rows: it would say 0.5
+    with pytest.raises(ValueError, match="too few rows for detection_auc's default classifier"):
+        ev.detection_auc(real, fake, cv=5)
+    assert ev.detection_auc(real, fake, cv=5, classifier=LogisticRegression()) > 0.95
+
+
 def test_detection_auc_reorders_dataframe_columns():
     real = _mixed(60, 0)
     assert ev.detection_auc(real, real[real.columns[::-1]], cv=3) == pytest.approx(0.5, abs=0.05)
