@@ -116,7 +116,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--preset", choices=sampling.PRESET_NAMES, default="default")
     p.add_argument("--sample-sizes", nargs="+", type=as_int, default=None)
     p.add_argument("--threads", type=int, default=None,
-                   help="torch and ONNX Runtime threads (default: torch's and min(CPUs, 4))")
+                   help="torch and sampling threads (default: torch's, and the CPUs available, at most 8)")
     p.add_argument("--exporter", choices=("auto", "dynamo", "torchscript"), default=None)
     return p.parse_args(argv)
 

@@ -50,6 +50,12 @@ def test_export_then_sample_with_onnx(runner, home, tmp_path):
     assert len(lines) == 7 and lines[0].endswith("label")
     again = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "6", "--seed", "3"]))
     assert again == out  # same seed, same rows
+    # the thread count changes the speed, never the rows
+    many = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "5000", "--seed", "3", "--threads", "3"]))
+    one = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "5000", "--seed", "3", "--threads", "1"]))
+    assert many == one and many.startswith(out[: out.index("\n")])
+    result = runner.invoke(main, ["sample", str(onnx_file), "-n", "5", "--threads", "0"])
+    assert result.exit_code != 0 and "--threads" in result.output
 
 
 def test_augment_a_csv_file(runner, home, tmp_path):
