@@ -319,35 +319,23 @@ def run_one(
         if rec["n_synthetic"] > 0:
             X_syn = X_res.iloc[n:] if isinstance(X_res, pd.DataFrame) else np.asarray(X_res)[n:]
             y_syn = np.asarray(y_res)[n:]
-            try:
-                # reference: the whole training split before the regime cut, so that the
-                # few real minority rows of the imbalanced regime are not the only comparison
-                rec["detection_auc"] = ev.detection_auc(
-                    X_ref,
-                    X_syn,
-                    y_real=y_ref,
-                    y_synthetic=y_syn,
-                    cv=args.cv,
-                    random_state=seed,
-                    classifier=_detection_classifier(args),
-                )
-            except ValueError as exc:
-                rec["note"] = f"no detection AUC: {exc}"
-            try:
-                # and against only the rows the method saw: separates "learned badly" from
-                # "saw too little" (in the imbalanced regime the cut classes keep 15%, a dozen
-                # rows or so, hence a classifier with small leaves)
-                rec["detection_auc_seen"] = ev.detection_auc(
-                    X_tr,
-                    X_syn,
-                    y_real=y_tr,
-                    y_synthetic=y_syn,
-                    cv=args.cv,
-                    random_state=seed,
-                    classifier=_seen_detection_classifier(args, seed),
-                )
-            except ValueError as exc:
-                rec["note"] = f"no detection AUC (seen): {exc}"
+            # reference: the whole training split before the regime cut, so that the few real
+            # minority rows of the imbalanced regime are not the only comparison; and (seen) only
+            # the rows the method was given, which separates "learned badly" from "saw too
+            # little" (the cut classes keep a dozen rows or so, hence a classifier with small
+            # leaves there)
+            references = (
+                ("detection_auc", "", X_ref, y_ref, _detection_classifier(args)),
+                ("detection_auc_seen", " (seen)", X_tr, y_tr, _seen_detection_classifier(args, seed)),
+            )
+            for key, label, X_real, y_real, classifier in references:
+                try:
+                    rec[key] = ev.detection_auc(
+                        X_real, X_syn, y_real=y_real, y_synthetic=y_syn, cv=args.cv,
+                        random_state=seed, classifier=classifier,
+                    )
+                except ValueError as exc:
+                    rec["note"] = f"no detection AUC{label}: {exc}"
             fid = ev.column_fidelity(X_tr, X_syn)
             rec.update({k: fid[k] for k in ("mean_ks", "mean_tvd", "correlation_difference")})
         scores = ev.score_models(
