@@ -42,10 +42,10 @@ class GANAugmenter(BaseOverSampler):
 
     ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. With
     ``task="auto"`` a float ``y`` with more than 20 distinct values (or non-integer values) is a
-    regression target (:func:`ganaug.tasks.infer_task`) and anything else holds class labels. For classification
-    the number of new rows per class follows ``sampling_strategy`` exactly as imbalanced-learn's
-    samplers do (same per-class counts as ``RandomOverSampler``), then ``augment_ratio`` grows every
-    class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
+    regression target (:func:`ganaug.tasks.infer_task`) and anything else holds class labels.
+    For classification the number of new rows per class follows ``sampling_strategy`` exactly as
+    imbalanced-learn's samplers do (same per-class counts as ``RandomOverSampler``), then
+    ``augment_ratio`` grows every class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
 
     Parameters
     ----------
@@ -82,7 +82,8 @@ class GANAugmenter(BaseOverSampler):
         What ``y`` is. Set it when the guess is wrong for your target: an integer count with a
         handful of values is a regression target only if you say so (its synthetic values are
         then rounded to integers), and a float-coded label column with many values is
-        classification only if you say so.
+        classification only if you say so. With ``generator``, "auto" takes the task the
+        generator was trained for.
     random_state : int, RandomState or None
         Seeds training and sampling; the same value gives the same rows.
 
@@ -190,8 +191,16 @@ class GANAugmenter(BaseOverSampler):
         _check_feature_names(self, X, reset=True)
         return X, y_arr
 
-    def _task(self, y: np.ndarray) -> str:
-        task = infer_task(y) if self.task == "auto" else self.task
+    def _task(self, y: np.ndarray, generator_task: str | None = None) -> str:
+        if self.task == "auto":  # a pretrained generator knows what it was trained for
+            task = generator_task or infer_task(y)
+        elif generator_task is not None and generator_task != self.task:
+            raise ValueError(
+                f"task={self.task!r}, but the pretrained generator was trained for "
+                f"{generator_task}: pass task={generator_task!r} or task='auto'"
+            )
+        else:
+            task = self.task
         if task == "regression":
             try:
                 values = y.astype(np.float64)
@@ -236,19 +245,21 @@ class GANAugmenter(BaseOverSampler):
             return X.assign(**{TARGET_COLUMN: y.astype(np.float64)})
         return np.column_stack([X.astype(np.float64), y.astype(np.float64)])
 
-    def _load_generator(self) -> Any:
+    def _load_generator(self) -> tuple[Any, str | None]:
+        """The pretrained generator and the task it was trained for (None if it does not say)."""
         source = self.generator
         if hasattr(source, "sample") and not isinstance(source, (str, os.PathLike)):
-            return source
+            return source, getattr(source, "task", None)
         path = Path(source)
         if path.suffix == ".onnx":
             from ganaug.runtime import OnnxGenerator
 
-            return OnnxGenerator(path)
+            model = OnnxGenerator(path)
+            return model, model.task
         from ganaug import artifact
 
-        model, _ = artifact.load(path)
-        return model
+        model, extra = artifact.load(path)
+        return model, extra.get("task")
 
     def _check_schema(self, model: Any, data: Any) -> None:
         schema = model.codec_.schema_ if hasattr(model, "codec_") else model.schema
@@ -279,7 +290,8 @@ class GANAugmenter(BaseOverSampler):
     def _fit(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray]:
         self._validate_params()
         X, y = self._check_inputs(X, y)
-        self.task_ = self._task(y)
+        model, generator_task = self._load_generator() if self.generator is not None else (None, None)
+        self.task_ = self._task(y, generator_task)
         rs = check_random_state(self.random_state)
         train_seed, self._sample_seed = (int(s) for s in rs.randint(0, 2**31 - 1, size=2))
         if self.task_ == "regression":
@@ -299,7 +311,7 @@ class GANAugmenter(BaseOverSampler):
         if self.generator is None:
             self.model_ = self._make_model(train_seed).fit(data, labels)
         else:
-            self.model_ = self._load_generator()
+            self.model_ = model
             self._check_schema(self.model_, data)
             if labels is not None:
                 self.model_.class_index(self.classes_)  # unknown classes -> clear error

@@ -306,3 +306,12 @@ def test_reuse_regression_generator(tmp_path):
     # written regression rows are the joint table, the target last
     written = pd.read_csv(OnnxGenerator(path).write(tmp_path / "reg.csv", 10, random_state=0))
     assert list(written.columns) == ["u", "k", "__target__"] and len(written) == 10
+    # an integer count target: "auto" reads it as classes, but the generator knows better
+    counts = np.clip(np.round(y * 2 + 2), 0, 4).astype(np.int64)
+    count_gen = GANAugmenter(preset=TINY, task="regression", random_state=0).fit(X, counts)
+    count_path = count_gen.export_onnx(tmp_path / "counts.onnx")
+    reused = GANAugmenter(generator=count_path, random_state=0)
+    _, y_counts = reused.fit_resample(X, counts)
+    assert reused.task_ == "regression" and y_counts.dtype == np.int64 and len(y_counts) == 160
+    with pytest.raises(ValueError, match="trained for regression: pass task='regression'"):
+        GANAugmenter(generator=count_path, task="classification").fit(X, counts)
