@@ -31,7 +31,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -288,20 +288,28 @@ class OnnxGenerator:
         per_thread = -(-n // self.n_threads)
         return max(1, min(bs, -(-per_thread // NOISE_BLOCK_ROWS) * NOISE_BLOCK_ROWS))
 
-    def _run_jobs(
+    def _run_chunks(
         self,
-        jobs: Iterator[_Job],
+        n: int,
+        batch_size: int | None,
+        conditions_of: Callable[[int, int], np.ndarray],
         seed: int,
-        parallel: bool,
         out: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Yield ``(numeric, codes, conditions)`` per chunk job, in order.
+        """Yield ``(numeric, codes, conditions)`` per chunk of the ``n`` rows, in order.
 
-        With ``parallel``, up to ``n_threads`` jobs run at once and one more waits, so memory stays
-        bounded by the chunk size however many rows are asked for. With ``out`` (arrays of all the
-        rows), each job writes into its rows of ``out`` and yields views of them.
+        ``conditions_of(start, stop)`` gives the class indices of rows ``[start, stop)``. When
+        there is more than one chunk, up to ``n_threads`` of them run at once and one more waits,
+        so memory stays bounded by the chunk size however many rows are asked for. With ``out``
+        (arrays of all the rows), each chunk is written into its rows of ``out`` and yielded as
+        views of them.
         """
         n_num, n_cat = self._n_numeric, self._n_categorical
+        chunk = self._chunk_rows(n, batch_size)
+        jobs = (
+            (a, b, conditions_of(a, b))
+            for a, b in ((a, min(n, a + chunk)) for a in range(0, n, chunk))
+        )
 
         def work(job: _Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             start, stop, cond = job
@@ -318,7 +326,7 @@ class OnnxGenerator:
                 numeric[rows], codes[rows] = self.run(noise_rows(seed, a, b, self.noise_dim), cond[rows])
             return numeric, codes, cond
 
-        if not parallel or self.n_threads == 1:
+        if n <= chunk or self.n_threads == 1:
             yield from map(work, jobs)
             return
         pool = ThreadPoolExecutor(self.n_threads, thread_name_prefix="ganaug-sample")
@@ -351,15 +359,13 @@ class OnnxGenerator:
     ) -> tuple[np.ndarray, np.ndarray]:
         cond = self._check_conditions(conditions)
         n = len(cond)
-        chunk = self._chunk_rows(n, batch_size)
-        jobs = ((a, min(n, a + chunk), cond[a : a + chunk]) for a in range(0, n, chunk))
         # written in place by the workers, already in the dtype the caller needs: no per-chunk
         # arrays to concatenate and no second conversion pass over all the rows
         out = (
             np.empty((n, self._n_numeric), dtype=numeric_dtype),
             np.empty((n, self._n_categorical), dtype=np.int64),
         )
-        for _ in self._run_jobs(jobs, seed_from(random_state), parallel=n > chunk, out=out):
+        for _ in self._run_chunks(n, batch_size, lambda a, b: cond[a:b], seed_from(random_state), out):
             pass
         return out
 
@@ -441,7 +447,6 @@ class OnnxGenerator:
     ) -> Iterator[tuple[Any, np.ndarray]]:
         """Yield ``(generated table, condition indices)`` batches (regression: the joint table)."""
         n = check_n(n)
-        chunk = self._chunk_rows(n, batch_size)
         seed = seed_from(random_state)
         regression = self.task == "regression"
         if regression and y is not None:
@@ -466,10 +471,7 @@ class OnnxGenerator:
                 return np.searchsorted(bounds, np.arange(start, stop), side="right").astype(np.int64)
             return np.full(stop - start, only, dtype=np.int64)
 
-        jobs = (
-            (a, min(n, a + chunk), conditions_of(a, min(n, a + chunk))) for a in range(0, n, chunk)
-        )
-        for numeric, codes, cond in self._run_jobs(jobs, seed, parallel=n > chunk):
+        for numeric, codes, cond in self._run_chunks(n, batch_size, conditions_of, seed):
             yield assemble(self.schema, numeric, codes), cond
 
     def write(
