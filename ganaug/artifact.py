@@ -31,7 +31,10 @@ from ganaug.presets import GANConfig
 from ganaug.schema import Schema, classes_from_json, classes_to_json
 
 FORMAT = "ganaug-artifact"
-FORMAT_VERSION = 1
+#: version 2: the copula base gives log-probabilities for one-hot blocks (``logit_mask``);
+#: version 1 artifacts load with an all-false mask, their original behaviour
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 META_FILE = "ganaug.json"
 
 
@@ -126,10 +129,10 @@ def _read_meta(root: Path) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ArtifactError(f"{meta_path} is not a ganaug artifact description")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ArtifactError(
             f"{meta_path} has format version {version!r}; this ganaug ({__version__}) reads "
-            f"version {FORMAT_VERSION} only"
+            f"versions {', '.join(map(str, READABLE_VERSIONS))}"
         )
     return meta
 
@@ -156,6 +159,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
+
+    import torch
 
     from ganaug.synthesizer import ConditionalGAN
 
@@ -193,6 +198,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         model._build(len(classes))
         for prefix, module in (("generator.", model.generator_), ("discriminator.", model.discriminator_)):
             state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            if module is model.generator_ and config.copula and "logit_mask" not in state:
+                state["logit_mask"] = torch.zeros_like(module.logit_mask)  # a version-1 artifact
             module.load_state_dict(state)
             module.eval()
     except ArtifactError:

@@ -28,7 +28,7 @@ with a dynamic batch ``Dim``) is the supported one; the TorchScript exporter is 
 torch 2.9 and announced for removal, so it is only the fallback of ``exporter="auto"`` or an
 explicit choice (``exporter="torchscript"``: the same file format, 20x faster to *export*).
 
-Export needs the ``onnx`` and ``onnxscript`` packages (``pip install 'ganaug[export]'``); sampling
+Export uses the ``onnx`` and ``onnxscript`` packages (core dependencies of ganaug); sampling
 the exported file needs only ``onnxruntime``, ``numpy`` and ``pandas``.
 """
 
@@ -59,15 +59,16 @@ def _require_onnx(exporter: str) -> None:
         import onnx  # noqa: F401
     except ImportError:
         raise ImportError(
-            "ONNX export needs the 'onnx' package (and 'onnxscript' for the default exporter): "
-            "pip install 'ganaug[export]'"
+            "ONNX export needs the 'onnx' package, a dependency of ganaug that is missing from "
+            "this environment: pip install 'onnx>=1.16' (or reinstall ganaug)"
         ) from None
     if exporter == "dynamo":
         try:
             import onnxscript  # noqa: F401
         except ImportError:
             raise ImportError(
-                "exporter='dynamo' needs the 'onnxscript' package: pip install 'ganaug[export]'"
+                "exporter='dynamo' needs the 'onnxscript' package, a dependency of ganaug that is "
+                "missing from this environment: pip install 'onnxscript>=0.1' (or reinstall ganaug)"
             ) from None
 
 
@@ -105,6 +106,7 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
     from ganaug.schema import classes_to_json
 
     schema = model.codec_.schema_
+    noise_dim = model.sampling_noise_dim
     target = None
     if task == "regression":
         target = TARGET_COLUMN if schema.container == "pandas" else schema.names[-1]
@@ -120,13 +122,13 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "task": task,
         "target": target,
-        "noise_dim": int(model.config_.noise_dim),
+        "noise_dim": noise_dim,
         **classes_to_json(model.classes_),
         "class_counts": [int(c) for c in model.class_counts_],
         "schema": schema.to_dict(),
         "config": model.config_.to_dict(),
         "inputs": {
-            "noise": {"dtype": "float32", "shape": ["batch", int(model.config_.noise_dim)]},
+            "noise": {"dtype": "float32", "shape": ["batch", noise_dim]},
             "condition": {"dtype": "int64", "shape": ["batch"], "meaning": "index into classes"},
         },
         "outputs": {
@@ -151,6 +153,12 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
                 "PCG64(numpy.random.SeedSequence(seed, spawn_key=(k,)))).standard_normal((rows, "
                 "noise_dim), dtype=numpy.float32); see ganaug.noise.noise_rows"
             ),
+            "draws": (
+                "the last `sampling_draws` columns are turned into uniforms u = Phi(z) inside the "
+                "graph: one per missing indicator, then one per categorical column, each picking "
+                "its level by inverse CDF of the generated probabilities"
+            ),
+            "sampling_draws": noise_dim - int(model.config_.noise_dim),
         },
     }
 
@@ -161,7 +169,7 @@ def _example_inputs(model: Any) -> tuple[Any, Any]:
     n_classes = len(model.classes_)
     gen = torch.Generator().manual_seed(0)
     # batch >= 2 so that the exporter does not specialise the batch dimension to 1
-    noise = torch.randn(3, model.config_.noise_dim, generator=gen)
+    noise = torch.randn(3, model.sampling_noise_dim, generator=gen)
     condition = torch.tensor([0, min(1, n_classes - 1), n_classes - 1], dtype=torch.int64)
     return noise, condition
 

@@ -16,6 +16,15 @@ from torch import nn
 
 from ganaug.codec import Span, TableCodec
 
+#: smallest probability the copula base gives a level (log 1e-4 = -9.2 as a logit)
+PROBABILITY_FLOOR = 1e-4
+
+
+def copula_base(x: torch.Tensor, weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The copula base ``x @ weights``, with probability outputs (``mask``) as log-probabilities."""
+    linear = x @ weights
+    return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
+
 
 class ResidualBlock(nn.Module):
     """``x + W2 act(W1 act(x))``: keeps gradients healthy in deeper generators."""
@@ -83,38 +92,67 @@ class Generator(nn.Module):
         if copula:
             self.register_buffer("base_mean", torch.zeros(n_classes, output_dim))
             self.register_buffer("base_factor", torch.zeros(noise_dim, output_dim))
+            # outputs whose copula base is a probability (one-hot and missing-indicator blocks):
+            # the base enters those logits as log(p), so sampling draws each level at its rate
+            self.register_buffer("logit_mask", torch.zeros(output_dim, dtype=torch.bool))
             # the residual starts at zero: the untrained generator *is* the copula
             nn.init.zeros_(layers[-1].weight)
             nn.init.zeros_(layers[-1].bias)
 
-    def set_copula(self, Z: torch.Tensor, labels: torch.Tensor, shrinkage: float | None = None) -> None:
+    def set_copula(
+        self,
+        Z: torch.Tensor,
+        labels: torch.Tensor,
+        spans: Sequence[Span] | None = None,
+        shrinkage: float | None = None,
+    ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
-        Class means are per class; the covariance is the pooled within-class covariance of all
-        rows (structure learned from every class, so a class with a dozen rows still gets a full
-        correlation structure), shrunk towards its diagonal.
+        Numeric codes get class means and the pooled within-class covariance of all rows
+        (structure learned from every class, so a class with a dozen rows still gets a full
+        correlation structure), shrunk towards its diagonal. One-hot blocks (categories, missing
+        indicators) get their class's level rates ``p`` (smoothed by one pseudo-row of the overall
+        rates) shifted by their linear regression on the numeric codes, ``p + B (x - mean)``,
+        and enter the logits as ``log`` of that: sampling then draws every level, rare ones
+        included, at its rate given the row's numeric values, instead of collapsing to the mode.
+        Without ``spans`` every code is treated as Gaussian (the format-1 base).
         """
         dim = Z.shape[1]
         Z = Z.double()
         onehot = one_hot(labels, self.n_classes).double()
-        counts = onehot.sum(0).clamp(min=1.0)
-        means = (onehot.T @ Z) / counts[:, None]
+        counts = onehot.sum(0)
+        means = (onehot.T @ Z + Z.mean(0)) / (counts[:, None] + 1.0)
         centred = Z - means[labels]
-        cov = centred.T @ centred / max(len(Z) - self.n_classes, 1)
-        lam = shrinkage if shrinkage is not None else min(1.0, dim / max(len(Z), 1))
+        dof = max(len(Z) - self.n_classes, 1)
+        numeric = torch.ones(dim, dtype=torch.bool)
+        if spans is not None:
+            numeric = torch.cat([torch.full((s.dim,), s.kind == "numeric") for s in spans])
+        x_idx, v_idx = torch.nonzero(numeric).flatten(), torch.nonzero(~numeric).flatten()
+        cx, cv = centred[:, x_idx], centred[:, v_idx]
+        lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(len(Z), 1))
+        cov = cx.T @ cx / dof
         cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
-        cov = cov + 1e-4 * torch.eye(dim, dtype=cov.dtype)
-        chol = torch.linalg.cholesky(cov)
+        cov = cov + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
         factor = torch.zeros(self.noise_dim, dim, dtype=torch.float64)
-        factor[:dim] = chol.T  # noise[:, :dim] @ chol.T ~ N(0, cov)
+        if len(x_idx):
+            chol = torch.linalg.cholesky(cov)
+            factor[: len(x_idx), x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov)
+            if len(v_idx):
+                # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, with x - mean_x = chol n
+                s_vx = (1 - lam) * (cv.T @ cx / dof)
+                regression = torch.linalg.solve(cov, s_vx.T).T
+                factor[: len(x_idx), v_idx] = (regression @ chol).T
         self.base_mean.copy_(means.float())
         self.base_factor.copy_(factor.float())
+        self.logit_mask.copy_(~numeric)
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         cond = one_hot(condition, self.n_classes)
-        out = self.net(torch.cat([noise, cond], dim=1))
+        x = torch.cat([noise, cond], dim=1)
+        out = self.net(x)
         if self.copula:
-            out = out + cond @ self.base_mean + noise @ self.base_factor
+            weights = torch.cat([self.base_factor, self.base_mean], dim=0)
+            out = out + copula_base(x, weights, self.logit_mask)
         return out
 
 
@@ -168,7 +206,9 @@ class Discriminator(nn.Module):
         return self.net(x.reshape(-1, x.shape[1] * self.pac))
 
 
-def activate(raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float | None) -> torch.Tensor:
+def activate(
+    raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float | None, hard: bool = False
+) -> torch.Tensor:
     """Apply each span's output activation to raw generator outputs.
 
     Parameters
@@ -182,6 +222,8 @@ def activate(raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float |
     tau : float or None
         Gumbel-softmax temperature for one-hot spans during training; ``None`` uses a plain
         softmax (sigmoid for the classic preset).
+    hard : bool
+        One-hot samples (Gumbel-max) instead of relaxed ones, as the decode head draws them.
     """
     if output == "sigmoid":
         return torch.sigmoid(raw)
@@ -195,7 +237,7 @@ def activate(raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float |
         elif tau is None:
             parts.append(torch.softmax(block, dim=1))
         else:
-            parts.append(nn.functional.gumbel_softmax(block, tau=tau, hard=False))
+            parts.append(nn.functional.gumbel_softmax(block, tau=tau, hard=hard))
     return torch.cat(parts, dim=1)
 
 
@@ -204,7 +246,11 @@ class DecodeHead(nn.Module):
 
     Implements :meth:`ganaug.codec.TableCodec.inverse_numeric` in torch: normal CDF, then linear
     interpolation in the quantile table (or min-max rescaling), rounding for integer columns and
-    clipping to the observed range; missing indicators set NaN; categorical spans take an argmax.
+    clipping to the observed range. Missing indicators and categorical spans are *sampled* from
+    the distribution their logits give (softmax, or normalised sigmoids for the classic preset),
+    by inverse CDF of one uniform per block, never by argmax (which is mode-seeking: a level that is
+    never the most likely one would never be generated). The uniforms come in as the last
+    :attr:`n_draws` noise columns, so the caller's noise fixes the rows.
     """
 
     def __init__(self, codec: TableCodec, output: str = "linear") -> None:
@@ -275,14 +321,29 @@ class DecodeHead(nn.Module):
             start += d
         flags = [bool(c.integer) for c in numeric]
         self.any_integer, self.all_integer = any(flags), bool(flags) and all(flags)
+        #: noise columns the head consumes: one uniform (as a standard normal) per missing
+        #: indicator, then one per categorical column
+        self.n_draws = self.n_missing + len(cat_slices)
 
-    def forward(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Decode raw generator outputs in the generator's own column layout."""
-        return self.decode_ordered(raw.index_select(1, self.order))
+    def _probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        if self.sigmoid:
+            s = torch.sigmoid(logits)
+            return s / s.sum(dim=1, keepdim=True).clamp(min=1e-12)
+        return torch.softmax(logits, dim=1)
 
-    def decode_ordered(self, raw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, raw: torch.Tensor, draws: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decode raw generator outputs in the generator's own column layout.
+
+        ``draws`` holds :attr:`n_draws` standard normal values per row (the sampling noise).
+        """
+        return self.decode_ordered(raw.index_select(1, self.order), draws)
+
+    def decode_ordered(
+        self, raw: torch.Tensor, draws: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode raw outputs whose columns are already in :attr:`order`."""
         n = raw.shape[0]
+        uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))
         k, m = self.n_numeric, self.n_missing
         if self.n_numeric:
             u = raw[:, :k]
@@ -304,20 +365,32 @@ class DecodeHead(nn.Module):
                 value = torch.where(self.integer, torch.round(value), value)
             value = torch.minimum(torch.maximum(value, self.minimum), self.maximum)
             if m:
-                flags = raw[:, k : k + m]
-                miss_logit = raw[:, k + m : k + 2 * m]
-                is_missing = (miss_logit > flags).float()
+                observed, missing = raw[:, k : k + m], raw[:, k + m : k + 2 * m]
+                if self.sigmoid:
+                    observed, missing = torch.sigmoid(observed), torch.sigmoid(missing)
+                    p_missing = missing / (observed + missing).clamp(min=1e-12)
+                else:
+                    p_missing = torch.sigmoid(missing - observed)
+                is_missing = (uniform[:, :m] < p_missing).float()
                 mask = (is_missing @ self.missing_route) > 0.5
                 value = torch.where(mask, float("nan"), value)
         else:
             value = raw.new_zeros((n, 0))
-        codes = [raw[:, s : s + d].argmax(dim=1, keepdim=True) for s, d in self.sorted_cat_slices]
+        codes = []
+        for j, (s, d) in enumerate(self.sorted_cat_slices):
+            cdf = torch.cumsum(self._probabilities(raw[:, s : s + d]), dim=1)
+            u = uniform[:, m + j : m + j + 1]
+            # the level whose CDF interval holds u; the clamp guards against rounding at 1
+            codes.append((cdf < u).sum(dim=1, keepdim=True).clamp(max=d - 1))
         cat = torch.cat(codes, dim=1) if codes else torch.zeros((n, 0), dtype=torch.long)
         return value, cat
 
 
 class SamplingModule(nn.Module):
     """Generator plus decode head: ``(noise, condition) -> (numeric, codes)``; what ONNX exports.
+
+    ``noise`` has :attr:`noise_dim` columns: the generator's noise, then the decode head's
+    :attr:`DecodeHead.n_draws` sampling draws.
 
     Computes ``head(generator(noise, condition))`` with the generator's output layer (and its
     Gaussian-copula base, if any) copied once, at construction, with columns in the head's decode
@@ -333,6 +406,8 @@ class SamplingModule(nn.Module):
         super().__init__()
         self.head = head
         self.n_classes = generator.n_classes
+        self.generator_noise_dim = generator.noise_dim
+        self.noise_dim = generator.noise_dim + head.n_draws
         last = generator.net[-1]
         order = head.order.to(last.weight.device)
         self.body = nn.Sequential(*list(generator.net)[:-1])  # shares the layers, no copy
@@ -343,6 +418,7 @@ class SamplingModule(nn.Module):
             # [noise, onehot] @ [[base_factor], [base_mean]] == noise @ factor + onehot @ mean
             base = torch.cat([generator.base_factor, generator.base_mean], dim=0).detach()
             self.register_buffer("base", base.index_select(1, order).clone())
+            self.register_buffer("base_mask", generator.logit_mask.index_select(0, order).clone())
         self.fast = True
         rng = torch.Generator(device="cpu").manual_seed(0)
         noise = torch.randn(4, generator.noise_dim, generator=rng).to(last.weight.device)
@@ -358,10 +434,11 @@ class SamplingModule(nn.Module):
         x = torch.cat([noise, one_hot(condition, self.n_classes)], dim=1)
         out = nn.functional.linear(self.body(x), self.out_weight, self.out_bias)
         if self.copula:
-            out = out + x @ self.base
+            out = out + copula_base(x, self.base, self.base_mask)
         return out
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        noise, draws = noise[:, : self.generator_noise_dim], noise[:, self.generator_noise_dim :]
         if not self.fast:
-            return self.head(self.generator(noise, condition))
-        return self.head.decode_ordered(self._raw(noise, condition))
+            return self.head(self.generator(noise, condition), draws)
+        return self.head.decode_ordered(self._raw(noise, condition), draws)

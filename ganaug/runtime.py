@@ -53,7 +53,10 @@ from ganaug.noise import (
 from ganaug.schema import Schema, assemble, classes_from_json, split_target
 
 FORMAT = "ganaug-onnx"
-FORMAT_VERSION = 1
+#: version 2: categories and missing values are sampled in the graph from extra noise columns
+#: (version 1 took an argmax); both are read, sampling works the same way for either
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 METADATA_KEY = "ganaug"
 INPUT_NAMES = ("noise", "condition")
 OUTPUT_NAMES = ("numeric", "codes")
@@ -186,10 +189,10 @@ class OnnxGenerator:
             raise ArtifactError(f"{self.path}: ganaug metadata is not valid JSON: {exc}") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ArtifactError(f"{self.path}: metadata is not a {FORMAT!r} description")
-        if meta.get("format_version") != FORMAT_VERSION:
+        if meta.get("format_version") not in READABLE_VERSIONS:
             raise ArtifactError(
                 f"{self.path} has format version {meta.get('format_version')!r}; this ganaug "
-                f"({__version__}) reads version {FORMAT_VERSION} only"
+                f"({__version__}) reads versions {', '.join(map(str, READABLE_VERSIONS))}"
             )
         inputs = tuple(i.name for i in self._session.get_inputs())
         outputs = tuple(o.name for o in self._session.get_outputs())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,15 +35,57 @@ def resolve_device(device: str) -> torch.device:
     raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
 
 
-def _sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: torch.Tensor) -> float:
-    """Mean 1-D Wasserstein distance over random projections (a cheap realism score)."""
-    pa = torch.sort(a @ projections, dim=0).values
-    pb = torch.sort(b @ projections, dim=0).values
-    # compare quantiles at common probability levels so the two sets may differ in size
-    levels = torch.linspace(0, 1, min(len(pa), len(pb)), device=a.device)
-    ia = (levels * (len(pa) - 1)).round().long()
-    ib = (levels * (len(pb) - 1)).round().long()
-    return float((pa[ia] - pb[ib]).abs().mean())
+def _mmd(a: torch.Tensor, b: torch.Tensor, bandwidth: float) -> float:
+    """Squared maximum mean discrepancy with a Gaussian kernel (biased estimate, never negative)."""
+
+    def k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-torch.cdist(x, y).pow(2) / (2 * bandwidth**2)).mean()
+
+    return float(k(a, a) + k(b, b) - 2 * k(a, b))
+
+
+#: share of each class's rows held out to choose between the copula and fine-tuned generators
+HOLDOUT_FRACTION = 0.15
+
+
+def _state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class _Holdout:
+    """Held-out real rows and the score of a generator against them (lower is better).
+
+    The score is the kernel two-sample distance (MMD, Gaussian kernel of the held-out rows' median
+    distance) between the held-out rows and rows generated for the same classes, with categories
+    and missing indicators drawn as the decode head draws them, each class weighted equally. The
+    noise is fixed, so candidates are compared on the same draws.
+    """
+
+    def __init__(self, Z: np.ndarray, y: np.ndarray, device: torch.device, seed: int) -> None:
+        self.device = device
+        self.real = torch.from_numpy(Z).float().to(device)
+        self.labels = torch.from_numpy(y).to(device)
+        self.classes = torch.unique(self.labels)
+        reps = max(1, math.ceil(1024 / len(y)))
+        self.cond = self.labels.repeat(reps)
+        self.seed = seed
+        d = torch.cdist(self.real, self.real)
+        self.bandwidth = float(d[d > 0].median()) if bool((d > 0).any()) else 1.0
+
+    def score(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> float:
+        was_training = G.training
+        G.eval()
+        gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        with torch.no_grad():
+            noise = torch.randn(len(self.cond), cfg.noise_dim, generator=gen, device=self.device)
+            with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
+                torch.manual_seed(self.seed + 2)  # gumbel draws: the same for every candidate
+                fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True)
+            total = 0.0
+            for c in self.classes:
+                total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)
+        G.train(was_training)
+        return total / len(self.classes)
 
 
 class ConditionalGAN:
@@ -61,12 +104,15 @@ class ConditionalGAN:
     device : {"auto", "cpu", "cuda"}, default="auto"
         Where to train; ``auto`` uses CUDA when available.
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when a sliced-Wasserstein realism
-        score on them has not improved for ``patience`` checks; the best generator is kept.
+        Hold out ``validation_fraction`` of the rows and stop when the held-out score (see
+        ``holdout_selection`` in :class:`ganaug.presets.GANConfig`) has not improved for
+        ``patience`` checks; the best generator is kept.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.
     patience : int, default=10
         Checks without improvement before stopping.
+    time_budget : float, optional
+        Seconds of adversarial training at most (overrides the preset's ``time_budget``).
     verbose : bool, default=False
         Show a progress bar.
     random_state : int, optional
@@ -85,8 +131,9 @@ class ConditionalGAN:
     generator_, discriminator_ : torch.nn.Module
         The networks (the generator is left in eval mode).
     history_ : dict
-        Mean ``generator`` and ``discriminator`` loss per epoch, and ``validation`` scores when
-        early stopping is on.
+        Mean ``generator`` and ``discriminator`` loss per epoch; with a hold-out, ``validation``
+        scores (lower is better) at ``validation_steps`` (step 0 is the copula alone) and the
+        ``selected_step`` whose generator was kept.
     """
 
     def __init__(
@@ -100,6 +147,7 @@ class ConditionalGAN:
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        time_budget: float | None = None,
         verbose: bool = False,
         random_state: int | None = None,
     ) -> None:
@@ -111,6 +159,7 @@ class ConditionalGAN:
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.time_budget = time_budget
         self.verbose = verbose
         self.random_state = random_state
 
@@ -123,7 +172,13 @@ class ConditionalGAN:
                 not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
             ):
                 raise ValueError(f"{name} must be a positive integer; got {value!r}")
-        return base.with_overrides(epochs=self.epochs, batch_size=self.batch_size)
+        if self.time_budget is not None and not (
+            isinstance(self.time_budget, (int, float)) and self.time_budget > 0
+        ):
+            raise ValueError(f"time_budget must be a positive number of seconds; got {self.time_budget!r}")
+        return base.with_overrides(
+            epochs=self.epochs, batch_size=self.batch_size, time_budget=self.time_budget
+        )
 
     def _build(self, n_classes: int) -> None:
         cfg = self.config_
@@ -188,7 +243,7 @@ class ConditionalGAN:
             torch.manual_seed(seed)
             self._build(len(self.classes_))
             if self.config_.copula:
-                self.generator_.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx))
+                self.generator_.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), self.codec_.spans_)
             self._train(Z, y_idx, device, seed)
         self.generator_.to("cpu").eval()
         self.discriminator_.to("cpu").eval()
@@ -200,13 +255,20 @@ class ConditionalGAN:
         n = len(Z)
         val_idx = np.empty(0, dtype=np.int64)
         if self.early_stopping:
-            val_idx = self._validation_split(y_idx, rng)
+            val_idx = self._validation_split(y_idx, rng, self.validation_fraction, strict=True)
+        elif cfg.holdout_selection:
+            val_idx = self._validation_split(y_idx, rng, HOLDOUT_FRACTION, strict=False)
         train_mask = np.ones(n, dtype=bool)
         train_mask[val_idx] = False
         data = torch.from_numpy(Z[train_mask]).to(device)
         labels = torch.from_numpy(y_idx[train_mask]).to(device)
         n_train = len(data)
         n_classes = len(self.classes_)
+        G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
+        if len(val_idx) and cfg.copula:
+            # candidate zero is the copula of the rows the fine-tuning sees
+            G.set_copula(data.cpu(), labels.cpu(), spans)
+            G.to(device)
         # per-class row pools for training-by-sampling
         order = torch.argsort(labels, stable=True)
         counts = torch.bincount(labels, minlength=n_classes)
@@ -215,8 +277,12 @@ class ConditionalGAN:
 
         batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
         steps_per_epoch = max(1, math.ceil(n_train / batch))
-        epochs = cfg.epochs or int(min(cfg.max_epochs, max(1, math.ceil(cfg.target_steps / steps_per_epoch))))
-        G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
+        if cfg.epochs:
+            total_steps = cfg.epochs * steps_per_epoch
+        else:
+            wanted = max(cfg.target_steps, math.ceil(cfg.target_passes * steps_per_epoch))
+            total_steps = min(wanted, cfg.max_steps, cfg.max_epochs * steps_per_epoch)
+        epochs = math.ceil(total_steps / steps_per_epoch)
         opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, weight_decay=cfg.weight_decay)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, weight_decay=cfg.weight_decay)
         bce = nn.BCELoss()
@@ -246,19 +312,27 @@ class ConditionalGAN:
             noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
             return activate(G(noise, cond), spans, cfg.output, cfg.tau)
 
-        history: dict[str, list[float]] = {"generator": [], "discriminator": []}
-        val_scores: list[float] = []
-        best = (math.inf, None)
+        history: dict[str, Any] = {"generator": [], "discriminator": []}
+        holdout = None
+        if len(val_idx):
+            holdout = _Holdout(Z[val_idx], y_idx[val_idx], device, seed)
+            history["validation"] = [holdout.score(G, spans, cfg)]
+            history["validation_steps"] = [0]
+        best = (history["validation"][0] if holdout else math.inf, _state(G), 0)
         bad_checks = 0
-        check_every = max(1, epochs // 30)
+        check_every = max(1, total_steps // 10)
+        deadline = math.inf if cfg.time_budget is None else time.monotonic() + cfg.time_budget
         progress = _progress(self.verbose, epochs)
+        step = 0
         G.train()
         D.train()
         with progress:
             task = progress.add_task("pretraining GAN", total=epochs)
-            for epoch in range(epochs):
+            for _ in range(epochs):
                 g_sum = d_sum = 0.0
-                for _ in range(steps_per_epoch):
+                done = 0
+                stop = False
+                for _ in range(min(steps_per_epoch, total_steps - step)):
                     real, cond = draw_real()
                     fake_rows = fake(cond).detach()
                     if cfg.loss == "bce":
@@ -287,53 +361,53 @@ class ConditionalGAN:
                     opt_g.step()
                     g_sum += g_loss.item()
                     d_sum += d_loss.item()
-                history["generator"].append(g_sum / steps_per_epoch)
-                history["discriminator"].append(d_sum / steps_per_epoch)
+                    step += 1
+                    done += 1
+                    out_of_time = time.monotonic() > deadline
+                    if holdout is not None and (step % check_every == 0 or step == total_steps or out_of_time):
+                        score_v = holdout.score(G, spans, cfg)
+                        history["validation"].append(score_v)
+                        history["validation_steps"].append(step)
+                        if score_v < best[0] - 1e-6:
+                            best = (score_v, _state(G), step)
+                            bad_checks = 0
+                        else:
+                            bad_checks += 1
+                            stop = self.early_stopping and bad_checks >= self.patience
+                    if out_of_time or stop:
+                        stop = True
+                        break
+                history["generator"].append(g_sum / max(done, 1))
+                history["discriminator"].append(d_sum / max(done, 1))
                 progress.update(task, advance=1, description=f"pretraining GAN  G {history['generator'][-1]:+.3f}  D {history['discriminator'][-1]:+.3f}")
-                if len(val_idx) and (epoch + 1) % check_every == 0:
-                    score_v = self._validation_score(Z[val_idx], y_idx[val_idx], device, gen)
-                    val_scores.append(score_v)
-                    if score_v < best[0] - 1e-4:
-                        best = (score_v, {k: v.detach().clone() for k, v in G.state_dict().items()})
-                        bad_checks = 0
-                    else:
-                        bad_checks += 1
-                        if bad_checks >= self.patience:
-                            break
-        if best[1] is not None:
+                if stop or step >= total_steps:
+                    break
+        if holdout is not None:
             G.load_state_dict(best[1])
-        if val_scores:
-            history["validation"] = val_scores
+            history["selected_step"] = best[2]
+            if cfg.copula:
+                # the kept residual sits on the copula of every row, held-out ones included
+                G.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), spans)
         self.history_ = history
         self.n_epochs_ = len(history["generator"])
+        self.n_steps_ = step
 
-    def _validation_split(self, y_idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1); got {self.validation_fraction}")
+    def _validation_split(
+        self, y_idx: np.ndarray, rng: np.random.Generator, fraction: float, strict: bool
+    ) -> np.ndarray:
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {fraction}")
         picks = []
         for c in np.unique(y_idx):
             rows = np.flatnonzero(y_idx == c)
-            k = round(len(rows) * self.validation_fraction)
+            k = round(len(rows) * fraction)
             if len(rows) - k >= 2 and k > 0:
                 picks.append(rng.choice(rows, size=k, replace=False))
         if not picks:
-            raise ValueError("too few rows to hold out a validation set for early stopping")
+            if strict:
+                raise ValueError("too few rows to hold out a validation set for early stopping")
+            return np.empty(0, dtype=np.int64)
         return np.concatenate(picks)
-
-    def _validation_score(self, Zv: np.ndarray, yv: np.ndarray, device: torch.device, gen: torch.Generator) -> float:
-        G = self.generator_
-        G.eval()
-        with torch.no_grad():
-            cond = torch.from_numpy(yv).to(device)
-            reps = max(1, 512 // len(cond))
-            cond = cond.repeat(reps)
-            noise = torch.randn(len(cond), self.config_.noise_dim, generator=gen, device=device)
-            fake = activate(G(noise, cond), self.codec_.spans_, self.config_.output, None)
-            proj = torch.randn(fake.shape[1], 64, generator=gen, device=device)
-            proj = proj / proj.norm(dim=0, keepdim=True)
-            score = _sliced_wasserstein(fake, torch.from_numpy(Zv).to(device), proj)
-        G.train()
-        return score
 
     def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         pac = self.config_.pac
@@ -351,6 +425,12 @@ class ConditionalGAN:
         self._check_fitted()
         module = SamplingModule(self.generator_, self.head_)
         return module.eval()
+
+    @property
+    def sampling_noise_dim(self) -> int:
+        """Noise columns per sampled row: the generator's, then the decode head's draws."""
+        self._check_fitted()
+        return int(self.config_.noise_dim + self.head_.n_draws)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "generator_"):
@@ -377,7 +457,7 @@ class ConditionalGAN:
         seed = seed_from(random_state)
         numeric, codes = [], []
         with torch.no_grad():
-            for noise, cond in noise_batches(conditions, self.config_.noise_dim, seed, batch_size):
+            for noise, cond in noise_batches(conditions, module.noise_dim, seed, batch_size):
                 num, cat = module(torch.from_numpy(noise), torch.from_numpy(cond))
                 numeric.append(num.numpy())
                 codes.append(cat.numpy())

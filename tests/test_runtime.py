@@ -87,7 +87,7 @@ def test_sample_counts_dtypes_and_labels(gen, trained):
     np.testing.assert_array_equal(y_syn, y_torch)
     assert not X_syn.equals(gen.sample(101, random_state=1)[0])
     assert gen.schema.names == list(X.columns)
-    assert gen.task == "classification" and gen.noise_dim == model.config_.noise_dim
+    assert gen.task == "classification" and gen.noise_dim == model.sampling_noise_dim
     assert gen.metadata["format"] == "ganaug-onnx"
 
 
