@@ -46,14 +46,20 @@ SKLEARN_DATASETS: dict[str, tuple[str, str, str, str]] = {
 
 def _load(function_name: str, modality: str) -> tuple[Any, Any]:
     import numpy as np
+    import pandas as pd
     import sklearn.datasets
 
     load = getattr(sklearn.datasets, function_name)
     if modality == "image":
         bunch = load()
         return np.asarray(bunch.data, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
-    X, y = load(return_X_y=True, as_frame=True)
-    return X, y.rename("target")
+    bunch = load(as_frame=True)
+    X, y = bunch.data, bunch.target.rename("target")
+    names = getattr(bunch, "target_names", None)
+    if names is not None and y.dtype.kind in "iu":
+        # the labels a user types (``--class malignant``), not the integer codes
+        y = pd.Series(np.asarray(names, dtype=object)[y.to_numpy()], index=y.index, name="target")
+    return X, y
 
 
 def _adapter(name: str) -> DatasetAdapter:

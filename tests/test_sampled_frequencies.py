@@ -1,0 +1,112 @@
+"""Sampled rows, not stored rates: categories (1-2% levels included) and missing values keep
+their per-class frequencies; hold-out selection never keeps a generator worse than the copula."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from ganaug.runtime import OnnxGenerator
+from ganaug.synthesizer import ConditionalGAN
+
+LEVELS = ["a", "b", "c", "d", "e"]
+
+
+def rare_table(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Levels at 60/25/11/2/1%, a 30% flag, a 20% missing rate; the class shifts the rates."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(int)
+    x = rng.normal(size=n) + y
+    job = np.where(
+        y == 1,
+        rng.choice(LEVELS, n, p=[0.45, 0.35, 0.15, 0.03, 0.02]),
+        rng.choice(LEVELS, n, p=[0.60, 0.25, 0.11, 0.02, 0.02]),
+    )
+    flag = np.where(rng.random(n) < 0.3 + 0.2 * y, "yes", "no")
+    income = np.where(rng.random(n) < 0.2 - 0.1 * y, np.nan, np.exp(rng.normal(size=n) + x))
+    return pd.DataFrame({"x": x, "job": job, "flag": flag, "income": income}), y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = rare_table()
+    model = ConditionalGAN(random_state=0).fit(X, y)
+    return model, X, y
+
+
+def _assert_close(real: pd.Series, synthetic: pd.Series, what: str) -> None:
+    """Every level's synthetic rate within 4 standard errors (of the real class) + 1 point."""
+    p_real = real.value_counts(normalize=True, dropna=False)
+    p_syn = synthetic.value_counts(normalize=True, dropna=False).reindex(p_real.index, fill_value=0)
+    bound = 4 * np.sqrt(p_real * (1 - p_real) / len(real)) + 0.01
+    bad = (p_syn - p_real).abs() > bound
+    assert not bad.any(), f"{what}: real {p_real[bad].to_dict()} vs synthetic {p_syn[bad].to_dict()}"
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_levels_and_missing_rates_per_class(fitted, label):
+    model, X, y = fitted
+    Xs, _ = model.sample(20_000, y=label, random_state=1)
+    real = X[y == label]
+    for column in ("job", "flag"):
+        _assert_close(real[column], Xs[column], f"class {label}, {column}")
+    assert set(Xs["job"]) == set(LEVELS)  # the 1-2% levels are generated
+    _assert_close(real["income"].isna(), Xs["income"].isna(), f"class {label}, income missing")
+
+
+def test_onnx_rows_sample_the_same_levels(fitted, tmp_path):
+    model, X, y = fitted
+    from ganaug.export import export_onnx
+
+    gen = OnnxGenerator(export_onnx(model, tmp_path / "m.onnx"))
+    cond = np.repeat([0, 1], 500)
+    onnx_rows = gen.generate(cond, random_state=5)
+    torch_rows = model.generate(cond, random_state=5)
+    pd.testing.assert_series_equal(onnx_rows["job"], torch_rows["job"])
+    pd.testing.assert_series_equal(onnx_rows["income"].isna(), torch_rows["income"].isna())
+
+
+def test_selected_generator_never_worse_than_the_copula(fitted):
+    model = fitted[0]
+    history = model.history_
+    scores, steps = history["validation"], history["validation_steps"]
+    assert steps[0] == 0 and len(scores) == len(steps) > 2  # candidate zero, then checkpoints
+    chosen = scores[steps.index(history["selected_step"])]
+    assert chosen <= scores[0] and chosen == min(scores)
+
+
+def test_residual_moves_away_from_zero():
+    X, y = rare_table(600)
+    model = ConditionalGAN(random_state=0)
+    model.preset = model._config().with_overrides(holdout_selection=False, target_steps=50)
+    model.fit(X, y)
+    last = model.generator_.net[-1]
+    assert float(last.weight.detach().abs().sum()) > 0  # started at exactly zero
+    assert "validation" not in model.history_
+
+
+def test_training_length_scales_with_rows_and_respects_the_time_budget():
+    X, y = rare_table(600)
+    cfg = ConditionalGAN()._config().with_overrides(
+        target_steps=5, target_passes=4.0, max_steps=10_000, holdout_selection=False
+    )
+    small = ConditionalGAN(cfg, random_state=0).fit(X.iloc[:200], y[:200])
+    large = ConditionalGAN(cfg, random_state=0).fit(X, y)
+    assert large.n_steps_ > 2 * small.n_steps_
+    quick = ConditionalGAN(cfg.with_overrides(max_steps=10**6, target_passes=10**4), time_budget=1.0)
+    quick.fit(X, y)
+    assert quick.n_steps_ < 10**6
+    with pytest.raises(ValueError, match="time_budget"):
+        ConditionalGAN(time_budget=-1).fit(X, y)
+
+
+def test_copula_base_is_frequency_true_for_one_hot_blocks():
+    X, y = rare_table(2000)
+    model = ConditionalGAN(random_state=0)
+    model.preset = model._config().with_overrides(holdout_selection=False, epochs=1, lr_g=0.0)
+    model.fit(X, y)
+    mask = model.generator_.logit_mask
+    spans = model.codec_.spans_
+    widths = [s.dim for s in spans if s.kind != "numeric"]
+    assert int(mask.sum()) == sum(widths)
+    assert torch.equal(model.generator_.net[-1].weight, torch.zeros_like(model.generator_.net[-1].weight))
