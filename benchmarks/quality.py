@@ -829,8 +829,12 @@ def render_markdown(
 
 def _single_thread() -> None:
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    # OpenMP / BLAS too: histogram gradient boosting (a downstream model and the detection
+    # classifier) spin-waits badly when its threads outnumber the free cores
+    threadpool_limits(1)
 
 
 def _warm_up() -> None:
