@@ -1,9 +1,3 @@
-"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly)."""
+"""Public import path of ganaug's exceptions; defined in :mod:`ganaug.core.errors`."""
 
-
-class ArtifactError(ValueError):
-    """A stored artifact is missing, corrupt, truncated or of an unknown format version."""
-
-
-class SchemaMismatchError(ValueError):
-    """Data given to a pretrained generator does not match the schema it was trained on."""
+from ganaug.core.errors import ArtifactError, SchemaMismatchError  # noqa: F401

@@ -1,7 +1,7 @@
 """Serve exported generators over HTTP: a Starlette application run by uvicorn.
 
 Needs the ``serve`` extra (``pip install 'ganaug[serve]'``) and, like :mod:`ganaug.runtime`, neither
-torch nor scikit-learn. ``ganaug serve PATH`` (or ``python -m ganaug.server PATH``) serves one
+torch nor scikit-learn. ``ganaug serve PATH`` (or ``python -m ganaug.runtime.server PATH``) serves one
 ``.onnx`` file or every ``*.onnx`` file directly inside a directory; a model's name is its file
 stem. Models are discovered once, at startup; a name in a URL is only ever looked up in that table,
 never joined to a filesystem path, so nothing outside the served files is reachable.
@@ -40,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from ganaug._version import __version__
-from ganaug.errors import ArtifactError
-from ganaug.noise import conditions_from_counts, seed_from, split_counts
-from ganaug.runtime import OnnxGenerator
+from ganaug.core.errors import ArtifactError
+from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
+from ganaug.runtime.generator import OnnxGenerator
 
 try:
     from starlette.applications import Starlette
@@ -56,7 +56,7 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the ext
         "serving needs starlette and uvicorn: pip install 'ganaug[serve]'"
     ) from _exc
 
-logger = logging.getLogger("ganaug.server")
+logger = logging.getLogger("ganaug.runtime.server")
 
 DEFAULT_MAX_ROWS = 100_000
 #: request bodies larger than this are refused (413)
@@ -324,8 +324,8 @@ def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m ganaug.server PATH [--host H] [--port P] [--max-rows N]``."""
-    parser = argparse.ArgumentParser(prog="python -m ganaug.server", description=__doc__.splitlines()[0])
+    """``python -m ganaug.runtime.server PATH [--host H] [--port P] [--max-rows N]``."""
+    parser = argparse.ArgumentParser(prog="python -m ganaug.runtime.server", description=__doc__.splitlines()[0])
     parser.add_argument("path", help="an .onnx file or a directory of them")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

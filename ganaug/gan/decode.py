@@ -1,4 +1,4 @@
-"""The networks: generators, discriminators and the decode head (torch only, no training loop).
+"""The decode head and the sampling module (torch only).
 
 The decode head turns raw generator outputs into ready-to-use values inside the graph (numeric
 columns on their original scale, integers rounded, missing values as NaN, categorical columns as
@@ -9,200 +9,18 @@ compute the same thing by construction.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from ganaug.codec import Span, TableCodec
-
-
-class ResidualBlock(nn.Module):
-    """``x + W2 act(W1 act(x))``: keeps gradients healthy in deeper generators."""
-
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(width, width)
-        self.fc2 = nn.Linear(width, width)
-        self.act = nn.LeakyReLU(0.2)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.fc2(self.act(self.fc1(self.act(x))))
-
-
-def one_hot(condition: torch.Tensor, n_classes: int) -> torch.Tensor:
-    """One-hot encode class indices with a gather on an identity matrix (exports cleanly to ONNX)."""
-    eye = torch.eye(n_classes, dtype=torch.float32, device=condition.device)
-    return eye.index_select(0, condition.reshape(-1).long())
-
-
-class Generator(nn.Module):
-    """Conditional generator: noise and class one-hot in, raw (pre-activation) outputs out.
-
-    Parameters
-    ----------
-    noise_dim, n_classes, output_dim : int
-        Input and output sizes.
-    hidden : sequence of int
-        ``architecture="classic"``: one hidden layer per entry (Linear-ReLU). ``"residual"``: a
-        projection to ``hidden[0]`` followed by ``len(hidden)`` residual blocks.
-    architecture : {"classic", "residual"}
-        Layer layout.
-    copula : bool
-        Add a Gaussian-copula base, ``mean[c] + noise @ factor``, to the network's output. Its
-        buffers are set by :meth:`set_copula` from the encoded training data (the closed-form
-        pretraining step); the network then learns only a residual, starting from zero.
-    """
-
-    def __init__(
-        self,
-        noise_dim: int,
-        n_classes: int,
-        output_dim: int,
-        hidden: Sequence[int],
-        architecture: str = "residual",
-        copula: bool = False,
-    ) -> None:
-        super().__init__()
-        self.noise_dim = noise_dim
-        self.n_classes = n_classes
-        in_dim = noise_dim + n_classes
-        layers: list[nn.Module] = []
-        if architecture == "classic":
-            for width in hidden:
-                layers += [nn.Linear(in_dim, width), nn.ReLU()]
-                in_dim = width
-        else:
-            layers.append(nn.Linear(in_dim, hidden[0]))
-            layers += [ResidualBlock(hidden[0]) for _ in hidden]
-            layers.append(nn.LeakyReLU(0.2))
-            in_dim = hidden[0]
-        layers.append(nn.Linear(in_dim, output_dim))
-        self.net = nn.Sequential(*layers)
-        self.copula = copula
-        if copula:
-            self.register_buffer("base_mean", torch.zeros(n_classes, output_dim))
-            self.register_buffer("base_factor", torch.zeros(noise_dim, output_dim))
-            # the residual starts at zero: the untrained generator *is* the copula
-            nn.init.zeros_(layers[-1].weight)
-            nn.init.zeros_(layers[-1].bias)
-
-    def set_copula(self, Z: torch.Tensor, labels: torch.Tensor, shrinkage: float | None = None) -> None:
-        """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
-
-        Class means are per class; the covariance is the pooled within-class covariance of all
-        rows (structure learned from every class, so a class with a dozen rows still gets a full
-        correlation structure), shrunk towards its diagonal.
-        """
-        dim = Z.shape[1]
-        Z = Z.double()
-        onehot = one_hot(labels, self.n_classes).double()
-        counts = onehot.sum(0).clamp(min=1.0)
-        means = (onehot.T @ Z) / counts[:, None]
-        centred = Z - means[labels]
-        cov = centred.T @ centred / max(len(Z) - self.n_classes, 1)
-        lam = shrinkage if shrinkage is not None else min(1.0, dim / max(len(Z), 1))
-        cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
-        cov = cov + 1e-4 * torch.eye(dim, dtype=cov.dtype)
-        chol = torch.linalg.cholesky(cov)
-        factor = torch.zeros(self.noise_dim, dim, dtype=torch.float64)
-        factor[:dim] = chol.T  # noise[:, :dim] @ chol.T ~ N(0, cov)
-        self.base_mean.copy_(means.float())
-        self.base_factor.copy_(factor.float())
-
-    def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        cond = one_hot(condition, self.n_classes)
-        out = self.net(torch.cat([noise, cond], dim=1))
-        if self.copula:
-            out = out + cond @ self.base_mean + noise @ self.base_factor
-        return out
-
-
-class Discriminator(nn.Module):
-    """Conditional critic over packs of ``pac`` rows (PacGAN), returns one score per pack.
-
-    Parameters
-    ----------
-    input_dim, n_classes : int
-        Encoded row width and number of classes.
-    hidden : sequence of int
-        Hidden widths.
-    pac : int
-        Rows judged jointly; packing makes mode collapse visible to the critic.
-    dropout : float
-        Dropout after each hidden layer.
-    activation : {"leaky_relu", "relu"}
-        Hidden activation.
-    sigmoid : bool
-        Append a sigmoid (classic BCE GAN); otherwise return raw scores.
-    """
-
-    def __init__(
-        self,
-        input_dim: int,
-        n_classes: int,
-        hidden: Sequence[int],
-        pac: int = 1,
-        dropout: float = 0.0,
-        activation: str = "leaky_relu",
-        sigmoid: bool = False,
-    ) -> None:
-        super().__init__()
-        self.pac = pac
-        self.n_classes = n_classes
-        in_dim = (input_dim + n_classes) * pac
-        layers: list[nn.Module] = []
-        for width in hidden:
-            layers.append(nn.Linear(in_dim, width))
-            layers.append(nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU())
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
-            in_dim = width
-        layers.append(nn.Linear(in_dim, 1))
-        if sigmoid:
-            layers.append(nn.Sigmoid())
-        self.net = nn.Sequential(*layers)
-
-    def forward(self, rows: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([rows, one_hot(condition, self.n_classes)], dim=1)
-        return self.net(x.reshape(-1, x.shape[1] * self.pac))
-
-
-def activate(raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float | None) -> torch.Tensor:
-    """Apply each span's output activation to raw generator outputs.
-
-    Parameters
-    ----------
-    raw : Tensor
-        Generator outputs.
-    spans : sequence of Span
-        Output layout.
-    output : {"linear", "sigmoid"}
-        Activation for numeric spans (``sigmoid`` for the classic preset's [0, 1] data).
-    tau : float or None
-        Gumbel-softmax temperature for one-hot spans during training; ``None`` uses a plain
-        softmax (sigmoid for the classic preset).
-    """
-    if output == "sigmoid":
-        return torch.sigmoid(raw)
-    parts = []
-    start = 0
-    for span in spans:
-        block = raw[:, start : start + span.dim]
-        start += span.dim
-        if span.kind == "numeric":
-            parts.append(block)
-        elif tau is None:
-            parts.append(torch.softmax(block, dim=1))
-        else:
-            parts.append(nn.functional.gumbel_softmax(block, tau=tau, hard=False))
-    return torch.cat(parts, dim=1)
+from ganaug.gan.codec import TableCodec
+from ganaug.gan.networks import Generator, one_hot
 
 
 class DecodeHead(nn.Module):
     """Decode raw generator outputs into ``(numeric, codes)`` inside the graph.
 
-    Implements :meth:`ganaug.codec.TableCodec.inverse_numeric` in torch: normal CDF, then linear
+    Implements :meth:`ganaug.gan.codec.TableCodec.inverse_numeric` in torch: normal CDF, then linear
     interpolation in the quantile table (or min-max rescaling), rounding for integer columns and
     clipping to the observed range; missing indicators set NaN; categorical spans take an argmax.
     """
@@ -326,7 +144,7 @@ class SamplingModule(nn.Module):
     already concatenated input. A check on a few random rows at construction guarantees the
     outputs are the generator's; if not (a generator this module does not know), it falls back to
     ``head(generator(...))``. Build a new module after further training
-    (:meth:`ganaug.synthesizer.ConditionalGAN.sampling_module` does).
+    (:meth:`ganaug.gan.synthesizer.ConditionalGAN.sampling_module` does).
     """
 
     def __init__(self, generator: Generator, head: DecodeHead) -> None:

@@ -1,6 +1,6 @@
 """Export a fitted generator, decoding included, to one self-describing ONNX file.
 
-The exported graph is :class:`ganaug.networks.SamplingModule` (generator + decode head)::
+The exported graph is :class:`ganaug.gan.networks.SamplingModule` (generator + decode head)::
 
     inputs:  noise      float32 [batch, noise_dim]   (caller-supplied, so sampling is reproducible)
              condition  int64   [batch]              (class index, see metadata "classes")
@@ -46,10 +46,16 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
-from ganaug.noise import NOISE_BLOCK_ROWS
-from ganaug.runtime import FORMAT, FORMAT_VERSION, INPUT_NAMES, METADATA_KEY, OUTPUT_NAMES
+from ganaug.core.noise import NOISE_BLOCK_ROWS
+from ganaug.core.onnx_format import (
+    FORMAT,
+    FORMAT_VERSION,
+    INPUT_NAMES,
+    METADATA_KEY,
+    OUTPUT_NAMES,
+)
 
-#: column name of a regression target modelled jointly (same as ganaug.sampler.TARGET_COLUMN)
+#: column name of a regression target modelled jointly (same as ganaug.learn.sampler.TARGET_COLUMN)
 TARGET_COLUMN = "__target__"
 EXPORTERS = ("auto", "dynamo", "torchscript")
 
@@ -76,7 +82,7 @@ def _resolve(model: Any, task: str) -> tuple[Any, str]:
     if isinstance(model, (str, os.PathLike)):
         path = Path(model)
         if path.is_dir():
-            from ganaug import artifact
+            from ganaug.gan import artifact
 
             loaded, extra = artifact.load(path)
             return loaded, extra.get("task", task)
@@ -102,7 +108,7 @@ def _resolve(model: Any, task: str) -> tuple[Any, str]:
 
 def build_metadata(model: Any, task: str) -> dict[str, Any]:
     """The JSON description stored in the ONNX file (see the module docstring)."""
-    from ganaug.schema import classes_to_json
+    from ganaug.core.schema import classes_to_json
 
     schema = model.codec_.schema_
     target = None
@@ -149,7 +155,7 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
             "recipe": (
                 "rows k*block_rows ... (k+1)*block_rows-1 are numpy.random.Generator(numpy.random."
                 "PCG64(numpy.random.SeedSequence(seed, spawn_key=(k,)))).standard_normal((rows, "
-                "noise_dim), dtype=numpy.float32); see ganaug.noise.noise_rows"
+                "noise_dim), dtype=numpy.float32); see ganaug.core.noise.noise_rows"
             ),
         },
     }
@@ -257,7 +263,7 @@ def export_onnx(
     ----------
     model : ConditionalGAN, GANAugmenter, OnnxGenerator or path-like
         A fitted model, a fitted augmenter (its ``model_`` and ``task_`` are used), an artifact
-        directory saved by :func:`ganaug.artifact.save` / ``GANAugmenter.save``, or an ``.onnx``
+        directory saved by :func:`ganaug.gan.artifact.save` / ``GANAugmenter.save``, or an ``.onnx``
         file (copied as is).
     path : path-like
         Destination file (parent directories are created). Written atomically.
@@ -287,7 +293,7 @@ def export_onnx(
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     path = Path(path)
     model, task = _resolve(model, task)
-    from ganaug.artifact import atomic_write_bytes
+    from ganaug.gan.artifact import atomic_write_bytes
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export
@@ -357,7 +363,7 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     proto = onnx.load(str(path), load_external_data=False)
     props = {p.key: p.value for p in proto.metadata_props}
     if METADATA_KEY not in props:
-        from ganaug.errors import ArtifactError
+        from ganaug.core.errors import ArtifactError
 
         raise ArtifactError(f"{path} has no ganaug metadata: it was not exported by ganaug")
     return json.loads(props[METADATA_KEY])

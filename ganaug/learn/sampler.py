@@ -23,11 +23,11 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ganaug.errors import SchemaMismatchError
-from ganaug.noise import check_n, plan_conditions
-from ganaug.presets import PRESETS, GANConfig
-from ganaug.schema import split_target
-from ganaug.tasks import infer_task
+from ganaug.core.errors import SchemaMismatchError
+from ganaug.core.noise import check_n, plan_conditions
+from ganaug.core.schema import split_target
+from ganaug.core.tasks import infer_task
+from ganaug.gan.presets import PRESETS, GANConfig
 
 #: column name used for a regression target modelled jointly with a DataFrame's features
 TARGET_COLUMN = "__target__"
@@ -42,7 +42,7 @@ class GANAugmenter(BaseOverSampler):
 
     ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. With
     ``task="auto"`` a float ``y`` with more than 20 distinct values (or non-integer values) is a
-    regression target (:func:`ganaug.tasks.infer_task`) and anything else holds class labels.
+    regression target (:func:`ganaug.core.tasks.infer_task`) and anything else holds class labels.
     For classification the number of new rows per class follows ``sampling_strategy`` exactly as
     imbalanced-learn's samplers do (same per-class counts as ``RandomOverSampler``), then
     ``augment_ratio`` grows every class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
@@ -75,7 +75,7 @@ class GANAugmenter(BaseOverSampler):
     filter_ratio : float, default=1.0
         Realism filtering: draw ``filter_ratio`` times more synthetic rows than needed and keep,
         per class, those closest to real rows of their own class (see
-        :mod:`ganaug.filtering`). 1.0 disables it.
+        :mod:`ganaug.learn.filtering`). 1.0 disables it.
     verbose : bool, default=False
         Show a training progress bar.
     task : {"auto", "classification", "regression"}, default="auto"
@@ -224,7 +224,7 @@ class GANAugmenter(BaseOverSampler):
 
     # -------------------------------------------------------------------------- fitting
     def _make_model(self, seed: int) -> Any:
-        from ganaug.synthesizer import ConditionalGAN
+        from ganaug.gan.synthesizer import ConditionalGAN
 
         return ConditionalGAN(
             preset=self.preset,
@@ -256,7 +256,7 @@ class GANAugmenter(BaseOverSampler):
 
             model = OnnxGenerator(path)
             return model, model.task
-        from ganaug import artifact
+        from ganaug.gan import artifact
 
         model, extra = artifact.load(path)
         return model, extra.get("task")
@@ -346,7 +346,7 @@ class GANAugmenter(BaseOverSampler):
         else:
             X_new, y_new = self._sample_classes(np.array(list(drawn.values())), self._sample_seed)
         if factor > 1.0:
-            from ganaug.filtering import RealismFilter
+            from ganaug.learn.filtering import RealismFilter
 
             keep = RealismFilter().fit(data, None if regression else y).select(X_new, y_new, wanted)
             X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
@@ -434,7 +434,7 @@ class GANAugmenter(BaseOverSampler):
     # ------------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the fitted GAN as an artifact directory (JSON + safetensors, atomic)."""
-        from ganaug import artifact
+        from ganaug.gan import artifact
 
         check_is_fitted(self, "model_")
         if not hasattr(self.model_, "generator_"):
@@ -446,7 +446,7 @@ class GANAugmenter(BaseOverSampler):
     @classmethod
     def load(cls, path: str | os.PathLike[str], **params: Any) -> GANAugmenter:
         """An augmenter that samples from a saved artifact (``generator=path``), already fitted."""
-        from ganaug import artifact
+        from ganaug.gan import artifact
 
         model, extra = artifact.load(path)
         stored = dict(extra.get("augmenter_params", {}))
@@ -462,7 +462,7 @@ class GANAugmenter(BaseOverSampler):
 
     def export_onnx(self, path: str | os.PathLike[str]) -> Path:
         """Export the fitted generator (with its decoding) to a self-describing ONNX file."""
-        from ganaug.export import export_onnx
+        from ganaug.gan.export import export_onnx
 
         check_is_fitted(self, "model_")
         return export_onnx(self.model_, path, task=self.task_)

@@ -12,11 +12,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from ganaug.codec import TableCodec, _to_python
-from ganaug.networks import DecodeHead, Discriminator, Generator, SamplingModule, activate
-from ganaug.noise import noise_batches, plan_conditions, seed_from
-from ganaug.presets import GANConfig, get_preset
-from ganaug.schema import assemble
+from ganaug.core.noise import noise_batches, plan_conditions, seed_from
+from ganaug.core.schema import assemble
+from ganaug.gan.codec import TableCodec, _to_python
+from ganaug.gan.decode import DecodeHead, SamplingModule
+from ganaug.gan.networks import Discriminator, Generator, activate
+from ganaug.gan.presets import GANConfig, get_preset
 
 
 def resolve_device(device: str) -> torch.device:
@@ -51,7 +52,7 @@ class ConditionalGAN:
     Parameters
     ----------
     preset : {"default", "classic"} or GANConfig, default="default"
-        Hyperparameters (see :mod:`ganaug.presets`).
+        Hyperparameters (see :mod:`ganaug.gan.presets`).
     epochs : int, optional
         Overrides the preset's training length.
     batch_size : int, optional

@@ -11,6 +11,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+#: the learning tasks ganaug knows
+TASKS: tuple[str, ...] = ("classification", "regression")
+
 #: a float target with at most this many distinct integer values is read as class labels
 MAX_CLASSES_FOR_INFERENCE = 20
 

@@ -2,7 +2,7 @@
 
 Root: ``$GANAUG_HOME`` if set, else ``$XDG_CACHE_HOME/ganaug`` (``~/.cache/ganaug``). Layout::
 
-    ROOT/artifacts/<dataset name>/   # an artifact directory (see ganaug.artifact)
+    ROOT/artifacts/<dataset name>/   # an artifact directory (see ganaug.gan.artifact)
     ROOT/onnx/<dataset name>.onnx    # exported generators
 """
 
@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ganaug import artifact
+from ganaug.gan import artifact
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

@@ -25,7 +25,7 @@ def _figure(width: float, height: float) -> Any:
         from matplotlib.figure import Figure
     except ImportError as exc:
         raise ImportError(
-            "ganaug.plots needs matplotlib; install it with: pip install 'ganaug[plot]'"
+            "ganaug.evaluation.plots needs matplotlib; install it with: pip install 'ganaug[plot]'"
         ) from exc
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
@@ -64,7 +64,7 @@ def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int
     pathlib.Path
         The written file.
     """
-    from ganaug.evaluation import _NAN_TOKEN, _align, _as_float, _as_tokens, _column_kinds
+    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens, _column_kinds
 
     r, s = _align(real, synthetic)
     kinds = _column_kinds(r, s)
@@ -118,7 +118,8 @@ def plot_correlations(real: Any, synthetic: Any, path: str | Path) -> Path:
     ValueError
         If there are no numeric columns.
     """
-    from ganaug.evaluation import _align, _correlations
+    from ganaug.evaluation.fidelity import _correlations
+    from ganaug.evaluation.tables import _align
 
     r, s = _align(real, synthetic)
     corr_r, corr_s = _correlations(r, s)

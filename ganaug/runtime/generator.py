@@ -1,7 +1,7 @@
 """Sample an exported generator with ONNX Runtime alone (no torch, no scikit-learn).
 
 This module imports only the standard library, numpy, pandas, onnxruntime and the torch-free parts
-of ganaug (:mod:`ganaug.schema`, :mod:`ganaug.noise`, :mod:`ganaug.errors`). A user with just those
+of ganaug (:mod:`ganaug.core.schema`, :mod:`ganaug.core.noise`, :mod:`ganaug.core.errors`). A user with just those
 packages installed gets the same rows as ganaug's torch sampler::
 
     from ganaug.runtime import OnnxGenerator
@@ -11,7 +11,7 @@ packages installed gets the same rows as ganaug's torch sampler::
     X, y = gen.sample(200, y="yes", random_state=1)  # one class
     gen.write("synthetic.parquet", 10_000_000)       # streamed, bounded memory
 
-Reproducibility: noise is drawn by :func:`ganaug.noise.noise_rows`, as the torch sampler draws it,
+Reproducibility: noise is drawn by :func:`ganaug.core.noise.noise_rows`, as the torch sampler draws it,
 so ``OnnxGenerator.sample(n, y, random_state=s)`` gives the rows of ``ConditionalGAN.sample(n, y,
 random_state=s)`` (and ``GANAugmenter.sample(n, y, random_state=s)`` those of
 ``OnnxGenerator.sample(n, y, random_state=numpy.random.RandomState(s))``), numeric values equal
@@ -41,8 +41,8 @@ import onnxruntime as ort
 import pandas as pd
 
 from ganaug._version import __version__
-from ganaug.errors import ArtifactError
-from ganaug.noise import (
+from ganaug.core.errors import ArtifactError
+from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_n,
     noise_rows,
@@ -50,36 +50,19 @@ from ganaug.noise import (
     seed_from,
     split_counts,
 )
-from ganaug.schema import Schema, assemble, classes_from_json, split_target
+from ganaug.core.onnx_format import FORMAT, FORMAT_VERSION, INPUT_NAMES, METADATA_KEY, OUTPUT_NAMES
+from ganaug.core.schema import Schema, assemble, classes_from_json, split_target
+from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
+    INFERENCE_ROWS,
+    MAX_DEFAULT_THREADS,
+    _Job,
+    default_num_threads,
+)
+from ganaug.runtime.writers import _write_arrow
 
-FORMAT = "ganaug-onnx"
-FORMAT_VERSION = 1
-METADATA_KEY = "ganaug"
-INPUT_NAMES = ("noise", "condition")
-OUTPUT_NAMES = ("numeric", "codes")
 DEFAULT_BATCH_SIZE = 65536
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default_num_threads"]
-
-
-INFERENCE_ROWS = 2 * NOISE_BLOCK_ROWS
-"""Rows per ONNX Runtime call: the activations of 2,048 rows stay in the CPU caches, which measured
-about 20% more rows/s than calls of 65,536 rows on both presets (one thread)."""
-MAX_DEFAULT_THREADS = 8
-"""Cap of the default thread count: every thread adds a chunk of up to ``batch_size`` rows to the
-memory a large request holds."""
-
-# a chunk job: rows [start, stop) of the noise stream, and their class indices
-_Job = tuple[int, int, np.ndarray]
-
-
-def default_num_threads() -> int:
-    """Sampling threads used by default: the CPUs this process may use, at most 8."""
-    try:
-        available = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        available = os.cpu_count() or 1
-    return max(1, min(available, MAX_DEFAULT_THREADS))
 
 
 def _py(value: Any) -> Any:
@@ -96,7 +79,7 @@ def _py(value: Any) -> Any:
 class OnnxGenerator:
     """A generator exported by :func:`ganaug.export_onnx`, sampled with ONNX Runtime.
 
-    Duck-type compatible with :class:`ganaug.synthesizer.ConditionalGAN` for sampling
+    Duck-type compatible with :class:`ganaug.gan.synthesizer.ConditionalGAN` for sampling
     (``generate``, ``sample``, ``class_index``, ``classes_``, ``class_counts_``), so
     ``GANAugmenter(generator="model.onnx")`` uses it in place of a trained GAN.
 
@@ -370,7 +353,7 @@ class OnnxGenerator:
         return out
 
     def _assembly_dtype(self) -> np.dtype:
-        """The numeric dtype :func:`ganaug.schema.assemble` converts to, so workers write it directly."""
+        """The numeric dtype :func:`ganaug.core.schema.assemble` converts to, so workers write it directly."""
         if self.schema.container == "numpy" and not self.schema.categorical_columns:
             dtype = np.dtype(self.schema.numpy_dtype or "float64")
             if dtype.kind == "f":
@@ -382,7 +365,7 @@ class OnnxGenerator:
     ) -> pd.DataFrame | np.ndarray:
         """One row per entry of ``conditions`` (class indices), in the training container.
 
-        Same contract as :meth:`ganaug.synthesizer.ConditionalGAN.generate`: the same seed and
+        Same contract as :meth:`ganaug.gan.synthesizer.ConditionalGAN.generate`: the same seed and
         conditions give the same rows (regression models return the joint table, target last).
         """
         numeric, codes = self._arrays(conditions, random_state, batch_size, self._assembly_dtype())
@@ -545,40 +528,3 @@ class OnnxGenerator:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
-
-
-def _write_arrow(frames: Iterator[pd.DataFrame], path: str, fmt: str) -> None:
-    """Stream DataFrames to one Parquet or CSV file with pyarrow's writers (C++, fast)."""
-    import pyarrow as pa
-
-    writer = None
-    schema = None
-    try:
-        for frame in frames:
-            frame.columns = [str(c) for c in frame.columns]
-            if writer is None:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                # a column that is all missing in the first batch must not fix a null type
-                fields = [
-                    f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
-                ]
-                schema = pa.schema(fields, metadata=table.schema.metadata)
-                table = table.cast(schema)
-                if fmt == "parquet":
-                    import pyarrow.parquet as pq
-
-                    writer = pq.ParquetWriter(path, schema)
-                else:
-                    import pyarrow.csv as pcsv
-
-                    try:
-                        options = pcsv.WriteOptions(quoting_style="needed")
-                    except TypeError:  # pyarrow < 13
-                        options = pcsv.WriteOptions()
-                    writer = pcsv.CSVWriter(path, schema, write_options=options)
-            else:
-                table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
-from ganaug.codec import TableCodec
-from ganaug.errors import ArtifactError
-from ganaug.presets import GANConfig
-from ganaug.schema import Schema, classes_from_json, classes_to_json
+from ganaug.core.errors import ArtifactError
+from ganaug.core.schema import Schema, classes_from_json, classes_to_json
+from ganaug.gan.codec import TableCodec
+from ganaug.gan.presets import GANConfig
 
 FORMAT = "ganaug-artifact"
 FORMAT_VERSION = 1
@@ -59,7 +59,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
-    """Save a fitted :class:`~ganaug.synthesizer.ConditionalGAN` to a directory, atomically.
+    """Save a fitted :class:`~ganaug.gan.synthesizer.ConditionalGAN` to a directory, atomically.
 
     Parameters
     ----------
@@ -157,7 +157,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     root = Path(path)
     meta = _read_meta(root)

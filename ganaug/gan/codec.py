@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import erf, ndtri
 
-from ganaug.schema import Column, Schema, assemble
+from ganaug.core.schema import Column, Schema, assemble
 
 #: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
 _P_EPS = 1e-7
@@ -382,7 +382,7 @@ class TableCodec:
     def inverse_numeric(self, column: Column, u: np.ndarray) -> np.ndarray:
         """Map encoded values of one numeric column back to its original scale.
 
-        The torch decode head (:class:`ganaug.networks.DecodeHead`) implements the same map.
+        The torch decode head (:class:`ganaug.gan.networks.DecodeHead`) implements the same map.
         """
         q = np.asarray(column.quantiles, dtype=np.float64)
         if self.numeric_encoding == "minmax":

@@ -73,7 +73,7 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
         """
         self._validate_params()
         if self.augmenter is None:
-            from ganaug.sampler import GANAugmenter
+            from ganaug.learn.sampler import GANAugmenter
 
             augmenter = GANAugmenter()
         else:

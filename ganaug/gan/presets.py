@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class GANConfig:
-    """Every hyperparameter of a :class:`ganaug.synthesizer.ConditionalGAN`.
+    """Every hyperparameter of a :class:`ganaug.gan.synthesizer.ConditionalGAN`.
 
     Training length is counted in optimiser steps: ``epochs`` passes over the data of
     ``ceil(n / batch_size)`` steps each; when ``epochs`` is None it is chosen so that training
