@@ -1,9 +1,5 @@
-"""The decode head and the sampling module (torch only).
-
-The decode head turns raw generator outputs into ready-to-use values inside the graph (numeric
-columns on their original scale, integers rounded, missing values as NaN, categorical columns as
-integer codes). The same :class:`SamplingModule` serves torch sampling and ONNX export, so both paths
-compute the same thing by construction.
+"""The decode head and the sampling module that torch sampling and ONNX export both run (torch
+only): raw generator outputs to ``(numeric, codes)`` inside the graph.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
-"""The networks: generators, discriminators and the output activations (torch only, no training
-loop). The decode head that runs after the generator is :mod:`ganaug.gan.decode`.
+"""The networks: generators, discriminators and their output activations (torch only, no training
+loop). The decode head, :mod:`ganaug.gan.decode`, runs after them.
+
+The decode head turns raw generator outputs into ready-to-use values inside the graph (numeric
+columns on their original scale, integers rounded, missing values as NaN, categorical columns as
+integer codes). The same :class:`~ganaug.gan.decode.SamplingModule` serves torch sampling and ONNX
+export, so both paths compute the same thing by construction.
 """
 
 from __future__ import annotations
