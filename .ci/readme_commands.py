@@ -16,7 +16,7 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def setup_commands(text: str) -> dict[str, str]:
     """The ``main`` and ``test`` commands of the README's set-up section."""
     section = text.split("## Set up", 1)[1]
-    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    block = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
     if block is None:
         raise SystemExit("README.md: no ```bash block under '## Set up'")
     lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.group(1).splitlines()]

@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 
 from ganaug import GANAugmenter
 from ganaug.evaluation import detection_auc
-from ganaug.presets import PRESETS
+from ganaug.gan.presets import PRESETS
 
 
 def load(name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)
 
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     repeats = 1 if args.reduced else args.repeats
     epochs = 5 if args.reduced else None

@@ -10,7 +10,7 @@ For each dataset x regime x seed:
    ``ctgan`` (only when the ``ctgan`` package is installed) -- all asked for the same class
    counts: every class balanced to the largest (``imbalanced``), then grown by
    ``--lowdata-ratio`` (``lowdata``, default 1.0, i.e. doubled);
-4. fit each downstream model (logreg, rf, hgb from ``ganaug.models``) and score it on the real
+4. fit each downstream model (logreg, rf, hgb from ``ganaug.registry.models``) and score it on the real
    test split; the synthetic rows are compared with the real training rows (detection AUC,
    column fidelity).
 
@@ -109,13 +109,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--models",
         type=_csv(str),
         default=list(MODELS),
-        help="comma-separated ganaug.models names for classification (default: logreg,rf,hgb)",
+        help="comma-separated ganaug.registry.models names for classification (default: logreg,rf,hgb)",
     )
     p.add_argument(
         "--reg-models",
         type=_csv(str),
         default=list(REG_MODELS),
-        help="comma-separated ganaug.models names for the regression tables "
+        help="comma-separated ganaug.registry.models names for the regression tables "
         "(default: ridge,rf,hgb)",
     )
     p.add_argument(
@@ -187,7 +187,7 @@ def _ctgan_resample(
     class they were conditioned on."""
     from ctgan import CTGAN
 
-    from ganaug.evaluation import _column_kinds
+    from ganaug.evaluation.tables import _column_kinds
 
     label = "__target__"
     names = {str(c): c for c in pd.unique(y)}
@@ -288,8 +288,8 @@ def resample(
     if method in ("none", "random", "smote"):
         return oversample(X, y, method, sampling_strategy=strategy, random_state=seed)
     if method.startswith("ganaug-"):
-        from ganaug.presets import get_preset
-        from ganaug.sampler import GANAugmenter
+        from ganaug.gan.presets import get_preset
+        from ganaug.learn.sampler import GANAugmenter
 
         preset: Any = method.split("-", 1)[1]
         if preset == "copula":
@@ -341,8 +341,8 @@ def _shrink(estimator: Any) -> Any:
 def model_factories(
     args: argparse.Namespace, seed: int, task: str = "classification"
 ) -> dict[str, Any]:
-    """``{name: factory}`` from ``ganaug.models.make_model`` (smaller ensembles if reduced)."""
-    from ganaug.models import make_model
+    """``{name: factory}`` from ``ganaug.registry.models.make_model`` (smaller ensembles if reduced)."""
+    from ganaug.registry.models import make_model
 
     def factory(name: str) -> Any:
         model = make_model(name, task=task, random_state=seed)

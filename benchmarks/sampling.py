@@ -203,13 +203,13 @@ def measure(fn: Callable[[], Any], n: int, repeats: int = 1) -> dict[str, Any]:
 
 def fit_model(X: Any, y: np.ndarray, preset: str, random_state: int = 0) -> Any:
     """A ConditionalGAN with the preset's full architecture, trained one epoch (speed only)."""
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     return ConditionalGAN(preset, epochs=1, device="cpu", random_state=random_state).fit(X, y)
 
 
 def export(model: Any, path: Path, exporter: str) -> tuple[Path, float]:
-    from ganaug.export import export_onnx
+    from ganaug.gan.export import export_onnx
 
     t0 = time.perf_counter()
     export_onnx(model, path, exporter=exporter)
@@ -223,7 +223,7 @@ def sampling_methods(
     """Callables ``n -> rows`` for each method (ONNX Runtime and torch with the same threads)."""
     import torch
 
-    from ganaug.noise import conditions_from_counts, split_counts
+    from ganaug.core.noise import conditions_from_counts, split_counts
     from ganaug.runtime import OnnxGenerator
 
     gen = OnnxGenerator(onnx_path, n_threads=threads, batch_size=batch_size)
@@ -285,7 +285,7 @@ def run_sampling(
                 model = fit_model(X, y, preset)
                 fit_s = time.perf_counter() - t0
                 path, export_s = export(model, tmpdir / f"{scenario}-{preset}.onnx", exporter)
-                from ganaug.export import read_metadata
+                from ganaug.gan.export import read_metadata
 
                 used = read_metadata(path)["exporter"]
                 models.append({

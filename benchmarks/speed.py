@@ -50,9 +50,9 @@ def fit_once(n_rows: int, n_columns: int, preset: str, steps: int, seed: int = 0
     """Fit a GAN on a fresh mixed table; time the data preparation and the whole fit."""
     import torch
 
-    from ganaug.codec import TableCodec
-    from ganaug.presets import get_preset
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.codec import TableCodec
+    from ganaug.gan.presets import get_preset
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     X, y = sampling.make_table(n_rows, n_columns, random_state=seed)
     config = get_preset(preset).with_overrides(target_steps=steps, max_epochs=10**6)

@@ -13,13 +13,13 @@ from ganaug._version import __version__
 
 # public name -> module that defines it
 _LAZY = {
-    "GANAugmenter": "ganaug.sampler",
-    "AugmentedEstimator": "ganaug.estimator",
-    "ConditionalGAN": "ganaug.synthesizer",
-    "TableCodec": "ganaug.codec",
-    "export_onnx": "ganaug.export",
-    "OnnxGenerator": "ganaug.runtime",
-    "hookimpl": "ganaug.hookspecs",
+    "GANAugmenter": "ganaug.learn.sampler",
+    "AugmentedEstimator": "ganaug.learn.estimator",
+    "ConditionalGAN": "ganaug.gan.synthesizer",
+    "TableCodec": "ganaug.gan.codec",
+    "export_onnx": "ganaug.gan.export",
+    "OnnxGenerator": "ganaug.runtime.generator",
+    "hookimpl": "ganaug.registry.hookspecs",
 }
 
 __all__ = ["__version__", *_LAZY.keys()]  # noqa: PLE0604

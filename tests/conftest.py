@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganaug.presets import PRESETS
+from ganaug.gan.presets import PRESETS
 
 #: the default preset, shrunk: same design, small networks, few steps
 TINY = PRESETS["default"].with_overrides(

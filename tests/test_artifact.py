@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganaug import artifact
-from ganaug.errors import ArtifactError
-from ganaug.store import Store, safe_name
-from ganaug.synthesizer import ConditionalGAN
+from ganaug.core.errors import ArtifactError
+from ganaug.gan import artifact
+from ganaug.gan.store import Store, safe_name
+from ganaug.gan.synthesizer import ConditionalGAN
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_speed_reduced(tmp_path, keep_torch_threads):
         assert r["fit_s"] > 0 and r["steps"] >= 8 and r["s_per_step"] > 0
     assert {r["method"] for r in data["sampling"]["results"]} == {"onnx", "torch"}
     assert "date:" in md and "Fit cost vs rows" in md and "Sampling" in md
-    from ganaug.presets import PRESETS
+    from ganaug.gan.presets import PRESETS
 
     config = PRESETS["default"].with_overrides(batch_size=256, pac=4)
     assert speed.steps_run(config, 10**6, 1) == 3907  # ceil(1e6 / 256) steps per epoch

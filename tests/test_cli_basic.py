@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import ganaug
 from ganaug.cli import main
-from ganaug.plugins import load_plugins, pm
+from ganaug.registry.manager import load_plugins, pm
 
 
 @pytest.fixture

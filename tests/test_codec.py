@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 
-from ganaug.codec import TableCodec
+from ganaug.gan.codec import TableCodec
 
 
 @st.composite

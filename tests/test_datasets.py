@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ganaug.datasets import (
+from ganaug.registry.datasets import (
     DatasetAdapter,
     DatasetFileNotFoundError,
     get_dataset,

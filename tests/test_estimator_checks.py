@@ -4,7 +4,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from ganaug import AugmentedEstimator, GANAugmenter
-from ganaug.presets import PRESETS
+from ganaug.gan.presets import PRESETS
 
 # Same design as the default preset, shrunk so the ~50 checks run in seconds.
 FAST = PRESETS["default"].with_overrides(

@@ -204,7 +204,8 @@ def test_resolve_models_by_name_uses_make_model(monkeypatch):
         calls.append((name, task, random_state))
         return LogisticRegression()
 
-    monkeypatch.setitem(sys.modules, "ganaug.models", types.SimpleNamespace(make_model=make_model))
+    fake = types.SimpleNamespace(make_model=make_model)
+    monkeypatch.setitem(sys.modules, "ganaug.registry.models", fake)
     factories = ev.resolve_models(None, "classification", random_state=3)
     assert list(factories) == ["logreg", "rf", "hgb"]
     factories["rf"]()

@@ -13,10 +13,10 @@ onnx = pytest.importorskip("onnx")
 pytest.importorskip("onnxscript")
 torch = pytest.importorskip("torch")
 
-from ganaug.export import export_onnx, read_metadata
-from ganaug.presets import PRESETS
+from ganaug.gan.export import export_onnx, read_metadata
+from ganaug.gan.presets import PRESETS
+from ganaug.gan.synthesizer import ConditionalGAN
 from ganaug.runtime import OnnxGenerator
-from ganaug.synthesizer import ConditionalGAN
 
 #: both presets, shrunk so that a fit takes well under a second
 CONFIGS = {
@@ -102,7 +102,7 @@ def test_parity_with_torch(preset, data, tmp_path_factory):
 
 
 def test_sampling_module_falls_back_for_unknown_generators(tmp_path_factory):
-    from ganaug.networks import SamplingModule
+    from ganaug.gan.decode import SamplingModule
 
     model = fitted("default", "table", tmp_path_factory)[0]
     generator = model.generator_

@@ -1,4 +1,4 @@
-"""ganaug.noise: the noise stream both samplers share, and the sampling plan."""
+"""ganaug.core.noise: the noise stream both samplers share, and the sampling plan."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from ganaug.noise import (
+from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     conditions_from_counts,
     noise_batches,

@@ -1,4 +1,4 @@
-"""Tests for ganaug.plots: every plot writes a PNG; missing matplotlib gives a clear error."""
+"""Tests for ganaug.evaluation.plots: every plot writes a PNG; missing matplotlib gives a clear error."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from ganaug import plots
+from ganaug.evaluation import plots
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -14,19 +14,20 @@ import pytest
 from click.testing import CliRunner
 
 import ganaug
-from ganaug import hookspecs, plugins
 from ganaug.cli import main
-from ganaug.datasets import DatasetAdapter, DatasetScheme, get_dataset, list_datasets
-from ganaug.models import ModelSpec, get_model, list_models, make_model
-from ganaug.plugins import (
+from ganaug.registry import hookspecs
+from ganaug.registry import manager as plugins
+from ganaug.registry.datasets import DatasetAdapter, DatasetScheme, get_dataset, list_datasets
+from ganaug.registry.info import get_plugins
+from ganaug.registry.manager import (
     DEFAULT_PLUGINS,
     PluginWarning,
     create_plugin_manager,
-    get_plugins,
     load_entrypoint_plugins,
     load_plugins,
     pm,
 )
+from ganaug.registry.models import ModelSpec, get_model, list_models, make_model
 
 # every hook in hookspecs.py must appear here and have a test below
 TESTED_HOOKS = {

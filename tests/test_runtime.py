@@ -17,10 +17,10 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from ganaug.errors import ArtifactError, SchemaMismatchError
-from ganaug.export import export_onnx
-from ganaug.noise import split_counts
-from ganaug.presets import PRESETS
+from ganaug.core.errors import ArtifactError, SchemaMismatchError
+from ganaug.core.noise import split_counts
+from ganaug.gan.export import export_onnx
+from ganaug.gan.presets import PRESETS
 from ganaug.runtime import OnnxGenerator, default_num_threads
 
 TINY = PRESETS["default"].with_overrides(
@@ -52,7 +52,7 @@ def trained(tmp_path_factory):
     The TorchScript exporter is used here only because it exports in a fraction of a second; the
     file format is the same, and tests/test_export.py checks the default (dynamo) export.
     """
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     X, y = make_table()
     model = ConditionalGAN(TINY, random_state=0).fit(X, y)

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
+from ganaug.gan.synthesizer import ConditionalGAN
 from ganaug.runtime import OnnxGenerator
-from ganaug.synthesizer import ConditionalGAN
 
 LEVELS = ["a", "b", "c", "d", "e"]
 
@@ -55,8 +55,9 @@ def test_levels_and_missing_rates_per_class(fitted, label):
 
 
 def test_onnx_rows_sample_the_same_levels(fitted, tmp_path):
-    model, X, y = fitted
-    from ganaug.export import export_onnx
+    from ganaug.gan.export import export_onnx
+
+    model = fitted[0]
 
     gen = OnnxGenerator(export_onnx(model, tmp_path / "m.onnx"))
     cond = np.repeat([0, 1], 500)

@@ -1,4 +1,4 @@
-"""ganaug.server against a real uvicorn process on 127.0.0.1 (errors, traversal, concurrency)."""
+"""ganaug.runtime.server against a real uvicorn process on 127.0.0.1 (errors, traversal, concurrency)."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from ganaug.export import export_onnx
-from ganaug.presets import PRESETS
+from ganaug.gan.export import export_onnx
+from ganaug.gan.presets import PRESETS
 
 TINY = PRESETS["default"].with_overrides(
     generator_hidden=(32, 32), discriminator_hidden=(32, 32), batch_size=32, epochs=2, noise_dim=8
@@ -41,7 +41,7 @@ def _free_port() -> int:
 def models_dir(tmp_path_factory):
     """A served directory with a classification and a regression model, and a file outside it."""
     from ganaug import GANAugmenter
-    from ganaug.synthesizer import ConditionalGAN
+    from ganaug.gan.synthesizer import ConditionalGAN
 
     rng = np.random.default_rng(0)
     n = 120
@@ -71,7 +71,7 @@ def models_dir(tmp_path_factory):
 def server(models_dir):
     port = _free_port()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "ganaug.server", str(models_dir), "--port", str(port),
+    cmd = [sys.executable, "-m", "ganaug.runtime.server", str(models_dir), "--port", str(port),
            "--max-rows", str(MAX_ROWS), "--threads", "1", "--log-level", "warning"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -192,7 +192,7 @@ def test_unknown_model_and_paths(client, server):
 def test_binds_loopback_only(server):
     import inspect
 
-    from ganaug import server as srv
+    from ganaug.runtime import server as srv
 
     assert inspect.signature(srv.serve).parameters["host"].default == "127.0.0.1"
     with socket.create_connection(("127.0.0.1", server[1]), timeout=5):
@@ -220,7 +220,7 @@ def test_concurrent_clients(server):
 
 
 def test_create_app_in_process(models_dir, tmp_path):
-    from ganaug.server import create_app, discover
+    from ganaug.runtime.server import create_app, discover
 
     assert sorted(discover(models_dir)) == ["broken", "people", "prices"]
     app = create_app(models_dir / "people.onnx", max_rows=10)

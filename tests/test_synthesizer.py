@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ganaug.synthesizer import ConditionalGAN, resolve_device
+from ganaug.gan.synthesizer import ConditionalGAN, resolve_device
 
 
 def test_history_eval_mode_and_exact_class_counts(mixed_df, tiny):

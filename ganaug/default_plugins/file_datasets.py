@@ -7,8 +7,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ganaug.datasets import DatasetAdapter, DatasetFileNotFoundError, DatasetScheme, infer_task
-from ganaug.hookspecs import hookimpl
+from ganaug.registry.datasets import (
+    DatasetAdapter,
+    DatasetFileNotFoundError,
+    DatasetScheme,
+    infer_task,
+)
+from ganaug.registry.hookspecs import hookimpl
 
 
 def _existing(path: str) -> str:

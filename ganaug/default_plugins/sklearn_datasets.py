@@ -6,8 +6,8 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from ganaug.datasets import DatasetAdapter, DatasetScheme
-from ganaug.hookspecs import hookimpl
+from ganaug.registry.datasets import DatasetAdapter, DatasetScheme
+from ganaug.registry.hookspecs import hookimpl
 
 # name -> (sklearn loader function, task, modality, description)
 SKLEARN_DATASETS: dict[str, tuple[str, str, str, str]] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ganaug.hookspecs import hookimpl
-from ganaug.models import ModelSpec, make_pipeline
+from ganaug.registry.hookspecs import hookimpl
+from ganaug.registry.models import ModelSpec, make_pipeline
 
 # Factories import scikit-learn lazily so that loading plugins stays cheap.
 

@@ -22,9 +22,10 @@ except metadata.PackageNotFoundError:  # pragma: no cover
     )
 
 from ganaug.cli import main
-from ganaug.datasets import get_dataset
-from ganaug.models import get_model, list_models, make_model
-from ganaug.plugins import get_plugins, load_plugins, pm
+from ganaug.registry.datasets import get_dataset
+from ganaug.registry.info import get_plugins
+from ganaug.registry.manager import load_plugins, pm
+from ganaug.registry.models import get_model, list_models, make_model
 
 
 def test_entry_point_is_advertised() -> None:

@@ -1,0 +1,103 @@
+"""File and store plumbing for the commands: load a dataset, find an artifact or an ``.onnx``
+file, write tables to CSV, Parquet or stdout.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, Any, Any]:
+    from ganaug.registry.datasets import get_dataset
+
+    ds = get_dataset(uri, target=target, task=task)
+    X, y = ds.load()
+    return ds, X, y
+
+
+def _write_table(X: Any, y: Any, target: str, path: str) -> None:
+    """Write features plus target to CSV or Parquet, atomically."""
+    import numpy as np
+    import pandas as pd
+
+    from ganaug.gan.artifact import atomic_write_bytes
+
+    frame = X.copy() if isinstance(X, pd.DataFrame) else pd.DataFrame(
+        np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])]
+    )
+    frame[target] = np.asarray(y)
+    out = Path(path)
+    if out.suffix == ".parquet":
+        import io
+
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        atomic_write_bytes(out, buf.getvalue())
+    elif out.suffix == ".csv":
+        atomic_write_bytes(out, frame.to_csv(index=False).encode())
+    else:
+        raise ValueError(f"output file must end in .csv or .parquet; got {path!r}")
+
+
+def _artifact_dir(source: str) -> tuple[Path, str]:
+    """An artifact directory and a display name, from a directory path or a dataset name."""
+    from ganaug.gan.store import Store
+    from ganaug.registry.datasets import get_dataset
+
+    path = Path(source)
+    if path.is_dir():
+        return path, path.name
+    store = Store()
+    key = get_dataset(source).name if not store.exists(source) else source
+    if not store.exists(key):
+        raise ValueError(
+            f"no pretrained artifact for {source!r} in {store.root}; run `ganaug pretrain {source}`"
+        )
+    return store.path(key), key
+
+
+def _onnx_path(model: str) -> Path:
+    from ganaug.gan.store import Store
+
+    path = Path(model)
+    if path.suffix == ".onnx":
+        if not path.is_file():
+            raise ValueError(f"ONNX file not found: {model}")
+        return path
+    store = Store()
+    for key in (model, _dataset_key(model)):
+        candidate = store.onnx_path(key)
+        if candidate.is_file():
+            return candidate
+    raise ValueError(f"no exported generator for {model!r}; run `ganaug export {model}` first")
+
+
+def _dataset_key(name: str) -> str:
+    from ganaug.registry.datasets import get_dataset
+
+    try:
+        return get_dataset(name).name
+    except (ValueError, OSError):
+        return name
+
+
+def _parse_label(label: str, classes: Any) -> Any:
+    """Match a command-line label to a class label of any type ("1" -> 1)."""
+    for c in classes:
+        if str(c) == label:
+            return c
+    raise ValueError(f"unknown class {label!r}: this generator knows {[str(c) for c in classes]}")
+
+
+def _write_stdout(X: Any, labels: Any, gen: Any) -> None:
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    # classification: the class each row was generated for; regression: the modelled target
+    column = "label" if gen.task == "classification" else "target"
+    frame = frame.assign(**{str(column): np.asarray(labels)})
+    frame.to_csv(sys.stdout, index=False)

@@ -1,0 +1,171 @@
+"""The main flow: ``ganaug pretrain``, ``export``, ``sample``, ``augment``, ``serve`` and ``run``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ganaug.cli.app import (
+    DEFAULT_DATASET,
+    DEVICE_CHOICE,
+    PRESET_CHOICE,
+    TASK_CHOICE,
+    THREADS_HELP,
+    main,
+)
+from ganaug.cli.evaluate import evaluate_command
+from ganaug.cli.files import (
+    _artifact_dir,
+    _load,
+    _onnx_path,
+    _parse_label,
+    _write_stdout,
+    _write_table,
+)
+
+
+@main.command("pretrain")
+@click.argument("dataset", default=DEFAULT_DATASET)
+@click.option("--target", help="Target column (CSV/Parquet data).")
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), help="Override the preset's training length.")
+@click.option("--device", type=DEVICE_CHOICE, default="auto", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Retrain even if an artifact is stored.")
+@click.option("-o", "--output", type=click.Path(), help="Artifact directory (default: the store).")
+def pretrain_command(dataset, target, preset, epochs, device, seed, force, output) -> None:
+    """Pretrain a class-conditional GAN on DATASET and store the artifact."""
+    from ganaug.gan.store import Store
+    from ganaug.learn.sampler import GANAugmenter
+
+    ds, X, y = _load(dataset, target)
+    path = Path(output) if output else Store().path(ds.name)
+    if not force and (path / "ganaug.json").is_file():
+        click.echo(f"{ds.name}: reusing the artifact in {path} (use --force to retrain)")
+        return
+    aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
+                       random_state=seed)
+    aug.fit(X, y)
+    aug.save(path)
+    model = aug.model_
+    click.echo(
+        f"{ds.name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
+        f"artifact in {path}"
+    )
+
+
+@main.command("export")
+@click.argument("source", default=DEFAULT_DATASET)
+@click.option("-o", "--output", type=click.Path(), help="ONNX file (default: the store).")
+def export_command(source, output) -> None:
+    """Export a pretrained generator (dataset name or artifact directory) to ONNX."""
+    from ganaug.gan.export import export_onnx
+    from ganaug.gan.store import Store
+    from ganaug.learn.sampler import GANAugmenter
+
+    path, name = _artifact_dir(source)
+    aug = GANAugmenter.load(path)
+    out = Path(output) if output else Store().onnx_path(name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export_onnx(aug.model_, out, task=aug.task_)
+    click.echo(f"exported {name} to {out} ({out.stat().st_size / 1024:.0f} KiB)")
+
+
+@main.command("sample")
+@click.argument("model")
+@click.option("-n", "n_rows", type=click.IntRange(min=1), required=True, help="Rows to sample.")
+@click.option("--class", "label", help="Only rows of this class.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("-o", "--output", type=click.Path(), help="CSV or Parquet file (default: stdout CSV).")
+@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
+def sample_command(model, n_rows, label, seed, output, threads) -> None:
+    """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
+    from ganaug.runtime import OnnxGenerator
+
+    gen = OnnxGenerator(_onnx_path(model), n_threads=threads)
+    y = None
+    if label is not None:
+        y = _parse_label(label, gen.classes_)
+    if output:
+        gen.write(output, n_rows, y=y, random_state=seed)
+        click.echo(f"wrote {n_rows} rows to {output}", err=True)
+    else:
+        X, labels = gen.sample(n_rows, y=y, random_state=seed)
+        _write_stdout(X, labels, gen)
+
+
+@main.command("augment")
+@click.argument("data")
+@click.option("--target", help="Target column (required for CSV/Parquet data).")
+@click.option("--strategy", default="auto", show_default=True,
+              help="sampling_strategy: auto, minority, not minority, not majority, all, or a float.")
+@click.option("--ratio", type=click.FloatRange(min=0), help="augment_ratio: grow every class by this fraction.")
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1))
+@click.option("--generator", type=click.Path(exists=True), help="Reuse a pretrained generator (artifact or .onnx).")
+@click.option("--task", type=TASK_CHOICE, help="Override the inferred task.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
+def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
+                    output) -> None:
+    """Add synthetic rows to DATA (fit_resample) and write the augmented table."""
+    from ganaug.learn.sampler import GANAugmenter
+
+    ds, X, y = _load(data, target, task)
+    try:
+        strategy_value: Any = float(strategy)
+    except ValueError:
+        strategy_value = strategy
+    aug = GANAugmenter(sampling_strategy=strategy_value, augment_ratio=ratio, preset=preset,
+                       epochs=epochs, generator=generator, verbose=True, task=task or "auto",
+                       random_state=seed)
+    X_res, y_res = aug.fit_resample(X, y)
+    _write_table(X_res, y_res, ds.target or "target", output)
+    click.echo(f"{ds.name}: {len(y)} real + {len(y_res) - len(y)} synthetic rows -> {output}")
+
+
+@main.command("serve")
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Bind address (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Largest n one request may ask for.")
+@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
+def serve_command(path, host, port, max_rows, threads) -> None:
+    """Serve exported generators (one .onnx file or a directory of them) over HTTP."""
+    from ganaug.runtime.server import serve
+
+    serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads)
+
+
+@main.command("run")
+@click.argument("dataset", default=DEFAULT_DATASET)
+@click.option("--target", help="Target column (CSV/Parquet data).")
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), help="Override the preset's training length.")
+@click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.pass_context
+def run_command(ctx, dataset, target, preset, seed, epochs, n_rows) -> None:
+    """The main job: pretrain, export to ONNX, sample, and evaluate on DATASET."""
+    from ganaug.gan.store import Store
+    from ganaug.registry.datasets import get_dataset
+
+    name = get_dataset(dataset, target=target).name
+    store = Store()
+    click.echo(f"[1/4] pretrain {name}")
+    ctx.invoke(pretrain_command, dataset=dataset, target=target, preset=preset, seed=seed,
+               epochs=epochs)
+    click.echo(f"[2/4] export {name} to ONNX")
+    ctx.invoke(export_command, source=str(store.path(name)), output=str(store.onnx_path(name)))
+    sample_path = store.root / "samples" / f"{name}.csv"
+    sample_path.parent.mkdir(parents=True, exist_ok=True)
+    click.echo(f"[3/4] sample {n_rows} rows with ONNX Runtime")
+    ctx.invoke(sample_command, model=str(store.onnx_path(name)), n_rows=n_rows, seed=seed,
+               output=str(sample_path))
+    click.echo(f"[4/4] evaluate on {name} (60/40 split)")
+    ctx.invoke(evaluate_command, dataset=dataset, target=target, preset=preset, seed=seed,
+               epochs=epochs)

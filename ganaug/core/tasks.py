@@ -1,0 +1,44 @@
+"""Task inference from a target: classification or regression (numpy and pandas only).
+
+One rule shared by the dataset adapters, the augmenter and the evaluation, so a target is read the
+same way everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the learning tasks ganaug knows
+TASKS: tuple[str, ...] = ("classification", "regression")
+
+#: a float target with at most this many distinct integer values is read as class labels
+MAX_CLASSES_FOR_INFERENCE = 20
+
+
+def infer_task(y: Any) -> str:
+    """Guess the learning task of a target.
+
+    Classification when ``y`` is not of a float dtype (integers, strings, booleans,
+    categories) or when it is float but integer-valued with at most
+    :data:`MAX_CLASSES_FOR_INFERENCE` distinct values; regression otherwise.
+
+    Parameters
+    ----------
+    y : array-like or pandas.Series
+        Target values.
+
+    Returns
+    -------
+    {"classification", "regression"}
+    """
+    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
+    if not pd.api.types.is_float_dtype(series.dtype):
+        return "classification"
+    values = series.dropna().to_numpy(dtype=float)
+    integral = bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+    if integral and len(np.unique(values)) <= MAX_CLASSES_FOR_INFERENCE:
+        return "classification"
+    return "regression"

@@ -1,0 +1,3 @@
+"""Public import path of ganaug's exceptions; defined in :mod:`ganaug.core.errors`."""
+
+from ganaug.core.errors import ArtifactError, SchemaMismatchError  # noqa: F401

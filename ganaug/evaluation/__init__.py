@@ -1,0 +1,60 @@
+"""Quality metrics for synthetic tabular data.
+
+Four families of checks, all deterministic given ``random_state``:
+
+* :func:`detection_auc` -- can a classifier tell real rows from synthetic ones?
+  (0.5 = indistinguishable, 1.0 = trivially separable);
+* :func:`column_fidelity` -- per-column Kolmogorov-Smirnov statistic (numeric) or
+  total-variation distance (categorical), and the gap between real and synthetic
+  correlation matrices;
+* :func:`tstr_scores` -- train on synthetic, test on real (TSTR) next to train on real,
+  test on real (TRTR);
+* :func:`downstream_scores` -- train downstream models on the real training split alone and
+  augmented by ganaug, SMOTE/SMOTENC and random oversampling, all scored on one real test split.
+  :func:`summarize` pivots the result and adds the lift over ``"none"``.
+
+Inputs may be numpy arrays or pandas DataFrames with mixed numeric / categorical
+(object, category, bool, string) columns and missing values.  ``ganaug.registry.models`` is
+imported lazily, never at module import time.
+
+One module per job: :mod:`~ganaug.evaluation.tables` (typing and encoding),
+:mod:`~ganaug.evaluation.detection`, :mod:`~ganaug.evaluation.fidelity`,
+:mod:`~ganaug.evaluation.scoring`, :mod:`~ganaug.evaluation.baselines` (SMOTE and random
+oversampling), :mod:`~ganaug.evaluation.downstream` (orchestration) and
+:mod:`~ganaug.evaluation.plots`; every public name is re-exported here.
+"""
+
+from __future__ import annotations
+
+from ganaug.evaluation.baselines import MethodSkipped, oversample
+from ganaug.evaluation.detection import MIN_ROWS_DEFAULT_DETECTOR, detection_auc
+from ganaug.evaluation.downstream import downstream_scores, summarize
+from ganaug.evaluation.fidelity import column_fidelity
+from ganaug.evaluation.scoring import (
+    CLASSIFICATION_METRICS,
+    DEFAULT_MODELS,
+    REGRESSION_METRICS,
+    ModelsArg,
+    infer_task,
+    resolve_models,
+    score_models,
+    tstr_scores,
+)
+
+__all__ = [
+    "CLASSIFICATION_METRICS",
+    "DEFAULT_MODELS",
+    "MIN_ROWS_DEFAULT_DETECTOR",
+    "REGRESSION_METRICS",
+    "MethodSkipped",
+    "ModelsArg",
+    "column_fidelity",
+    "detection_auc",
+    "downstream_scores",
+    "infer_task",
+    "oversample",
+    "resolve_models",
+    "score_models",
+    "summarize",
+    "tstr_scores",
+]

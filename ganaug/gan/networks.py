@@ -1,0 +1,241 @@
+"""The networks: generators, discriminators and their output activations (torch only, no training
+loop). The decode head, :mod:`ganaug.gan.decode`, runs after them.
+
+The decode head turns raw generator outputs into ready-to-use values inside the graph (numeric
+columns on their original scale, integers rounded, missing values as NaN, categorical columns as
+integer codes). The same :class:`~ganaug.gan.decode.SamplingModule` serves torch sampling and ONNX
+export, so both paths compute the same thing by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ganaug.gan.codec import Span
+
+#: smallest probability the copula base gives a level (log 1e-4 = -9.2 as a logit)
+PROBABILITY_FLOOR = 1e-4
+
+
+def copula_base(x: torch.Tensor, weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The copula base ``x @ weights``, with probability outputs (``mask``) as log-probabilities."""
+    linear = x @ weights
+    return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
+
+
+class ResidualBlock(nn.Module):
+    """``x + W2 act(W1 act(x))``: keeps gradients healthy in deeper generators."""
+
+    def __init__(self, width: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(width, width)
+        self.fc2 = nn.Linear(width, width)
+        self.act = nn.LeakyReLU(0.2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc2(self.act(self.fc1(self.act(x))))
+
+
+def one_hot(condition: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """One-hot encode class indices with a gather on an identity matrix (exports cleanly to ONNX)."""
+    eye = torch.eye(n_classes, dtype=torch.float32, device=condition.device)
+    return eye.index_select(0, condition.reshape(-1).long())
+
+
+class Generator(nn.Module):
+    """Conditional generator: noise and class one-hot in, raw (pre-activation) outputs out.
+
+    Parameters
+    ----------
+    noise_dim, n_classes, output_dim : int
+        Input and output sizes.
+    hidden : sequence of int
+        ``architecture="classic"``: one hidden layer per entry (Linear-ReLU). ``"residual"``: a
+        projection to ``hidden[0]`` followed by ``len(hidden)`` residual blocks.
+    architecture : {"classic", "residual"}
+        Layer layout.
+    copula : bool
+        Add a Gaussian-copula base, ``mean[c] + noise @ factor``, to the network's output. Its
+        buffers are set by :meth:`set_copula` from the encoded training data (the closed-form
+        pretraining step); the network then learns only a residual, starting from zero.
+    """
+
+    def __init__(
+        self,
+        noise_dim: int,
+        n_classes: int,
+        output_dim: int,
+        hidden: Sequence[int],
+        architecture: str = "residual",
+        copula: bool = False,
+    ) -> None:
+        super().__init__()
+        self.noise_dim = noise_dim
+        self.n_classes = n_classes
+        in_dim = noise_dim + n_classes
+        layers: list[nn.Module] = []
+        if architecture == "classic":
+            for width in hidden:
+                layers += [nn.Linear(in_dim, width), nn.ReLU()]
+                in_dim = width
+        else:
+            layers.append(nn.Linear(in_dim, hidden[0]))
+            layers += [ResidualBlock(hidden[0]) for _ in hidden]
+            layers.append(nn.LeakyReLU(0.2))
+            in_dim = hidden[0]
+        layers.append(nn.Linear(in_dim, output_dim))
+        self.net = nn.Sequential(*layers)
+        self.copula = copula
+        if copula:
+            self.register_buffer("base_mean", torch.zeros(n_classes, output_dim))
+            self.register_buffer("base_factor", torch.zeros(noise_dim, output_dim))
+            # outputs whose copula base is a probability (one-hot and missing-indicator blocks):
+            # the base enters those logits as log(p), so sampling draws each level at its rate
+            self.register_buffer("logit_mask", torch.zeros(output_dim, dtype=torch.bool))
+            # the residual starts at zero: the untrained generator *is* the copula
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
+
+    def set_copula(
+        self,
+        Z: torch.Tensor,
+        labels: torch.Tensor,
+        spans: Sequence[Span] | None = None,
+        shrinkage: float | None = None,
+    ) -> None:
+        """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
+
+        Numeric codes get class means and the pooled within-class covariance of all rows
+        (structure learned from every class, so a class with a dozen rows still gets a full
+        correlation structure), shrunk towards its diagonal. One-hot blocks (categories, missing
+        indicators) get their class's level rates ``p`` (smoothed by one pseudo-row of the overall
+        rates) shifted by their linear regression on the numeric codes, ``p + B (x - mean)``,
+        and enter the logits as ``log`` of that: sampling then draws every level, rare ones
+        included, at its rate given the row's numeric values, instead of collapsing to the mode.
+        Without ``spans`` every code is treated as Gaussian (the format-1 base).
+        """
+        dim = Z.shape[1]
+        Z = Z.double()
+        onehot = one_hot(labels, self.n_classes).double()
+        counts = onehot.sum(0)
+        means = (onehot.T @ Z + Z.mean(0)) / (counts[:, None] + 1.0)
+        centred = Z - means[labels]
+        dof = max(len(Z) - self.n_classes, 1)
+        numeric = torch.ones(dim, dtype=torch.bool)
+        if spans is not None:
+            numeric = torch.cat([torch.full((s.dim,), s.kind == "numeric") for s in spans])
+        x_idx, v_idx = torch.nonzero(numeric).flatten(), torch.nonzero(~numeric).flatten()
+        cx, cv = centred[:, x_idx], centred[:, v_idx]
+        lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(len(Z), 1))
+        cov = cx.T @ cx / dof
+        cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
+        cov = cov + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
+        factor = torch.zeros(self.noise_dim, dim, dtype=torch.float64)
+        if len(x_idx):
+            chol = torch.linalg.cholesky(cov)
+            factor[: len(x_idx), x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov)
+            if len(v_idx):
+                # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, with x - mean_x = chol n
+                s_vx = (1 - lam) * (cv.T @ cx / dof)
+                regression = torch.linalg.solve(cov, s_vx.T).T
+                factor[: len(x_idx), v_idx] = (regression @ chol).T
+        self.base_mean.copy_(means.float())
+        self.base_factor.copy_(factor.float())
+        self.logit_mask.copy_(~numeric)
+
+    def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        cond = one_hot(condition, self.n_classes)
+        x = torch.cat([noise, cond], dim=1)
+        out = self.net(x)
+        if self.copula:
+            weights = torch.cat([self.base_factor, self.base_mean], dim=0)
+            out = out + copula_base(x, weights, self.logit_mask)
+        return out
+
+
+class Discriminator(nn.Module):
+    """Conditional critic over packs of ``pac`` rows (PacGAN), returns one score per pack.
+
+    Parameters
+    ----------
+    input_dim, n_classes : int
+        Encoded row width and number of classes.
+    hidden : sequence of int
+        Hidden widths.
+    pac : int
+        Rows judged jointly; packing makes mode collapse visible to the critic.
+    dropout : float
+        Dropout after each hidden layer.
+    activation : {"leaky_relu", "relu"}
+        Hidden activation.
+    sigmoid : bool
+        Append a sigmoid (classic BCE GAN); otherwise return raw scores.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        n_classes: int,
+        hidden: Sequence[int],
+        pac: int = 1,
+        dropout: float = 0.0,
+        activation: str = "leaky_relu",
+        sigmoid: bool = False,
+    ) -> None:
+        super().__init__()
+        self.pac = pac
+        self.n_classes = n_classes
+        in_dim = (input_dim + n_classes) * pac
+        layers: list[nn.Module] = []
+        for width in hidden:
+            layers.append(nn.Linear(in_dim, width))
+            layers.append(nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            in_dim = width
+        layers.append(nn.Linear(in_dim, 1))
+        if sigmoid:
+            layers.append(nn.Sigmoid())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, rows: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([rows, one_hot(condition, self.n_classes)], dim=1)
+        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+
+
+def activate(
+    raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float | None, hard: bool = False
+) -> torch.Tensor:
+    """Apply each span's output activation to raw generator outputs.
+
+    Parameters
+    ----------
+    raw : Tensor
+        Generator outputs.
+    spans : sequence of Span
+        Output layout.
+    output : {"linear", "sigmoid"}
+        Activation for numeric spans (``sigmoid`` for the classic preset's [0, 1] data).
+    tau : float or None
+        Gumbel-softmax temperature for one-hot spans during training; ``None`` uses a plain
+        softmax (sigmoid for the classic preset).
+    hard : bool
+        One-hot samples (Gumbel-max) instead of relaxed ones, as the decode head draws them.
+    """
+    if output == "sigmoid":
+        return torch.sigmoid(raw)
+    parts = []
+    start = 0
+    for span in spans:
+        block = raw[:, start : start + span.dim]
+        start += span.dim
+        if span.kind == "numeric":
+            parts.append(block)
+        elif tau is None:
+            parts.append(torch.softmax(block, dim=1))
+        else:
+            parts.append(nn.functional.gumbel_softmax(block, tau=tau, hard=hard))
+    return torch.cat(parts, dim=1)

@@ -1,0 +1,507 @@
+"""The class-conditional GAN: networks plus the training loop, on top of the table codec."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ganaug.core.noise import noise_batches, plan_conditions, seed_from
+from ganaug.core.schema import assemble
+from ganaug.gan.codec import TableCodec, _to_python
+from ganaug.gan.decode import DecodeHead, SamplingModule
+from ganaug.gan.networks import Discriminator, Generator, activate
+from ganaug.gan.presets import GANConfig, get_preset
+
+
+def resolve_device(device: str) -> torch.device:
+    """Map ``"auto"|"cpu"|"cuda"|"cuda:N"`` to a torch device, with a clear error."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} requested but CUDA is not available")
+        return torch.device(device)
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+
+
+def _mmd(a: torch.Tensor, b: torch.Tensor, bandwidth: float) -> float:
+    """Squared maximum mean discrepancy with a Gaussian kernel (biased estimate, never negative)."""
+
+    def k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-torch.cdist(x, y).pow(2) / (2 * bandwidth**2)).mean()
+
+    return float(k(a, a) + k(b, b) - 2 * k(a, b))
+
+
+#: share of each class's rows held out to choose between the copula and fine-tuned generators
+HOLDOUT_FRACTION = 0.15
+
+
+def _state(module: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+class _Holdout:
+    """Held-out real rows and the score of a generator against them (lower is better).
+
+    The score is the kernel two-sample distance (MMD, Gaussian kernel of the held-out rows' median
+    distance) between the held-out rows and rows generated for the same classes, with categories
+    and missing indicators drawn as the decode head draws them, each class weighted equally. The
+    noise is fixed, so candidates are compared on the same draws.
+    """
+
+    def __init__(self, Z: np.ndarray, y: np.ndarray, device: torch.device, seed: int) -> None:
+        self.device = device
+        self.real = torch.from_numpy(Z).float().to(device)
+        self.labels = torch.from_numpy(y).to(device)
+        self.classes = torch.unique(self.labels)
+        reps = max(1, math.ceil(1024 / len(y)))
+        self.cond = self.labels.repeat(reps)
+        self.seed = seed
+        d = torch.cdist(self.real, self.real)
+        self.bandwidth = float(d[d > 0].median()) if bool((d > 0).any()) else 1.0
+
+    def score(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> float:
+        was_training = G.training
+        G.eval()
+        gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        with torch.no_grad():
+            noise = torch.randn(len(self.cond), cfg.noise_dim, generator=gen, device=self.device)
+            with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
+                torch.manual_seed(self.seed + 2)  # gumbel draws: the same for every candidate
+                fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True)
+            total = 0.0
+            for c in self.classes:
+                total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)
+        G.train(was_training)
+        return total / len(self.classes)
+
+
+class ConditionalGAN:
+    """A class-conditional GAN for mixed tables and flattened images.
+
+    Parameters
+    ----------
+    preset : {"default", "classic"} or GANConfig, default="default"
+        Hyperparameters (see :mod:`ganaug.gan.presets`).
+    epochs : int, optional
+        Overrides the preset's training length.
+    batch_size : int, optional
+        Overrides the preset's batch size.
+    categorical_features : sequence of str or int, optional
+        Extra columns to model as categorical.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Where to train; ``auto`` uses CUDA when available.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when the held-out score (see
+        ``holdout_selection`` in :class:`ganaug.presets.GANConfig`) has not improved for
+        ``patience`` checks; the best generator is kept.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    patience : int, default=10
+        Checks without improvement before stopping.
+    time_budget : float, optional
+        Seconds of adversarial training at most (overrides the preset's ``time_budget``).
+    verbose : bool, default=False
+        Show a progress bar.
+    random_state : int, optional
+        Seed; training uses a local torch RNG context and never changes global RNG state.
+
+    Attributes
+    ----------
+    config_ : GANConfig
+        Effective hyperparameters.
+    codec_ : TableCodec
+        Fitted codec.
+    classes_ : ndarray
+        Class labels (a single ``None`` class when no labels were given).
+    class_counts_ : ndarray
+        Training rows per class.
+    generator_, discriminator_ : torch.nn.Module
+        The networks (the generator is left in eval mode).
+    history_ : dict
+        Mean ``generator`` and ``discriminator`` loss per epoch; with a hold-out, ``validation``
+        scores (lower is better) at ``validation_steps`` (step 0 is the copula alone) and the
+        ``selected_step`` whose generator was kept.
+    """
+
+    def __init__(
+        self,
+        preset: str | GANConfig = "default",
+        *,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        categorical_features: Sequence[str | int] | None = None,
+        device: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        time_budget: float | None = None,
+        verbose: bool = False,
+        random_state: int | None = None,
+    ) -> None:
+        self.preset = preset
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.categorical_features = categorical_features
+        self.device = device
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.time_budget = time_budget
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------------------------ config
+    def _config(self) -> GANConfig:
+        base = self.preset if isinstance(self.preset, GANConfig) else get_preset(self.preset)
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and (
+                not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
+            ):
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        if self.time_budget is not None and not (
+            isinstance(self.time_budget, (int, float)) and self.time_budget > 0
+        ):
+            raise ValueError(f"time_budget must be a positive number of seconds; got {self.time_budget!r}")
+        return base.with_overrides(
+            epochs=self.epochs, batch_size=self.batch_size, time_budget=self.time_budget
+        )
+
+    def _build(self, n_classes: int) -> None:
+        cfg = self.config_
+        dim = self.codec_.output_dim
+        self.generator_ = Generator(
+            cfg.noise_dim, n_classes, dim, cfg.generator_hidden, cfg.architecture, cfg.copula
+        )
+        self.discriminator_ = Discriminator(
+            dim,
+            n_classes,
+            cfg.discriminator_hidden,
+            pac=cfg.pac,
+            dropout=cfg.dropout,
+            activation=cfg.d_activation,
+            sigmoid=cfg.loss == "bce",
+        )
+        self.head_ = DecodeHead(self.codec_, output=cfg.output)
+
+    # ------------------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any = None) -> ConditionalGAN:
+        """Train on a table, conditioned on class labels ``y`` (or unconditionally).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,), optional
+            Class labels to condition on.
+
+        Returns
+        -------
+        self : ConditionalGAN
+        """
+        self.config_ = self._config()
+        device = resolve_device(self.device)
+        self.codec_ = TableCodec(
+            categorical_features=self.categorical_features,
+            numeric_encoding=self.config_.numeric_encoding,  # type: ignore[arg-type]
+        ).fit(X)
+        Z = self.codec_.encode(X)
+        if y is None:
+            self.classes_ = np.array([None], dtype=object)
+            y_idx = np.zeros(len(Z), dtype=np.int64)
+        else:
+            y_arr = np.asarray(y)
+            if y_arr.ndim != 1 or len(y_arr) != len(Z):
+                raise ValueError(
+                    f"y must be 1-dimensional with one label per row of X ({len(Z)}); got shape "
+                    f"{y_arr.shape}"
+                )
+            if pd.isna(pd.Series(y_arr)).any():
+                raise ValueError("y contains missing values")
+            self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
+        self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
+        if self.config_.copula and self.config_.noise_dim < Z.shape[1]:
+            # the copula base maps noise linearly onto every encoded column
+            self.config_ = self.config_.with_overrides(noise_dim=int(Z.shape[1]))
+        seed = seed_from(self.random_state)
+        self.seed_ = seed
+        devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed)
+            self._build(len(self.classes_))
+            if self.config_.copula:
+                self.generator_.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), self.codec_.spans_)
+            self._train(Z, y_idx, device, seed)
+        self.generator_.to("cpu").eval()
+        self.discriminator_.to("cpu").eval()
+        return self
+
+    def _train(self, Z: np.ndarray, y_idx: np.ndarray, device: torch.device, seed: int) -> None:
+        cfg = self.config_
+        rng = np.random.default_rng(seed)
+        n = len(Z)
+        val_idx = np.empty(0, dtype=np.int64)
+        if self.early_stopping:
+            val_idx = self._validation_split(y_idx, rng, self.validation_fraction, strict=True)
+        elif cfg.holdout_selection:
+            val_idx = self._validation_split(y_idx, rng, HOLDOUT_FRACTION, strict=False)
+        train_mask = np.ones(n, dtype=bool)
+        train_mask[val_idx] = False
+        data = torch.from_numpy(Z[train_mask]).to(device)
+        labels = torch.from_numpy(y_idx[train_mask]).to(device)
+        n_train = len(data)
+        n_classes = len(self.classes_)
+        G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
+        if len(val_idx) and cfg.copula:
+            # candidate zero is the copula of the rows the fine-tuning sees
+            G.set_copula(data.cpu(), labels.cpu(), spans)
+            G.to(device)
+        # per-class row pools for training-by-sampling
+        order = torch.argsort(labels, stable=True)
+        counts = torch.bincount(labels, minlength=n_classes)
+        offsets = torch.cumsum(counts, 0) - counts
+        present = torch.nonzero(counts > 0).flatten()
+
+        batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
+        steps_per_epoch = max(1, math.ceil(n_train / batch))
+        if cfg.epochs:
+            total_steps = cfg.epochs * steps_per_epoch
+        else:
+            wanted = max(cfg.target_steps, math.ceil(cfg.target_passes * steps_per_epoch))
+            total_steps = min(wanted, cfg.max_steps, cfg.max_epochs * steps_per_epoch)
+        epochs = math.ceil(total_steps / steps_per_epoch)
+        opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, weight_decay=cfg.weight_decay)
+        bce = nn.BCELoss()
+        # Auxiliary classifier (as in AC-GAN): trained on real rows, it tells the generator when a
+        # row generated for class c does not look like class c, a direct conditioning signal
+        # that the critic alone gives only weakly when a class has a few dozen rows.
+        aux = None
+        if cfg.aux_weight > 0 and n_classes > 1:
+            width = cfg.discriminator_hidden[0]
+            aux = nn.Sequential(
+                nn.Linear(data.shape[1], width), nn.LeakyReLU(0.2), nn.Linear(width, n_classes)
+            ).to(device)
+            opt_c = torch.optim.Adam(aux.parameters(), lr=cfg.lr_d, betas=cfg.betas)
+            cross_entropy = nn.CrossEntropyLoss()
+        gen = torch.Generator(device=device).manual_seed(seed)
+
+        def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
+            if cfg.class_sampling == "uniform":
+                cls = present[torch.randint(len(present), (batch,), generator=gen, device=device)]
+                pick = offsets[cls] + (torch.rand(batch, generator=gen, device=device) * counts[cls]).long()
+                rows = order[pick]
+            else:
+                rows = torch.randint(n_train, (batch,), generator=gen, device=device)
+            return data[rows], labels[rows]
+
+        def fake(cond: torch.Tensor) -> torch.Tensor:
+            noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
+            return activate(G(noise, cond), spans, cfg.output, cfg.tau)
+
+        history: dict[str, Any] = {"generator": [], "discriminator": []}
+        holdout = None
+        if len(val_idx):
+            holdout = _Holdout(Z[val_idx], y_idx[val_idx], device, seed)
+            history["validation"] = [holdout.score(G, spans, cfg)]
+            history["validation_steps"] = [0]
+        best = (history["validation"][0] if holdout else math.inf, _state(G), 0)
+        bad_checks = 0
+        check_every = max(1, total_steps // 10)
+        deadline = math.inf if cfg.time_budget is None else time.monotonic() + cfg.time_budget
+        progress = _progress(self.verbose, epochs)
+        step = 0
+        G.train()
+        D.train()
+        with progress:
+            task = progress.add_task("pretraining GAN", total=epochs)
+            for _ in range(epochs):
+                g_sum = d_sum = 0.0
+                done = 0
+                stop = False
+                for _ in range(min(steps_per_epoch, total_steps - step)):
+                    real, cond = draw_real()
+                    fake_rows = fake(cond).detach()
+                    if cfg.loss == "bce":
+                        d_real, d_fake = D(real, cond), D(fake_rows, cond)
+                        d_loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
+                    else:
+                        d_loss = D(fake_rows, cond).mean() - D(real, cond).mean()
+                        d_loss = d_loss + cfg.gp_lambda * self._gradient_penalty(D, real, fake_rows, cond, gen)
+                    opt_d.zero_grad(set_to_none=True)
+                    d_loss.backward()
+                    opt_d.step()
+
+                    if aux is not None:
+                        c_loss = cross_entropy(aux(real), cond)
+                        opt_c.zero_grad(set_to_none=True)
+                        c_loss.backward()
+                        opt_c.step()
+
+                    generated = fake(cond)
+                    score = D(generated, cond)
+                    g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
+                    if aux is not None:
+                        g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward()
+                    opt_g.step()
+                    g_sum += g_loss.item()
+                    d_sum += d_loss.item()
+                    step += 1
+                    done += 1
+                    out_of_time = time.monotonic() > deadline
+                    if holdout is not None and (step % check_every == 0 or step == total_steps or out_of_time):
+                        score_v = holdout.score(G, spans, cfg)
+                        history["validation"].append(score_v)
+                        history["validation_steps"].append(step)
+                        if score_v < best[0] - 1e-6:
+                            best = (score_v, _state(G), step)
+                            bad_checks = 0
+                        else:
+                            bad_checks += 1
+                            stop = self.early_stopping and bad_checks >= self.patience
+                    if out_of_time or stop:
+                        stop = True
+                        break
+                history["generator"].append(g_sum / max(done, 1))
+                history["discriminator"].append(d_sum / max(done, 1))
+                progress.update(task, advance=1, description=f"pretraining GAN  G {history['generator'][-1]:+.3f}  D {history['discriminator'][-1]:+.3f}")
+                if stop or step >= total_steps:
+                    break
+        if holdout is not None:
+            G.load_state_dict(best[1])
+            history["selected_step"] = best[2]
+            if cfg.copula:
+                # the kept residual sits on the copula of every row, held-out ones included
+                G.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), spans)
+        self.history_ = history
+        self.n_epochs_ = len(history["generator"])
+        self.n_steps_ = step
+
+    def _validation_split(
+        self, y_idx: np.ndarray, rng: np.random.Generator, fraction: float, strict: bool
+    ) -> np.ndarray:
+        if not 0 < fraction < 1:
+            raise ValueError(f"validation_fraction must be in (0, 1); got {fraction}")
+        picks = []
+        for c in np.unique(y_idx):
+            rows = np.flatnonzero(y_idx == c)
+            k = round(len(rows) * fraction)
+            if len(rows) - k >= 2 and k > 0:
+                picks.append(rng.choice(rows, size=k, replace=False))
+        if not picks:
+            if strict:
+                raise ValueError("too few rows to hold out a validation set for early stopping")
+            return np.empty(0, dtype=np.int64)
+        return np.concatenate(picks)
+
+    def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        pac = self.config_.pac
+        alpha = torch.rand(len(real) // pac, 1, 1, generator=gen, device=real.device)
+        alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
+        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+        score = D(mixed, cond)
+        grad = torch.autograd.grad(score.sum(), mixed, create_graph=True)[0]
+        grad = grad.reshape(-1, pac * real.shape[1])
+        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
+
+    # --------------------------------------------------------------------------- sampling
+    def sampling_module(self) -> SamplingModule:
+        """The eval-mode ``(noise, condition) -> (numeric, codes)`` module (what ONNX exports)."""
+        self._check_fitted()
+        module = SamplingModule(self.generator_, self.head_)
+        return module.eval()
+
+    @property
+    def sampling_noise_dim(self) -> int:
+        """Noise columns per sampled row: the generator's, then the decode head's draws."""
+        self._check_fitted()
+        return int(self.config_.noise_dim + self.head_.n_draws)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "generator_"):
+            raise ValueError("this ConditionalGAN is not fitted yet: call fit first")
+
+    def class_index(self, labels: Any) -> np.ndarray:
+        """Map class labels to condition indices; unknown labels are a ValueError naming them."""
+        labels = np.atleast_1d(np.asarray(labels, dtype=object))
+        lookup = {_to_python(c): i for i, c in enumerate(self.classes_)}
+        out = np.empty(len(labels), dtype=np.int64)
+        for i, lab in enumerate(labels):
+            key = _to_python(lab)
+            if key not in lookup:
+                raise ValueError(
+                    f"unknown class {lab!r}: this generator knows {[_to_python(c) for c in self.classes_]}"
+                )
+            out[i] = lookup[key]
+        return out
+
+    def generate(self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536) -> Any:
+        """Generate one row per entry of ``conditions`` (class indices), decoded to the input format."""
+        self._check_fitted()
+        module = self.sampling_module()
+        seed = seed_from(random_state)
+        numeric, codes = [], []
+        with torch.no_grad():
+            for noise, cond in noise_batches(conditions, module.noise_dim, seed, batch_size):
+                num, cat = module(torch.from_numpy(noise), torch.from_numpy(cond))
+                numeric.append(num.numpy())
+                codes.append(cat.numpy())
+        if not numeric:  # zero rows requested
+            return assemble(self.codec_.schema_, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64))
+        return assemble(self.codec_.schema_, np.concatenate(numeric), np.concatenate(codes))
+
+    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Sample ``n`` rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (positive).
+        y : label or array-like of labels, optional
+            One label: all rows of that class. ``n`` labels: one row per label. None: classes in
+            training proportions (exact counts by largest remainder).
+        random_state : int, optional
+            Seed of the noise; the same seed gives the same rows.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+            Rows in the training container and dtypes.
+        y : ndarray
+            Their class labels.
+        """
+        self._check_fitted()
+        conditions = plan_conditions(n, y, self.class_counts_, self.class_index)
+        X = self.generate(conditions, random_state=random_state)
+        return X, self.classes_[conditions]
+
+
+def _progress(verbose: bool, total: int) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not verbose,
+        transient=False,
+        console=Console(file=sys.stderr),
+    )

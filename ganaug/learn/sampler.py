@@ -1,0 +1,489 @@
+"""``GANAugmenter``: an imbalanced-learn over-sampler whose new rows come from a conditional GAN."""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_sampling_strategy
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+    column_or_1d,
+)
+
+from ganaug.core.errors import SchemaMismatchError
+from ganaug.core.noise import check_n, plan_conditions
+from ganaug.core.schema import split_target
+from ganaug.core.tasks import infer_task
+from ganaug.gan.presets import PRESETS, GANConfig
+
+#: column name used for a regression target modelled jointly with a DataFrame's features
+TARGET_COLUMN = "__target__"
+
+
+def _n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+class GANAugmenter(BaseOverSampler):
+    """Over-sample (or grow) a training set with rows from a class-conditional GAN.
+
+    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. With
+    ``task="auto"`` a float ``y`` with more than 20 distinct values (or non-integer values) is a
+    regression target (:func:`ganaug.core.tasks.infer_task`) and anything else holds class labels.
+    For classification the number of new rows per class follows ``sampling_strategy`` exactly as
+    imbalanced-learn's samplers do (same per-class counts as ``RandomOverSampler``), then
+    ``augment_ratio`` grows every class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default="auto"
+        imbalanced-learn semantics: ``"auto"``, ``"minority"``, ``"not minority"``,
+        ``"not majority"``, ``"all"``, a float (binary only), a dict ``{class: n_samples}`` or a
+        callable ``y -> dict``. Ignored for regression.
+    augment_ratio : float, optional
+        After balancing, add ``augment_ratio * n_c`` more synthetic rows to each class ``c``
+        (``n_c`` its size after balancing), for low-data augmentation. Default: 0 for
+        classification, 1.0 for regression (doubles the data).
+    preset : {"default", "classic"} or GANConfig, default="default"
+        GAN hyperparameters. ``"classic"`` is the original MLP GAN.
+    epochs : int, optional
+        Overrides the preset's training length.
+    batch_size : int, optional
+        Overrides the preset's batch size.
+    categorical_features : sequence of str or int, optional
+        Extra columns to model as categorical (object, category, bool and string columns are).
+    generator : path-like, optional
+        Start from a pretrained generator (an artifact directory or an exported ``.onnx`` file)
+        instead of training: ``fit_resample`` then only samples.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Training device.
+    early_stopping : bool, default=False
+        Stop training when a held-out realism score stops improving.
+    filter_ratio : float, default=1.0
+        Realism filtering: draw ``filter_ratio`` times more synthetic rows than needed and keep,
+        per class, those closest to real rows of their own class (see
+        :mod:`ganaug.learn.filtering`). 1.0 disables it.
+    verbose : bool, default=False
+        Show a training progress bar.
+    task : {"auto", "classification", "regression"}, default="auto"
+        What ``y`` is. Set it when the guess is wrong for your target: an integer count with a
+        handful of values is a regression target only if you say so (its synthetic values are
+        then rounded to integers), and a float-coded label column with many values is
+        classification only if you say so. With ``generator``, "auto" takes the task the
+        generator was trained for.
+    random_state : int, RandomState or None
+        Seeds training and sampling; the same value gives the same rows.
+
+    Attributes
+    ----------
+    model_ : ConditionalGAN or OnnxGenerator
+        The fitted (or loaded) generator.
+    sampling_strategy_ : OrderedDict
+        Synthetic rows per class added by ``fit_resample``.
+    classes_ : ndarray
+        Class labels (classification only).
+    task_ : {"classification", "regression"}
+        ``task``, or what was inferred from ``y``.
+    n_features_in_ : int
+        Number of features.
+    feature_names_in_ : ndarray
+        Column names, for DataFrame input.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseOverSampler._parameter_constraints,
+        "augment_ratio": [Interval(numbers.Real, 0, None, closed="left"), None],
+        "preset": [StrOptions(set(PRESETS)), GANConfig],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "categorical_features": ["array-like", None],
+        "generator": [str, os.PathLike, HasMethods(["sample"]), None],
+        "device": [StrOptions({"auto", "cpu", "cuda"}), str],
+        "early_stopping": ["boolean"],
+        "filter_ratio": [Interval(numbers.Real, 1, None, closed="left")],
+        "verbose": ["boolean"],
+        "task": [StrOptions({"auto", "classification", "regression"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy: Any = "auto",
+        augment_ratio: float | None = None,
+        preset: str | GANConfig = "default",
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        categorical_features: Sequence[str | int] | None = None,
+        generator: str | os.PathLike[str] | None = None,
+        device: str = "auto",
+        early_stopping: bool = False,
+        filter_ratio: float = 1.0,
+        verbose: bool = False,
+        task: str = "auto",
+        random_state: Any = None,
+    ) -> None:
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.augment_ratio = augment_ratio
+        self.preset = preset
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.categorical_features = categorical_features
+        self.generator = generator
+        self.device = device
+        self.early_stopping = early_stopping
+        self.filter_ratio = filter_ratio
+        self.verbose = verbose
+        self.task = task
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------------- validation
+    def _check_inputs(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+        if X is None:
+            raise ValueError("X is None: a 2-D table is required")
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise TypeError("sparse input is not supported by GANAugmenter: pass a dense array")
+        if not isinstance(X, pd.DataFrame):
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(
+                    f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. "
+                    "Reshape your data with X.reshape(-1, 1) for a single feature."
+                )
+        if y is None:
+            raise ValueError(
+                "GANAugmenter requires y to be passed, but the target y is None: it conditions on "
+                "the target"
+            )
+        y_arr = np.asarray(y)
+        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+            y_arr = column_or_1d(y_arr, warn=True)  # DataConversionWarning, as sklearn does
+        if y_arr.ndim != 1:
+            raise ValueError(f"y must be 1-dimensional; got shape {y_arr.shape}")
+        n = _n_rows(X)
+        if n == 0:
+            raise ValueError(
+                f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
+                "of 2 is required"
+            )
+        if X.shape[1] == 0:
+            raise ValueError(
+                f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+                "minimum of 1 is required."
+            )
+        if n == 1:
+            raise ValueError("X has a single row (n_samples=1): at least 2 rows are required to fit a GAN")
+        if len(y_arr) != n:
+            raise ValueError(f"y has {len(y_arr)} entries but X has {n} rows: they must match")
+        _check_n_features(self, X, reset=True)
+        _check_feature_names(self, X, reset=True)
+        return X, y_arr
+
+    def _task(self, y: np.ndarray, generator_task: str | None = None) -> str:
+        if self.task == "auto":  # a pretrained generator knows what it was trained for
+            task = generator_task or infer_task(y)
+        elif generator_task is not None and generator_task != self.task:
+            raise ValueError(
+                f"task={self.task!r}, but the pretrained generator was trained for "
+                f"{generator_task}: pass task={generator_task!r} or task='auto'"
+            )
+        else:
+            task = self.task
+        if task == "regression":
+            try:
+                values = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"task='regression' needs a numeric y; got values of dtype {y.dtype} such as "
+                    f"{y[0]!r}"
+                ) from None
+            if not np.isfinite(values).all():
+                raise ValueError("y contains NaN or infinite values")
+            return "regression"
+        check_classification_targets(y)
+        if pd.isna(pd.Series(y)).any():
+            raise ValueError("y contains missing values")
+        if len(np.unique(y)) < 2:
+            raise ValueError(
+                f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
+                "decide how many rows to add"
+            )
+        return "classification"
+
+    # -------------------------------------------------------------------------- fitting
+    def _make_model(self, seed: int) -> Any:
+        from ganaug.gan.synthesizer import ConditionalGAN
+
+        return ConditionalGAN(
+            preset=self.preset,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            categorical_features=self.categorical_features,
+            device=self.device,
+            early_stopping=self.early_stopping,
+            verbose=self.verbose,
+            random_state=seed,
+        )
+
+    def _joint(self, X: Any, y: np.ndarray) -> Any:
+        """X with the regression target appended as the last column."""
+        if isinstance(X, pd.DataFrame):
+            if TARGET_COLUMN in X.columns:
+                raise ValueError(f"X already has a column named {TARGET_COLUMN!r}")
+            return X.assign(**{TARGET_COLUMN: y.astype(np.float64)})
+        return np.column_stack([X.astype(np.float64), y.astype(np.float64)])
+
+    def _load_generator(self) -> tuple[Any, str | None]:
+        """The pretrained generator and the task it was trained for (None if it does not say)."""
+        source = self.generator
+        if hasattr(source, "sample") and not isinstance(source, (str, os.PathLike)):
+            return source, getattr(source, "task", None)
+        path = Path(source)
+        if path.suffix == ".onnx":
+            from ganaug.runtime import OnnxGenerator
+
+            model = OnnxGenerator(path)
+            return model, model.task
+        from ganaug.gan import artifact
+
+        model, extra = artifact.load(path)
+        return model, extra.get("task")
+
+    def _check_schema(self, model: Any, data: Any) -> None:
+        schema = model.codec_.schema_ if hasattr(model, "codec_") else model.schema
+        names = list(data.columns) if isinstance(data, pd.DataFrame) else list(range(data.shape[1]))
+        if schema.container == "numpy" and isinstance(data, pd.DataFrame):
+            names = list(range(data.shape[1]))
+        if names != schema.names:
+            raise SchemaMismatchError(
+                f"the pretrained generator was trained on columns {schema.names[:8]} "
+                f"({len(schema.names)}), but X has {names[:8]} ({len(names)})"
+            )
+
+    def fit(self, X: Any, y: Any) -> GANAugmenter:
+        """Train the GAN (or load ``generator``) and work out how many rows to add.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : GANAugmenter
+        """
+        self._fit(X, y)
+        return self
+
+    def _fit(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+        self._validate_params()
+        X, y = self._check_inputs(X, y)
+        model, generator_task = self._load_generator() if self.generator is not None else (None, None)
+        self.task_ = self._task(y, generator_task)
+        rs = check_random_state(self.random_state)
+        train_seed, self._sample_seed = (int(s) for s in rs.randint(0, 2**31 - 1, size=2))
+        if self.task_ == "regression":
+            data, labels = self._joint(X, y), None
+            ratio = 1.0 if self.augment_ratio is None else self.augment_ratio
+            self.sampling_strategy_ = OrderedDict(n_new=round(ratio * len(y)))
+        else:
+            data, labels = X, y
+            self.classes_ = np.unique(y)
+            strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
+            ratio = self.augment_ratio or 0.0
+            counts = dict(zip(*np.unique(y, return_counts=True)))
+            self.sampling_strategy_ = OrderedDict(
+                (c, int(strategy.get(c, 0) + round(ratio * (counts[c] + strategy.get(c, 0)))))
+                for c in self.classes_
+            )
+        if self.generator is None:
+            self.model_ = self._make_model(train_seed).fit(data, labels)
+        else:
+            self.model_ = model
+            self._check_schema(self.model_, data)
+            if labels is not None:
+                self.model_.class_index(self.classes_)  # unknown classes -> clear error
+        return X, y, data
+
+    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+        """Fit, then return the original rows followed by the synthetic ones.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        X_resampled : same container as X
+        y_resampled : same container as y
+        """
+        y_in = y
+        X, y, data = self._fit(X, y)
+        regression = self.task_ == "regression"
+        wanted = (
+            {0: self.sampling_strategy_["n_new"]}
+            if regression
+            else {c: self.sampling_strategy_[c] for c in self.classes_}
+        )
+        factor = float(self.filter_ratio) if sum(wanted.values()) else 1.0
+        drawn = {c: int(np.ceil(n * factor)) for c, n in wanted.items()}
+        if regression:
+            X_new = self.model_.generate(np.zeros(drawn[0], dtype=np.int64), random_state=self._sample_seed)
+            y_new = None
+        else:
+            X_new, y_new = self._sample_classes(np.array(list(drawn.values())), self._sample_seed)
+        if factor > 1.0:
+            from ganaug.learn.filtering import RealismFilter
+
+            keep = RealismFilter().fit(data, None if regression else y).select(X_new, y_new, wanted)
+            X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
+            y_new = None if regression else y_new[keep]
+        if regression:
+            X_new, y_new = self._split_target(X_new)
+        return self._concat(X, X_new), self._concat_y(y_in, y, y_new)
+
+    def _resample(self, X, y):  # pragma: no cover - fit_resample is overridden entirely
+        raise NotImplementedError
+
+    _fit_resample = _resample
+
+    # ------------------------------------------------------------------------- sampling
+    def _sample_classes(self, counts: np.ndarray, seed: int) -> tuple[Any, np.ndarray]:
+        labels = np.repeat(self.classes_, counts)
+        conditions = self.model_.class_index(labels) if len(labels) else np.empty(0, np.int64)
+        X_new = self.model_.generate(conditions, random_state=seed)
+        return X_new, labels
+
+    def _sample_regression(self, n: int, seed: int) -> tuple[Any, np.ndarray]:
+        return self._split_target(self.model_.generate(np.zeros(n, dtype=np.int64), random_state=seed))
+
+    @staticmethod
+    def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
+        return split_target(joint, TARGET_COLUMN)
+
+    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Draw ``n`` synthetic rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (positive).
+        y : label or array-like of labels, optional
+            Classification: one label (all rows of that class) or ``n`` labels; None samples
+            classes in their training proportions. Must be None for regression.
+        random_state : int, optional
+            Seed; defaults to the augmenter's ``random_state``.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+        y : ndarray
+        """
+        check_is_fitted(self, "model_")
+        n = check_n(n)
+        seed_source = self.random_state if random_state is None else random_state
+        seed = int(check_random_state(seed_source).randint(0, 2**31 - 1))
+        if self.task_ == "regression":
+            if y is not None:
+                raise ValueError("y must be None when sampling a regression model")
+            return self._sample_regression(int(n), seed)
+        conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
+        classes = np.asarray(self.model_.classes_)
+        return self.model_.generate(conditions, random_state=seed), classes[conditions]
+
+    # ----------------------------------------------------------------------- containers
+    @staticmethod
+    def _concat(X: Any, X_new: Any) -> Any:
+        if isinstance(X, pd.DataFrame):
+            if not isinstance(X_new, pd.DataFrame):
+                X_new = pd.DataFrame(X_new, columns=X.columns)
+            out = pd.concat([X, X_new.astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+            return out
+        X_new = np.asarray(X_new)
+        if len(X_new) == 0:
+            return X.copy()
+        return np.concatenate([X, X_new.astype(X.dtype, copy=False)], axis=0)
+
+    @staticmethod
+    def _concat_y(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
+        y_new = np.asarray(y_new)
+        if y.dtype.kind in "iub" and y_new.dtype.kind == "f":  # an integer regression target
+            y_new = np.rint(y_new)
+        y_all = np.concatenate([y, y_new.astype(y.dtype, copy=False)])
+        if isinstance(y_in, pd.Series):
+            return pd.Series(y_all, name=y_in.name, dtype=y_in.dtype)
+        if isinstance(y_in, pd.DataFrame):
+            return pd.DataFrame(y_all, columns=y_in.columns)
+        if isinstance(y_in, list):
+            return y_all.tolist()
+        return y_all
+
+    # ------------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fitted GAN as an artifact directory (JSON + safetensors, atomic)."""
+        from ganaug.gan import artifact
+
+        check_is_fitted(self, "model_")
+        if not hasattr(self.model_, "generator_"):
+            raise ValueError("only a GAN trained by this augmenter can be saved (not an ONNX generator)")
+        params = {k: v for k, v in self.get_params().items() if k not in ("preset", "generator")}
+        extra = {"task": self.task_, "augmenter_params": _jsonable(params)}
+        return artifact.save(self.model_, path, extra=extra)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], **params: Any) -> GANAugmenter:
+        """An augmenter that samples from a saved artifact (``generator=path``), already fitted."""
+        from ganaug.gan import artifact
+
+        model, extra = artifact.load(path)
+        stored = dict(extra.get("augmenter_params", {}))
+        stored.update(params)
+        stored = {k: v for k, v in stored.items() if k in cls._get_param_names()}
+        aug = cls(**{**stored, "generator": str(path)})
+        aug.model_ = model
+        aug.task_ = extra.get("task", "classification")
+        if aug.task_ == "classification":
+            aug.classes_ = np.asarray(model.classes_)
+        aug.n_features_in_ = len(model.codec_.schema_.columns) - (aug.task_ == "regression")
+        return aug
+
+    def export_onnx(self, path: str | os.PathLike[str]) -> Path:
+        """Export the fitted generator (with its decoding) to a self-describing ONNX file."""
+        from ganaug.gan.export import export_onnx
+
+        check_is_fitted(self, "model_")
+        return export_onnx(self.model_, path, task=self.task_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        tags.input_tags.categorical = True
+        tags.non_deterministic = False
+        return tags
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in params.items():
+        if v is None or isinstance(v, (str, bool, int, float)):
+            out[k] = v
+        elif isinstance(v, (list, tuple)) and all(isinstance(i, (str, int, float, bool)) for i in v):
+            out[k] = list(v)
+        elif isinstance(v, dict) and all(isinstance(i, (str, int, float, bool)) for i in v.values()):
+            out[k] = {str(kk): vv for kk, vv in v.items()}
+    return out

@@ -1,0 +1,537 @@
+"""Sample an exported generator with ONNX Runtime alone (no torch, no scikit-learn).
+
+This module imports only the standard library, numpy, pandas, onnxruntime and the torch-free parts
+of ganaug (:mod:`ganaug.core.schema`, :mod:`ganaug.core.noise`, :mod:`ganaug.core.errors`). A user with just those
+packages installed gets the same rows as ganaug's torch sampler::
+
+    from ganaug.runtime import OnnxGenerator
+
+    gen = OnnxGenerator("model.onnx")
+    X, y = gen.sample(1000, random_state=0)          # classes in training proportions
+    X, y = gen.sample(200, y="yes", random_state=1)  # one class
+    gen.write("synthetic.parquet", 10_000_000)       # streamed, bounded memory
+
+Reproducibility: noise is drawn by :func:`ganaug.core.noise.noise_rows`, as the torch sampler draws it,
+so ``OnnxGenerator.sample(n, y, random_state=s)`` gives the rows of ``ConditionalGAN.sample(n, y,
+random_state=s)`` (and ``GANAugmenter.sample(n, y, random_state=s)`` those of
+``OnnxGenerator.sample(n, y, random_state=numpy.random.RandomState(s))``), numeric values equal
+within float32 rounding.
+
+Threads: a large request is cut into chunks (whole noise blocks, at most ``batch_size`` rows) that
+``n_threads`` worker threads run side by side, each drawing its chunk's noise and running
+single-threaded ONNX Runtime calls of :data:`INFERENCE_ROWS` rows (numpy and ONNX Runtime both
+release the GIL). Measured on 2 cores, 30 numeric columns: about 1.5x the throughput of one call
+on ONNX Runtime's own 2-thread pool, because drawing the noise costs as much as the network and
+now runs in parallel too. The rows do not depend on the number of threads or the batch size.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+
+from ganaug._version import __version__
+from ganaug.core.errors import ArtifactError
+from ganaug.core.noise import (
+    NOISE_BLOCK_ROWS,
+    check_n,
+    noise_rows,
+    plan_conditions,
+    seed_from,
+    split_counts,
+)
+from ganaug.core.onnx_format import (
+    FORMAT,
+    FORMAT_VERSION,
+    INPUT_NAMES,
+    METADATA_KEY,
+    OUTPUT_NAMES,
+    READABLE_VERSIONS,
+)
+from ganaug.core.schema import Schema, assemble, classes_from_json, split_target
+from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
+    INFERENCE_ROWS,
+    MAX_DEFAULT_THREADS,
+    _Job,
+    default_num_threads,
+)
+from ganaug.runtime.writers import _write_arrow
+
+DEFAULT_BATCH_SIZE = 65536
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default_num_threads"]
+
+
+def _py(value: Any) -> Any:
+    """A plain Python scalar (numpy scalars unwrapped, missing values to None) for label lookup."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        if isinstance(value, float) and np.isnan(value):
+            return None
+    return value
+
+
+class OnnxGenerator:
+    """A generator exported by :func:`ganaug.export_onnx`, sampled with ONNX Runtime.
+
+    Duck-type compatible with :class:`ganaug.gan.synthesizer.ConditionalGAN` for sampling
+    (``generate``, ``sample``, ``class_index``, ``classes_``, ``class_counts_``), so
+    ``GANAugmenter(generator="model.onnx")`` uses it in place of a trained GAN.
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.onnx`` file.
+    n_threads : int, optional
+        Worker threads, each drawing noise for and running its own chunk of rows with a
+        single-threaded ONNX Runtime call; default :func:`default_num_threads`.
+    batch_size : int, default=65536
+        Most rows per chunk of work; peak memory of streaming (``iter_samples``, ``write``) is
+        bounded by about ``(n_threads + 2) * batch_size`` rows (the chunks being computed, one
+        queued, the one being written), whatever the number of rows.
+
+    Attributes
+    ----------
+    schema : Schema
+        Columns, dtypes, categories and missing-value rates of the training table.
+    metadata : dict
+        The full JSON description stored in the file.
+    classes_ : ndarray
+        Class labels, in condition-index order (a single ``None`` for unconditional models).
+    class_counts_ : ndarray of int64
+        Training rows per class (the default sampling proportions).
+    task : {"classification", "regression"}
+    target : str, int or None
+        Regression: the jointly modelled target column (the last one).
+    noise_dim : int
+
+    Raises
+    ------
+    ArtifactError
+        The file is missing, not a valid ONNX model, not exported by ganaug, or of an unknown
+        format version.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        n_threads: int | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ) -> None:
+        self.path = Path(path)
+        try:
+            blob = self.path.read_bytes()
+        except FileNotFoundError:
+            raise ArtifactError(f"{self.path}: no such ONNX file") from None
+        except IsADirectoryError:
+            raise ArtifactError(f"{self.path} is a directory, not an .onnx file") from None
+        self._setup(blob, n_threads, batch_size)
+
+    # ------------------------------------------------------------------------- loading
+    def _setup(self, blob: bytes, threads: int | None, batch_size: int) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        if threads is not None and (
+            isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1
+        ):
+            raise ValueError(f"n_threads must be a positive integer; got {threads!r}")
+        self._model_bytes = blob
+        self.batch_size = int(batch_size)
+        self.n_threads = int(threads) if threads is not None else default_num_threads()
+        opts = ort.SessionOptions()
+        # parallelism comes from running chunks side by side (see the module docstring); one
+        # session is shared, and ORT's Run is thread-safe
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        opts.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - ORT raises several private exception types
+            raise ArtifactError(
+                f"{self.path} is not a valid ONNX model (truncated or corrupt?): {exc}"
+            ) from None
+        raw = self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
+        if raw is None:
+            raise ArtifactError(
+                f"{self.path} has no '{METADATA_KEY}' metadata: it was not exported by ganaug"
+            )
+        try:
+            meta = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ArtifactError(f"{self.path}: ganaug metadata is not valid JSON: {exc}") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ArtifactError(f"{self.path}: metadata is not a {FORMAT!r} description")
+        if meta.get("format_version") not in READABLE_VERSIONS:
+            raise ArtifactError(
+                f"{self.path} has format version {meta.get('format_version')!r}; this ganaug "
+                f"({__version__}) reads versions {', '.join(map(str, READABLE_VERSIONS))}"
+            )
+        inputs = tuple(i.name for i in self._session.get_inputs())
+        outputs = tuple(o.name for o in self._session.get_outputs())
+        if inputs != INPUT_NAMES or outputs != OUTPUT_NAMES:
+            raise ArtifactError(
+                f"{self.path}: graph has inputs {inputs} and outputs {outputs}; expected "
+                f"{INPUT_NAMES} -> {OUTPUT_NAMES}"
+            )
+        try:
+            self.schema = Schema.from_dict(meta["schema"])
+            self.noise_dim = int(meta["noise_dim"])
+            self.classes_ = classes_from_json(meta)
+            self.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
+            self.task = meta.get("task", "classification")
+            self.target = meta.get("target")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArtifactError(f"{self.path}: ganaug metadata is inconsistent: {exc}") from None
+        if len(self.class_counts_) != len(self.classes_) or len(self.classes_) == 0:
+            raise ArtifactError(f"{self.path}: classes and class_counts do not match")
+        self.metadata = meta
+        self._lookup = {_py(c): i for i, c in enumerate(self.classes_)}
+        self._n_numeric = len(self.schema.numeric_columns)
+        self._n_categorical = len(self.schema.categorical_columns)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "blob": self._model_bytes,
+            "threads": self.n_threads,
+            "batch_size": self.batch_size,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path = Path(state["path"])
+        self._setup(state["blob"], state["threads"], state["batch_size"])
+
+    def __repr__(self) -> str:
+        return (
+            f"OnnxGenerator({str(self.path)!r}, task={self.task!r}, "
+            f"columns={len(self.schema.columns)}, classes={len(self.classes_)})"
+        )
+
+    # ---------------------------------------------------------------------- conditions
+    @property
+    def columns(self) -> list[Any]:
+        """Column labels of the generated table (the target last for regression)."""
+        return self.schema.names
+
+    def class_index(self, labels: Any) -> np.ndarray:
+        """Map class labels to condition indices; an unknown label is a ValueError naming it."""
+        labels = np.atleast_1d(np.asarray(labels, dtype=object))
+        out = np.empty(len(labels), dtype=np.int64)
+        lookup = self._lookup
+        for i, label in enumerate(labels):
+            key = _py(label)
+            try:
+                out[i] = lookup[key]
+            except (KeyError, TypeError):
+                raise ValueError(
+                    f"unknown class {label!r}: this generator knows {[_py(c) for c in self.classes_]}"
+                ) from None
+        return out
+
+    def _check_conditions(self, conditions: Any) -> np.ndarray:
+        cond = np.asarray(conditions)
+        if cond.ndim != 1:
+            raise ValueError(f"conditions must be 1-dimensional; got shape {cond.shape}")
+        if len(cond) and cond.dtype.kind not in "iu":
+            raise ValueError(f"conditions must be integer class indices; got dtype {cond.dtype}")
+        cond = cond.astype(np.int64, copy=False)
+        if len(cond) and (cond.min() < 0 or cond.max() >= len(self.classes_)):
+            raise ValueError(
+                f"condition indices must be in [0, {len(self.classes_)}); got "
+                f"[{cond.min()}, {cond.max()}]"
+            )
+        return cond
+
+    def _conditions(self, n: int, y: Any) -> np.ndarray:
+        return plan_conditions(n, y, self.class_counts_, self.class_index)
+
+    # -------------------------------------------------------------------------- running
+    def run(self, noise: np.ndarray, condition: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One inference call: ``(noise, condition) -> (numeric, codes)``, raw graph outputs."""
+        numeric, codes = self._session.run(
+            list(OUTPUT_NAMES),
+            {
+                "noise": np.ascontiguousarray(noise, dtype=np.float32),
+                "condition": np.ascontiguousarray(condition, dtype=np.int64),
+            },
+        )
+        return numeric, codes
+
+    def _chunk_rows(self, n: int, batch_size: int | None) -> int:
+        """Rows per chunk: ``n`` spread over the threads in whole noise blocks, at most ``batch_size``."""
+        bs = self._batch_size(batch_size)
+        per_thread = -(-n // self.n_threads)
+        return max(1, min(bs, -(-per_thread // NOISE_BLOCK_ROWS) * NOISE_BLOCK_ROWS))
+
+    def _run_chunks(
+        self,
+        n: int,
+        batch_size: int | None,
+        conditions_of: Callable[[int, int], np.ndarray],
+        seed: int,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(numeric, codes, conditions)`` per chunk of the ``n`` rows, in order.
+
+        ``conditions_of(start, stop)`` gives the class indices of rows ``[start, stop)``. When
+        there is more than one chunk, up to ``n_threads`` of them run at once and one more waits,
+        so memory stays bounded by the chunk size however many rows are asked for. With ``out``
+        (arrays of all the rows), each chunk is written into its rows of ``out`` and yielded as
+        views of them.
+        """
+        n_num, n_cat = self._n_numeric, self._n_categorical
+        chunk = self._chunk_rows(n, batch_size)
+        jobs = (
+            (a, b, conditions_of(a, b))
+            for a, b in ((a, min(n, a + chunk)) for a in range(0, n, chunk))
+        )
+
+        def work(job: _Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            start, stop, cond = job
+            if out is not None:
+                numeric, codes = out[0][start:stop], out[1][start:stop]
+            elif stop - start <= INFERENCE_ROWS:  # one call: keep ONNX Runtime's own arrays
+                return (*self.run(noise_rows(seed, start, stop, self.noise_dim), cond), cond)
+            else:
+                numeric = np.empty((stop - start, n_num), dtype=np.float32)
+                codes = np.empty((stop - start, n_cat), dtype=np.int64)
+            for a in range(start, stop, INFERENCE_ROWS):
+                b = min(stop, a + INFERENCE_ROWS)
+                rows = slice(a - start, b - start)
+                numeric[rows], codes[rows] = self.run(noise_rows(seed, a, b, self.noise_dim), cond[rows])
+            return numeric, codes, cond
+
+        if n <= chunk or self.n_threads == 1:
+            yield from map(work, jobs)
+            return
+        pool = ThreadPoolExecutor(self.n_threads, thread_name_prefix="ganaug-sample")
+        window: deque[Any] = deque()
+        try:
+            for job in jobs:
+                window.append(pool.submit(work, job))
+                if len(window) > self.n_threads:
+                    yield window.popleft().result()
+            while window:
+                yield window.popleft().result()
+        finally:  # also when the consumer stops early: drop queued chunks, finish running ones
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _batch_size(self, batch_size: int | None) -> int:
+        if batch_size is None:
+            return self.batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+        return int(batch_size)
+
+    def generate_arrays(
+        self, conditions: Any, random_state: Any = None, batch_size: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Raw decoded outputs ``(numeric float32, codes int64)`` for the given class indices."""
+        return self._arrays(conditions, random_state, batch_size, np.dtype(np.float32))
+
+    def _arrays(
+        self, conditions: Any, random_state: Any, batch_size: int | None, numeric_dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray]:
+        cond = self._check_conditions(conditions)
+        n = len(cond)
+        # written in place by the workers, already in the dtype the caller needs: no per-chunk
+        # arrays to concatenate and no second conversion pass over all the rows
+        out = (
+            np.empty((n, self._n_numeric), dtype=numeric_dtype),
+            np.empty((n, self._n_categorical), dtype=np.int64),
+        )
+        for _ in self._run_chunks(n, batch_size, lambda a, b: cond[a:b], seed_from(random_state), out):
+            pass
+        return out
+
+    def _assembly_dtype(self) -> np.dtype:
+        """The numeric dtype :func:`ganaug.core.schema.assemble` converts to, so workers write it directly."""
+        if self.schema.container == "numpy" and not self.schema.categorical_columns:
+            dtype = np.dtype(self.schema.numpy_dtype or "float64")
+            if dtype.kind == "f":
+                return dtype
+        return np.dtype(np.float64)
+
+    def generate(
+        self, conditions: Any, random_state: Any = None, batch_size: int | None = None
+    ) -> pd.DataFrame | np.ndarray:
+        """One row per entry of ``conditions`` (class indices), in the training container.
+
+        Same contract as :meth:`ganaug.gan.synthesizer.ConditionalGAN.generate`: the same seed and
+        conditions give the same rows (regression models return the joint table, target last).
+        """
+        numeric, codes = self._arrays(conditions, random_state, batch_size, self._assembly_dtype())
+        return assemble(self.schema, numeric, codes)
+
+    # ------------------------------------------------------------------------- sampling
+    def split_target(self, joint: Any) -> tuple[Any, np.ndarray]:
+        """Split a regression model's joint table into ``(X, y)`` (the target is the last column)."""
+        return split_target(joint, self.target)
+
+    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Sample ``n`` rows.
+
+        Parameters
+        ----------
+        n : int
+            Number of rows (positive).
+        y : label or array-like of labels, optional
+            One label: all rows of that class. ``n`` labels: one row per label. None: classes in
+            training proportions, with exact counts (largest remainder). Must be None for
+            regression models.
+        random_state : int, numpy Generator or RandomState, optional
+            Seed of the noise; the same seed gives the same rows.
+
+        Returns
+        -------
+        X : DataFrame or ndarray
+            Original column names, dtypes and category labels (the target column removed for
+            regression models).
+        y : ndarray
+            Class labels of the rows; regression: the generated target values.
+        """
+        n = check_n(n)
+        if self.task == "regression":
+            if y is not None:
+                raise ValueError("y must be None when sampling a regression model")
+            return self.split_target(self.generate(np.zeros(n, np.int64), random_state))
+        conditions = self._conditions(n, y)
+        return self.generate(conditions, random_state), self.classes_[conditions]
+
+    def iter_samples(
+        self,
+        n: int,
+        y: Any = None,
+        random_state: Any = None,
+        batch_size: int | None = None,
+    ) -> Iterator[tuple[Any, np.ndarray]]:
+        """Yield ``(X, y)`` batches of at most ``batch_size`` rows, ``n`` rows in all.
+
+        The rows are those of :meth:`sample` with the same arguments, in the same order; memory
+        is bounded by the batch size (conditions are worked out per batch when ``y`` is None or a
+        single label).
+        """
+        for X, cond in self._iter_tables(n, y, random_state, batch_size):
+            if self.task == "regression":
+                yield self.split_target(X)
+            else:
+                yield X, self.classes_[cond]
+
+    def _iter_tables(
+        self, n: int, y: Any, random_state: Any, batch_size: int | None
+    ) -> Iterator[tuple[Any, np.ndarray]]:
+        """Yield ``(generated table, condition indices)`` batches (regression: the joint table)."""
+        n = check_n(n)
+        seed = seed_from(random_state)
+        regression = self.task == "regression"
+        if regression and y is not None:
+            raise ValueError("y must be None when sampling a regression model")
+        labels = None if y is None else np.atleast_1d(np.asarray(y, dtype=object))
+        if labels is not None and len(labels) not in (1, n):
+            raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
+        every = bounds = None
+        if labels is None:
+            counts = np.array([n]) if regression else split_counts(n, self.class_counts_)
+            bounds = np.cumsum(counts)
+        elif len(labels) == n and n > 1:
+            every = self.class_index(labels)
+        else:
+            only = int(self.class_index(labels)[0])
+
+        def conditions_of(start: int, stop: int) -> np.ndarray:
+            # worked out per chunk, so memory stays bounded by the chunk size
+            if every is not None:
+                return every[start:stop]
+            if bounds is not None:
+                return np.searchsorted(bounds, np.arange(start, stop), side="right").astype(np.int64)
+            return np.full(stop - start, only, dtype=np.int64)
+
+        for numeric, codes, cond in self._run_chunks(n, batch_size, conditions_of, seed):
+            yield assemble(self.schema, numeric, codes), cond
+
+    def write(
+        self,
+        path: str | os.PathLike[str],
+        n: int,
+        y: Any = None,
+        random_state: Any = None,
+        *,
+        format: str | None = None,
+        label_column: str | None = "label",
+        batch_size: int | None = None,
+    ) -> Path:
+        """Stream ``n`` sampled rows to a CSV or Parquet file with bounded memory.
+
+        Parameters
+        ----------
+        path : path-like
+            Destination; written to a temporary file in the same directory, then renamed.
+        n, y, random_state
+            As in :meth:`sample`.
+        format : {"csv", "parquet"}, optional
+            Default from the suffix (``.parquet``/``.pq`` -> Parquet, otherwise CSV). Parquet
+            needs ``pyarrow`` (``pip install 'ganaug[parquet]'``).
+        label_column : str or None, default="label"
+            Name of the appended class label column; None leaves it out. Regression models write
+            their joint table (the target is its last column, ``__target__`` for DataFrames) and
+            unconditional models (a single ``None`` class) have no label column.
+        batch_size : int, optional
+            Rows per batch (default: the generator's ``batch_size``).
+
+        Returns
+        -------
+        Path
+        """
+        path = Path(path)
+        fmt = format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
+        if fmt not in ("csv", "parquet"):
+            raise ValueError(f"format must be 'csv' or 'parquet'; got {format!r}")
+        names = self.schema.names
+        conditional = self.task != "regression" and not (
+            len(self.classes_) == 1 and self.classes_[0] is None
+        )
+        add_label = label_column is not None and conditional
+        if add_label and label_column in [str(c) for c in names]:
+            raise ValueError(f"label_column {label_column!r} is already a column name; choose another")
+        try:
+            import pyarrow as pa
+        except ImportError:
+            if fmt == "parquet":
+                raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
+            pa = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        frames = (
+            (X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)).assign(
+                **({label_column: self.classes_[cond]} if add_label else {})
+            )
+            for X, cond in self._iter_tables(n, y, random_state, batch_size)
+        )
+        try:
+            if pa is None:  # plain pandas CSV (about 8x slower than pyarrow's writer)
+                with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                    for i, frame in enumerate(frames):
+                        frame.to_csv(fh, header=i == 0, index=False)
+            else:
+                _write_arrow(frames, tmp, fmt)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path

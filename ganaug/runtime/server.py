@@ -1,0 +1,347 @@
+"""Serve exported generators over HTTP: a Starlette application run by uvicorn.
+
+Needs the ``serve`` extra (``pip install 'ganaug[serve]'``) and, like :mod:`ganaug.runtime`, neither
+torch nor scikit-learn. ``ganaug serve PATH`` (or ``python -m ganaug.runtime.server PATH``) serves one
+``.onnx`` file or every ``*.onnx`` file directly inside a directory; a model's name is its file
+stem. Models are discovered once, at startup; a name in a URL is only ever looked up in that table,
+never joined to a filesystem path, so nothing outside the served files is reachable.
+
+Endpoints::
+
+    GET  /health                     {"status": "ok", "models": 2, "version": "..."}
+    GET  /v1/models                  {"models": [summary, ...]}
+    GET  /v1/models/{name}           summary + full "metadata" (schema, classes, ...)
+    POST /v1/models/{name}/sample    body {"n": 1000, "class": "yes", "seed": 1, "format": "json"}
+
+``sample`` answers ``{"model", "n", "seed", "columns", "rows", "classes"}`` (``rows``: one object per
+row, missing values as ``null``; ``classes``: the class label of each row, ``null`` for regression
+and unconditional models, whose rows already hold the target) or, with ``"format": "csv"``, a
+``text/csv`` table with the class label as a last ``label`` column. Only ``n`` is required; without
+``class`` the classes come in training proportions; without ``seed`` a fresh one is drawn (and
+returned, so the rows can be reproduced). Errors are JSON ``{"error": "..."}``: 400 for malformed
+JSON, unknown keys, a bad ``n``, ``seed`` or ``format``; 404 for an unknown model or path; 413 for
+``n`` over the cap (``max_rows``) or an oversized body; 422 for an unknown class.
+
+The server binds to 127.0.0.1 unless told otherwise. Inference runs in a worker thread pool, off
+the event loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ganaug._version import __version__
+from ganaug.core.errors import ArtifactError
+from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
+from ganaug.runtime.generator import OnnxGenerator
+
+try:
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, Response
+    from starlette.routing import Route
+except ImportError as _exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "serving needs starlette and uvicorn: pip install 'ganaug[serve]'"
+    ) from _exc
+
+logger = logging.getLogger("ganaug.runtime.server")
+
+DEFAULT_MAX_ROWS = 100_000
+#: request bodies larger than this are refused (413)
+MAX_BODY_BYTES = 64 * 1024
+SAMPLE_KEYS = frozenset({"n", "class", "seed", "format"})
+_MAX_SEED = 2**63 - 1
+
+
+class ApiError(Exception):
+    """An error answered as JSON ``{"error": message}`` with an HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _py(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    return value
+
+
+def discover(path: str | os.PathLike[str]) -> dict[str, Path]:
+    """Model name (file stem) -> file, for one ``.onnx`` file or the ``*.onnx`` files of a directory.
+
+    Only regular files directly inside the directory count; hidden files (such as interrupted
+    atomic writes) and links leading outside the directory are skipped.
+    """
+    root = Path(path)
+    if root.is_file():
+        return {root.stem: root}
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such .onnx file or directory")
+    base = root.resolve()
+    found: dict[str, Path] = {}
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or entry.suffix != ".onnx" or not entry.is_file():
+            continue
+        if entry.resolve().parent != base:
+            logger.warning("skipping %s: it links outside %s", entry.name, root)
+            continue
+        found[entry.stem] = entry
+    return found
+
+
+def load_models(
+    path: str | os.PathLike[str], n_threads: int | None = None
+) -> dict[str, OnnxGenerator]:
+    """Load every model :func:`discover` finds; unreadable files are skipped with a warning.
+
+    Raises
+    ------
+    ValueError
+        If no model could be loaded (a single invalid file raises its ArtifactError).
+    """
+    files = discover(path)
+    if Path(path).is_file():
+        name, file = next(iter(files.items()))
+        return {name: OnnxGenerator(file, n_threads=n_threads)}
+    models: dict[str, OnnxGenerator] = {}
+    for name, file in files.items():
+        try:
+            models[name] = OnnxGenerator(file, n_threads=n_threads)
+        except ArtifactError as exc:
+            logger.warning("skipping %s: %s", file.name, exc)
+    if not models:
+        raise ValueError(f"no ganaug .onnx models found in {path}")
+    return models
+
+
+def summary(name: str, gen: OnnxGenerator) -> dict[str, Any]:
+    """A short JSON description of a served model."""
+    meta = gen.metadata
+    return {
+        "name": name,
+        "task": gen.task,
+        "target": gen.target,
+        "columns": [c.name for c in gen.schema.columns],
+        "dtypes": {str(c.name): c.dtype for c in gen.schema.columns},
+        "container": gen.schema.container,
+        "classes": [_py(c) for c in gen.classes_],
+        "class_counts": [int(c) for c in gen.class_counts_],
+        "noise_dim": gen.noise_dim,
+        "ganaug_version": meta.get("ganaug_version"),
+        "format_version": meta.get("format_version"),
+    }
+
+
+def _conditional(gen: OnnxGenerator) -> bool:
+    return gen.task != "regression" and not (len(gen.classes_) == 1 and gen.classes_[0] is None)
+
+
+def _parse_sample_request(body: bytes, gen: OnnxGenerator, max_rows: int) -> dict[str, Any]:
+    if len(body) > MAX_BODY_BYTES:
+        raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    try:
+        req = json.loads(body) if body.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
+    if not isinstance(req, dict):
+        raise ApiError(400, 'the body must be a JSON object such as {"n": 100}')
+    unknown = sorted(set(req) - SAMPLE_KEYS)
+    if unknown:
+        raise ApiError(400, f"unknown keys {unknown}; allowed: {sorted(SAMPLE_KEYS)}")
+    if "n" not in req:
+        raise ApiError(400, '"n" (the number of rows) is required')
+    n = req["n"]
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ApiError(400, f'"n" must be a positive integer; got {n!r}')
+    if n > max_rows:
+        raise ApiError(413, f'"n"={n} is over this server\'s limit of {max_rows} rows per request')
+    seed = req.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED):
+        raise ApiError(400, f'"seed" must be a non-negative integer; got {seed!r}')
+    fmt = req.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ApiError(400, f'"format" must be "json" or "csv"; got {fmt!r}')
+    label = req.get("class")
+    index = None
+    if label is not None:
+        if not _conditional(gen):
+            raise ApiError(422, 'this model has no classes: leave out "class"')
+        if isinstance(label, (list, dict)):
+            raise ApiError(400, f'"class" must be a single label; got {label!r}')
+        index = _class_index(gen, label)
+    return {"n": n, "seed": seed_from(seed), "format": fmt, "index": index}
+
+
+def _class_index(gen: OnnxGenerator, label: Any) -> int:
+    try:
+        return int(gen.class_index([label])[0])
+    except ValueError:
+        pass
+    if isinstance(label, str):  # "1" for a class 1: labels in URLs and forms are often strings
+        matches = [i for i, c in enumerate(gen.classes_) if str(_py(c)) == label]
+        if len(matches) == 1:
+            return matches[0]
+    known = [_py(c) for c in gen.classes_]
+    raise ApiError(422, f"unknown class {label!r}: this model knows {known}")
+
+
+def _label_column(columns: Sequence[str]) -> str:
+    name = "label"
+    while name in columns:
+        name = f"_{name}"
+    return name
+
+
+def _sample(name: str, gen: OnnxGenerator, req: dict[str, Any]) -> Response:
+    """Generate and serialise (runs in a worker thread)."""
+    n, seed = req["n"], req["seed"]
+    if not _conditional(gen):
+        conditions = np.zeros(n, dtype=np.int64)
+    elif req["index"] is not None:
+        conditions = np.full(n, req["index"], dtype=np.int64)
+    else:
+        conditions = conditions_from_counts(split_counts(n, gen.class_counts_))
+    X = gen.generate(conditions, random_state=seed)
+    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+    frame.columns = [str(c) for c in frame.columns]
+    columns = list(frame.columns)
+    labels = pd.Series(gen.classes_[conditions]) if _conditional(gen) else None
+    if req["format"] == "csv":
+        if labels is not None:
+            frame = frame.assign(**{_label_column(columns): labels.to_numpy()})
+        return Response(frame.to_csv(index=False), media_type="text/csv; charset=utf-8")
+    rows = frame.to_json(orient="records", double_precision=15, default_handler=str)
+    classes = "null" if labels is None else labels.to_json(orient="values", default_handler=str)
+    head = json.dumps({"model": name, "n": n, "seed": seed, "columns": columns})
+    body = f'{head[:-1]}, "rows": {rows}, "classes": {classes}}}'
+    return Response(body, media_type="application/json")
+
+
+def create_app(
+    path: str | os.PathLike[str],
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    n_threads: int | None = None,
+) -> Starlette:
+    """The ASGI application serving the models found at ``path``.
+
+    Parameters
+    ----------
+    path : path-like
+        One ``.onnx`` file or a directory of them (discovered now, once).
+    max_rows : int, default=100000
+        Largest ``n`` one request may ask for (413 above it).
+    n_threads : int, optional
+        Sampling threads per request (default: see :func:`ganaug.runtime.default_num_threads`).
+    """
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ValueError(f"max_rows must be a positive integer; got {max_rows!r}")
+    models = load_models(path, n_threads=n_threads)
+
+    def lookup(request: Request) -> tuple[str, OnnxGenerator]:
+        name = request.path_params["name"]
+        gen = models.get(name)  # a dict look-up only: names never touch the filesystem
+        if gen is None:
+            raise ApiError(404, f"unknown model {name!r}; served: {sorted(models)}")
+        return name, gen
+
+    async def health(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "models": len(models), "version": __version__})
+
+    async def list_models(request: Request) -> Response:
+        return JSONResponse({"models": [summary(k, g) for k, g in sorted(models.items())]})
+
+    async def get_model(request: Request) -> Response:
+        name, gen = lookup(request)
+        return JSONResponse({**summary(name, gen), "max_rows": max_rows, "metadata": gen.metadata})
+
+    async def sample(request: Request) -> Response:
+        name, gen = lookup(request)
+        req = _parse_sample_request(await request.body(), gen, max_rows)
+        return await run_in_threadpool(_sample, name, gen, req)
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        logger.exception("error while handling %s", request.url.path)
+        return JSONResponse({"error": f"internal error: {type(exc).__name__}"}, status_code=500)
+
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Route("/v1/models", list_models, methods=["GET"]),
+            Route("/v1/models/{name}", get_model, methods=["GET"]),
+            Route("/v1/models/{name}/sample", sample, methods=["POST"]),
+        ],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.models = models
+    app.state.max_rows = max_rows
+    return app
+
+
+def serve(
+    path: str | os.PathLike[str],
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    n_threads: int | None = None,
+    log_level: str = "info",
+    access_log: bool = True,
+) -> None:
+    """Serve the models at ``path`` with uvicorn until interrupted (binds to loopback by default)."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise ImportError("serving needs uvicorn: pip install 'ganaug[serve]'") from None
+    app = create_app(path, max_rows=max_rows, n_threads=n_threads)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("serving on %s: the models are reachable from other machines", host)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m ganaug.runtime.server PATH [--host H] [--port P] [--max-rows N]``."""
+    parser = argparse.ArgumentParser(prog="python -m ganaug.runtime.server", description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="an .onnx file or a directory of them")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
+    parser.add_argument("--threads", type=int, default=None, help="sampling threads per request")
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    serve(
+        args.path,
+        host=args.host,
+        port=args.port,
+        max_rows=args.max_rows,
+        n_threads=args.threads,
+        log_level=args.log_level,
+    )
+
+
+if __name__ == "__main__":
+    main()
