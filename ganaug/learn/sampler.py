@@ -72,6 +72,9 @@ class GANAugmenter(BaseOverSampler):
         Training device.
     early_stopping : bool, default=False
         Stop training when a held-out realism score stops improving.
+    time_budget : float, optional
+        Seconds of adversarial training at most; the default preset's length otherwise grows
+        with the table (3 passes, 200 to 3,000 steps).
     filter_ratio : float, default=1.0
         Realism filtering: draw ``filter_ratio`` times more synthetic rows than needed and keep,
         per class, those closest to real rows of their own class (see
@@ -113,6 +116,7 @@ class GANAugmenter(BaseOverSampler):
         "generator": [str, os.PathLike, HasMethods(["sample"]), None],
         "device": [StrOptions({"auto", "cpu", "cuda"}), str],
         "early_stopping": ["boolean"],
+        "time_budget": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "filter_ratio": [Interval(numbers.Real, 1, None, closed="left")],
         "verbose": ["boolean"],
         "task": [StrOptions({"auto", "classification", "regression"})],
@@ -130,6 +134,7 @@ class GANAugmenter(BaseOverSampler):
         generator: str | os.PathLike[str] | None = None,
         device: str = "auto",
         early_stopping: bool = False,
+        time_budget: float | None = None,
         filter_ratio: float = 1.0,
         verbose: bool = False,
         task: str = "auto",
@@ -144,6 +149,7 @@ class GANAugmenter(BaseOverSampler):
         self.generator = generator
         self.device = device
         self.early_stopping = early_stopping
+        self.time_budget = time_budget
         self.filter_ratio = filter_ratio
         self.verbose = verbose
         self.task = task
@@ -233,6 +239,7 @@ class GANAugmenter(BaseOverSampler):
             categorical_features=self.categorical_features,
             device=self.device,
             early_stopping=self.early_stopping,
+            time_budget=self.time_budget,
             verbose=self.verbose,
             random_state=seed,
         )
