@@ -53,7 +53,7 @@ def test_datasets_list(runner) -> None:
 
 def test_datasets_describe(runner, tmp_path) -> None:
     result = runner.invoke(main, ["datasets", "sklearn:iris"])
-    assert result.exit_code == 0 and "class_counts: 0=50, 1=50, 2=50" in result.output
+    assert result.exit_code == 0 and "class_counts: setosa=50, versicolor=50, virginica=50" in result.output
     pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": ["x", "y", None], "y": [0, 1, 0]}).to_csv(
         tmp_path / "t.csv", index=False
     )

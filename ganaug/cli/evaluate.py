@@ -60,20 +60,17 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, seed, a
 
 
 def _imbalance(X: Any, y: Any, fraction: float, seed: int) -> tuple[Any, Any]:
+    """Cut every class but the largest to ``fraction`` of its rows (at least 6, or all it has)."""
     import numpy as np
+    from imblearn.datasets import make_imbalance
 
-    y_arr = np.asarray(y)
-    labels, counts = np.unique(y_arr, return_counts=True)
-    rng = np.random.default_rng(seed)
-    keep = []
-    for label, count in zip(labels, counts):
-        rows = np.flatnonzero(y_arr == label)
-        if count != counts.max():
-            rows = rng.choice(rows, size=max(6, round(fraction * count)), replace=False)
-        keep.append(rows)
-    idx = np.sort(np.concatenate(keep))
-    take = (lambda a: a.iloc[idx]) if hasattr(X, "iloc") else (lambda a: np.asarray(a)[idx])
-    return take(X), (y.iloc[idx] if hasattr(y, "iloc") else y_arr[idx])
+    labels, counts = np.unique(np.asarray(y), return_counts=True)
+    keep = {
+        label: int(min(count, max(6, round(fraction * count))))
+        for label, count in zip(labels, counts)
+        if count != counts.max()
+    }
+    return make_imbalance(X, y, sampling_strategy=keep, random_state=seed)
 
 
 def _plots(aug: Any, X: Any, y: Any, plot: str, modality: str) -> list[Path]:

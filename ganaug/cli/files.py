@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
+
 
 def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, Any, Any]:
     from ganaug.registry.datasets import get_dataset
@@ -16,19 +18,30 @@ def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, A
     return ds, X, y
 
 
+def _check_table_path(path: str) -> None:
+    """Refuse an output table path before any work: a .csv or .parquet file in a directory."""
+    out = Path(path)
+    if out.is_dir():
+        raise click.UsageError(f"output {path!r} is a directory")
+    if out.suffix not in (".csv", ".parquet", ".pq"):
+        raise click.UsageError(f"output file must end in .csv or .parquet; got {path!r}")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise click.UsageError(f"output {path!r}: {out.parent} is not a directory")
+
+
 def _write_table(X: Any, y: Any, target: str, path: str) -> None:
     """Write features plus target to CSV or Parquet, atomically."""
     import numpy as np
     import pandas as pd
 
-    from ganaug.gan.artifact import atomic_write_bytes
+    from ganaug.core.files import atomic_write_bytes
 
     frame = X.copy() if isinstance(X, pd.DataFrame) else pd.DataFrame(
         np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])]
     )
     frame[target] = np.asarray(y)
     out = Path(path)
-    if out.suffix == ".parquet":
+    if out.suffix in (".parquet", ".pq"):
         import io
 
         buf = io.BytesIO()

@@ -19,6 +19,7 @@ from ganaug.cli.app import (
 from ganaug.cli.evaluate import evaluate_command
 from ganaug.cli.files import (
     _artifact_dir,
+    _check_table_path,
     _load,
     _onnx_path,
     _parse_label,
@@ -41,11 +42,18 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
     from ganaug.gan.store import Store
     from ganaug.learn.sampler import GANAugmenter
 
+    if output and Path(output).exists() and not Path(output).is_dir():
+        raise click.UsageError(f"--output {output} exists and is not a directory")
     ds, X, y = _load(dataset, target)
     path = Path(output) if output else Store().path(ds.name)
     if not force and (path / "ganaug.json").is_file():
-        click.echo(f"{ds.name}: reusing the artifact in {path} (use --force to retrain)")
-        return
+        stored = _stored_options(path)
+        wanted = {"preset": preset, "epochs": epochs, "seed": seed}
+        if stored == wanted:
+            click.echo(f"{ds.name}: reusing the artifact in {path} (use --force to retrain)")
+            return
+        click.echo(f"{ds.name}: the stored artifact was trained with {_options_text(stored)}; "
+                   f"retraining with {_options_text(wanted)}")
     aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
                        random_state=seed)
     aug.fit(X, y)
@@ -55,6 +63,26 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
         f"{ds.name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
         f"artifact in {path}"
     )
+
+
+def _stored_options(path: Path) -> dict[str, Any] | None:
+    """The preset, epochs and seed a stored artifact was trained with (None if unreadable)."""
+    from ganaug.core.errors import ArtifactError
+    from ganaug.gan.artifact import read_meta
+
+    try:
+        extra = read_meta(path).get("extra", {})
+    except ArtifactError:
+        return None
+    params = extra.get("augmenter_params", {})
+    return {"preset": extra.get("preset"), "epochs": params.get("epochs"),
+            "seed": params.get("random_state")}
+
+
+def _options_text(options: dict[str, Any] | None) -> str:
+    if options is None:
+        return "unknown options"
+    return ", ".join(f"{k}={v if v is not None else 'auto'}" for k, v in options.items())
 
 
 @main.command("export")
@@ -85,6 +113,8 @@ def sample_command(model, n_rows, label, seed, output, threads) -> None:
     """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
     from ganaug.runtime import OnnxGenerator
 
+    if output:
+        _check_table_path(output)
     gen = OnnxGenerator(_onnx_path(model), n_threads=threads)
     y = None
     if label is not None:
@@ -114,6 +144,7 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
     """Add synthetic rows to DATA (fit_resample) and write the augmented table."""
     from ganaug.learn.sampler import GANAugmenter
 
+    _check_table_path(output)
     ds, X, y = _load(data, target, task)
     try:
         strategy_value: Any = float(strategy)

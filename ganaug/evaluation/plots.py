@@ -170,8 +170,9 @@ def plot_loss(history: Any, path: str | Path) -> Path:
     ----------
     history : dict or fitted model
         ``{"generator": [float per epoch], "discriminator": [float per epoch]}`` (extra
-        series are drawn too), or an object with such a ``history_`` (``ConditionalGAN``) or
-        with a ``model_`` that has one (``GANAugmenter``).
+        per-epoch series are drawn too; the hold-out ``validation*`` entries, which are per
+        checkpoint, and scalars such as ``selected_step`` are not), or an object with such a
+        ``history_`` (``ConditionalGAN``) or with a ``model_`` that has one (``GANAugmenter``).
     path : str or Path
         PNG file to write.
 
@@ -181,7 +182,11 @@ def plot_loss(history: Any, path: str | Path) -> Path:
         The written file.
     """
     hist = _history_of(history)
-    series = {k: np.asarray(v, dtype=float).ravel() for k, v in hist.items() if len(v)}
+    series = {
+        k: np.asarray(v, dtype=float).ravel()
+        for k, v in hist.items()
+        if not str(k).startswith(("validation", "selected")) and np.ndim(v) == 1 and len(v)
+    }
     if not series:
         raise ValueError("history has no loss values to plot")
     fig = _figure(6.0, 3.5)

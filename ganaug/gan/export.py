@@ -301,7 +301,7 @@ def export_onnx(
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     path = Path(path)
     model, task = _resolve(model, task)
-    from ganaug.gan.artifact import atomic_write_bytes
+    from ganaug.core.files import atomic_write_bytes
 
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export

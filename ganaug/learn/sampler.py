@@ -447,7 +447,12 @@ class GANAugmenter(BaseOverSampler):
         if not hasattr(self.model_, "generator_"):
             raise ValueError("only a GAN trained by this augmenter can be saved (not an ONNX generator)")
         params = {k: v for k, v in self.get_params().items() if k not in ("preset", "generator")}
-        extra = {"task": self.task_, "augmenter_params": _jsonable(params)}
+        extra = {
+            "task": self.task_,
+            "augmenter_params": _jsonable(params),
+            # a preset name, or "custom" for a GANConfig (its values are in the artifact's config)
+            "preset": self.preset if isinstance(self.preset, str) else "custom",
+        }
         return artifact.save(self.model_, path, extra=extra)
 
     @classmethod

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
+from ganaug.core.files import temp_file_beside
 from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_n,
@@ -515,7 +515,7 @@ class OnnxGenerator:
                 raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
             pa = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = temp_file_beside(path)
         os.close(fd)
         frames = (
             (X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)).assign(
