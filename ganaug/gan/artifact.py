@@ -183,7 +183,9 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         for prefix, module in (("generator.", model.generator_), ("discriminator.", model.discriminator_)):
             state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             if module is model.generator_ and config.copula and "logit_mask" not in state:
-                state["logit_mask"] = torch.zeros_like(module.logit_mask)  # a version-1 artifact
+                # a version-1 artifact: Gaussian one-hot codes, one factor shared by all classes
+                state["logit_mask"] = torch.zeros_like(module.logit_mask)
+                state["base_factor"] = state["base_factor"].repeat(1, len(classes))
             module.load_state_dict(state)
             module.eval()
     except ArtifactError:

@@ -187,9 +187,11 @@ class SamplingModule(nn.Module):
         self.register_buffer("out_bias", last.bias.detach().index_select(0, order).clone())
         self.copula = bool(getattr(generator, "copula", False))
         if self.copula:
-            # [noise, onehot] @ [[base_factor], [base_mean]] == noise @ factor + onehot @ mean
-            base = torch.cat([generator.base_factor, generator.base_mean], dim=0).detach()
-            self.register_buffer("base", base.index_select(1, order).clone())
+            # every class block of the factor, and the means, in decode order
+            factor = generator.base_factor.detach().reshape(generator.noise_dim, self.n_classes, -1)
+            factor = factor.index_select(2, order).reshape(generator.noise_dim, -1)
+            self.register_buffer("base_factor", factor.clone())
+            self.register_buffer("base_mean", generator.base_mean.detach().index_select(1, order).clone())
             self.register_buffer("base_mask", generator.logit_mask.index_select(0, order).clone())
         self.fast = True
         rng = torch.Generator(device="cpu").manual_seed(0)
@@ -203,10 +205,10 @@ class SamplingModule(nn.Module):
             self.generator = generator
 
     def _raw(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([noise, one_hot(condition, self.n_classes)], dim=1)
-        out = nn.functional.linear(self.body(x), self.out_weight, self.out_bias)
+        cond = one_hot(condition, self.n_classes)
+        out = nn.functional.linear(self.body(torch.cat([noise, cond], dim=1)), self.out_weight, self.out_bias)
         if self.copula:
-            out = out + copula_base(x, self.base, self.base_mask)
+            out = out + copula_base(noise, cond, self.base_factor, self.base_mean, self.base_mask)
         return out
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

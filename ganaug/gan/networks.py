@@ -20,9 +20,22 @@ from ganaug.gan.codec import Span
 PROBABILITY_FLOOR = 1e-4
 
 
-def copula_base(x: torch.Tensor, weights: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """The copula base ``x @ weights``, with probability outputs (``mask``) as log-probabilities."""
-    linear = x @ weights
+def copula_base(
+    noise: torch.Tensor,
+    cond: torch.Tensor,
+    factor: torch.Tensor,
+    mean: torch.Tensor,
+    mask: torch.Tensor,
+) -> torch.Tensor:
+    """The copula base ``mean[c] + noise @ factor[c]`` for one-hot classes ``cond``.
+
+    ``factor`` holds the classes' factors side by side, ``(noise_dim, n_classes * dim)``: one
+    product for all classes, then each row keeps its class's block. Outputs under ``mask``
+    (probabilities of one-hot blocks) are returned as log-probabilities.
+    """
+    n_classes, dim = mean.shape
+    linear = (noise @ factor).reshape(-1, n_classes, dim)
+    linear = (linear * cond.unsqueeze(2)).sum(dim=1) + cond @ mean
     return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
 
 
@@ -91,7 +104,7 @@ class Generator(nn.Module):
         self.copula = copula
         if copula:
             self.register_buffer("base_mean", torch.zeros(n_classes, output_dim))
-            self.register_buffer("base_factor", torch.zeros(noise_dim, output_dim))
+            self.register_buffer("base_factor", torch.zeros(noise_dim, n_classes * output_dim))
             # outputs whose copula base is a probability (one-hot and missing-indicator blocks):
             # the base enters those logits as log(p), so sampling draws each level at its rate
             self.register_buffer("logit_mask", torch.zeros(output_dim, dtype=torch.bool))
@@ -108,9 +121,11 @@ class Generator(nn.Module):
     ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
-        Numeric codes get class means and the pooled within-class covariance of all rows
-        (structure learned from every class, so a class with a dozen rows still gets a full
-        correlation structure), shrunk towards its diagonal. One-hot blocks (categories, missing
+        Numeric codes get class means and a class covariance: the class's own scatter plus
+        ``k`` pseudo-rows of the pooled within-class covariance of all rows (``k`` = the number
+        of numeric codes, at least 10), so a class with a dozen rows borrows a full correlation
+        structure from the others while a large class keeps its own. The pooled covariance is
+        shrunk towards its diagonal. One-hot blocks (categories, missing
         indicators) get their class's level rates ``p`` (smoothed by one pseudo-row of the overall
         rates) shifted by their linear regression on the numeric codes, ``p + B (x - mean)``,
         and enter the logits as ``log`` of that: sampling then draws every level, rare ones
@@ -132,27 +147,32 @@ class Generator(nn.Module):
         lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(len(Z), 1))
         cov = cx.T @ cx / dof
         cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
-        cov = cov + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
-        factor = torch.zeros(self.noise_dim, dim, dtype=torch.float64)
-        if len(x_idx):
-            chol = torch.linalg.cholesky(cov)
-            factor[: len(x_idx), x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov)
+        s_vx = (1 - lam) * (cv.T @ cx / dof)
+        k = max(len(x_idx), 10)
+        factor = torch.zeros(self.noise_dim, self.n_classes, dim, dtype=torch.float64)
+        for c in range(self.n_classes) if len(x_idx) else ():
+            rows = labels == c
+            n_c = int(rows.sum())
+            # the class's scatter plus k pseudo-rows of the pooled estimate
+            cov_c = (cx[rows].T @ cx[rows] + k * cov) / (n_c + k)
+            cov_c = cov_c + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
+            chol = torch.linalg.cholesky(cov_c)
+            factor[: len(x_idx), c, x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov_c)
             if len(v_idx):
                 # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, with x - mean_x = chol n
-                s_vx = (1 - lam) * (cv.T @ cx / dof)
-                regression = torch.linalg.solve(cov, s_vx.T).T
-                factor[: len(x_idx), v_idx] = (regression @ chol).T
+                s_vx_c = (cv[rows].T @ cx[rows] + k * s_vx) / (n_c + k)
+                regression = torch.linalg.solve(cov_c, s_vx_c.T).T
+                factor[: len(x_idx), c, v_idx] = (regression @ chol).T
+        factor = factor.reshape(self.noise_dim, self.n_classes * dim)
         self.base_mean.copy_(means.float())
         self.base_factor.copy_(factor.float())
         self.logit_mask.copy_(~numeric)
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         cond = one_hot(condition, self.n_classes)
-        x = torch.cat([noise, cond], dim=1)
-        out = self.net(x)
+        out = self.net(torch.cat([noise, cond], dim=1))
         if self.copula:
-            weights = torch.cat([self.base_factor, self.base_mean], dim=0)
-            out = out + copula_base(x, weights, self.logit_mask)
+            out = out + copula_base(noise, cond, self.base_factor, self.base_mean, self.logit_mask)
         return out
 
 
