@@ -123,3 +123,32 @@ def test_store_names_cannot_escape_root(name, tmp_path):
     except ValueError:
         return
     assert tmp_path in path.resolve().parents
+
+
+def test_version_1_artifacts_still_load(fitted, tmp_path):
+    """A format-1 artifact (Gaussian one-hot codes, one copula factor for all classes) loads and
+    samples as it did: its one-hot codes are then logits, sampled like any others."""
+    import hashlib
+
+    import torch
+    from safetensors.torch import load as st_load
+    from safetensors.torch import save as st_save
+
+    root = artifact.save(fitted, tmp_path / "v2")
+    meta = json.loads((root / "ganaug.json").read_text())
+    tensors = st_load((root / meta["weights"]["file"]).read_bytes())
+    del tensors["generator.logit_mask"]
+    n_classes = len(fitted.classes_)
+    factor = tensors["generator.base_factor"]
+    tensors["generator.base_factor"] = factor[:, : factor.shape[1] // n_classes].contiguous()
+    blob = st_save(tensors, metadata={"format": artifact.FORMAT})
+    (root / "weights-v1.safetensors").write_bytes(blob)
+    meta["weights"] = {"file": "weights-v1.safetensors", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob)}
+    meta["format_version"] = 1
+    (root / "ganaug.json").write_text(json.dumps(meta))
+    model, _ = artifact.load(root)
+    assert not bool(model.generator_.logit_mask.any())
+    block = model.generator_.base_factor.shape[1] // n_classes
+    assert torch.equal(model.generator_.base_factor[:, :block], model.generator_.base_factor[:, block:2 * block])
+    X, y = model.sample(50, random_state=0)
+    assert len(X) == 50 and list(X.columns) == list(fitted.codec_.schema_.names)

@@ -167,6 +167,11 @@ def test_artifact_errors(tmp_path, trained):
         onnx.save(proto, str(tmp_path / "changed.onnx"))
         with pytest.raises(ArtifactError, match=message):
             OnnxGenerator(tmp_path / "changed.onnx")
+    # version 1 (categories by argmax in the graph) is still read: the graph does the decoding
+    del proto.metadata_props[:]
+    onnx.helper.set_model_props(proto, {"ganaug": json.dumps({**meta, "format_version": 1})})
+    onnx.save(proto, str(tmp_path / "v1.onnx"))
+    assert len(OnnxGenerator(tmp_path / "v1.onnx").sample(5, random_state=0)[0]) == 5
     del proto.metadata_props[:]
     onnx.save(proto, str(tmp_path / "plain.onnx"))
     with pytest.raises(ArtifactError, match="not exported by ganaug"):
