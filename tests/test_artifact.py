@@ -150,5 +150,5 @@ def test_version_1_artifacts_still_load(fitted, tmp_path):
     assert not bool(model.generator_.logit_mask.any())
     block = model.generator_.base_factor.shape[1] // n_classes
     assert torch.equal(model.generator_.base_factor[:, :block], model.generator_.base_factor[:, block:2 * block])
-    X, y = model.sample(50, random_state=0)
+    X, _ = model.sample(50, random_state=0)
     assert len(X) == 50 and list(X.columns) == list(fitted.codec_.schema_.names)
