@@ -380,7 +380,7 @@ def _tokens(series: pd.Series) -> np.ndarray:
 
 
 def _kinds(X: pd.DataFrame) -> dict[Any, str]:
-    from ganaug.evaluation import _column_kinds
+    from ganaug.evaluation.tables import _column_kinds
 
     return _column_kinds(X)
 
