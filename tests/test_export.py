@@ -169,7 +169,7 @@ def test_augmenter_and_artifact_entry_points(tmp_path):
     assert gen.task == "classification" and list(gen.columns) == list(X.columns)
     # the same rows as the augmenter's own sample
     X_aug, y_aug = aug.sample(30, random_state=3)
-    X_onx, y_onx = gen.sample(30, random_state=np.random.RandomState(3))
+    X_onx, y_onx = gen.sample(30, random_state=3)  # one int seed, one noise stream
     pd.testing.assert_frame_equal(X_onx, X_aug, rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(y_onx, y_aug)
 
@@ -189,7 +189,7 @@ def test_regression_export(tmp_path):
     rng = np.random.default_rng(1)
     X = pd.DataFrame({"u": rng.normal(size=60), "v": rng.choice(["p", "q"], 60)})
     y = X["u"].to_numpy() * 2 + rng.normal(0, 0.1, 60)
-    aug = GANAugmenter(preset=CONFIGS["classic"], random_state=0).fit(X, y)
+    aug = GANAugmenter(preset=CONFIGS["classic"], task="regression", random_state=0).fit(X, y)
     path = export_onnx(aug, tmp_path / "reg.onnx", exporter="torchscript")
     gen = OnnxGenerator(path)
     assert gen.task == "regression" and gen.target == "__target__"

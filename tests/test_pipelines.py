@@ -88,3 +88,43 @@ def test_delegation_follows_the_estimator(data, tiny):
     est.fit(X, y)
     assert est.decision_function(X).shape == (len(X),)
     np.testing.assert_array_equal(est.classes_, [0, 1])
+
+
+def test_sample_weight_follows_the_resampled_rows(tiny):
+    """Weights reach the estimator aligned with the rows fit_resample returned."""
+    from imblearn.over_sampling import RandomOverSampler
+    from sklearn.linear_model import LinearRegression, Ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = np.array([0] * 45 + [1] * 15)
+    w = np.where(y == 1, 3.0, 1.0) * rng.uniform(0.5, 1.5, 60)
+    seen = {}
+
+    class Spy(LogisticRegression):
+        def fit(self, X, y, sample_weight=None):
+            seen["X"], seen["y"], seen["w"] = X, y, sample_weight
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    AugmentedEstimator(Spy(), GANAugmenter(preset=tiny, random_state=0)).fit(X, y, sample_weight=w)
+    assert len(seen["w"]) == len(seen["y"]) == 90
+    np.testing.assert_array_equal(seen["w"][:60], w)  # real rows keep their weights
+    np.testing.assert_allclose(seen["w"][60:], w[y == 1].mean())  # synthetic: their class mean
+    # a sampler that exposes sample_indices_: the weights follow the indices
+    AugmentedEstimator(Spy(), RandomOverSampler(random_state=0)).fit(X, y, sample_weight=w)
+    assert len(seen["w"]) == 90 and set(seen["w"]) <= set(w)
+    # regression: a regressor makes the augmenter's task "regression"; new rows get the mean
+    y_reg = X @ np.array([1.0, 2.0, -1.0])
+    est = AugmentedEstimator(Ridge(), GANAugmenter(preset=tiny, random_state=0))
+    est.fit(X, y_reg, sample_weight=w)
+    assert est.augmenter_.task_ == "regression" and est.augmenter.task == "auto"
+    with pytest.raises(TypeError, match="sample_weight cannot be aligned"):
+
+        class Shuffler:
+            def fit_resample(self, X, y):
+                return X[::-1], y[::-1]
+
+            def get_params(self, deep=True):
+                return {}
+
+        AugmentedEstimator(LinearRegression(), Shuffler()).fit(X, y_reg, sample_weight=w)

@@ -149,8 +149,7 @@ def test_register_commands_hook(register_plugin) -> None:
         result = runner.invoke(main, ["hello"])
     assert result.exit_code == 0, result.output
     assert "hello from a plugin" in result.output
-    with pytest.warns(PluginWarning, match="clashes"):
-        result = runner.invoke(main, ["--help"])
+    result = runner.invoke(main, ["--help"])  # harvested once: no second warning
     assert "hello " in result.output and "models " in result.output
     result = runner.invoke(main, ["models", "--json"])
     assert '"logreg"' in result.output  # the built-in command won
@@ -363,3 +362,53 @@ def test_cli_reports_plugin_load_warnings(fake_entry_points, monkeypatch) -> Non
         for name in ("good", "typo"):
             if pm.has_plugin(name):
                 pm.unregister(name=name)
+
+
+def test_plugin_commands_harvested_once_per_plugin_set(register_plugin, monkeypatch) -> None:
+    """list_commands/get_command reuse the harvest until a plugin is (un)registered."""
+    from ganaug.registry import manager
+
+    calls = []
+    real = manager.collect_commands
+    monkeypatch.setattr(manager, "collect_commands", lambda *a: calls.append(1) or real(*a))
+    runner = CliRunner()
+    for _ in range(3):
+        assert runner.invoke(main, ["--help"]).exit_code == 0
+    assert len(calls) <= 1
+
+    class Plugin:
+        @ganaug.hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def bonjour():
+                print("bonjour")
+
+    register_plugin(Plugin(), "bonjour-cmd")
+    assert runner.invoke(main, ["bonjour"]).output.strip() == "bonjour"
+    assert len(calls) <= 2
+
+
+def test_hook_order_follows_tryfirst_trylast_then_registration(register_plugin) -> None:
+    """Each plugin is called through pluggy's hook call; tryfirst/trylast order the calls."""
+    from ganaug.registry.manager import call_order, call_register_hook
+
+    seen = []
+
+    def plugin(tag, **marker):
+        class Plugin:
+            @ganaug.hookimpl(**marker)
+            def register_models(self, register):
+                seen.append(tag)
+
+        return Plugin()
+
+    register_plugin(plugin("last", trylast=True), "p-last")
+    register_plugin(plugin("plain-1"), "p-plain-1")
+    register_plugin(plugin("first", tryfirst=True), "p-first")
+    register_plugin(plugin("plain-2"), "p-plain-2")
+    names = [name for name, _ in call_order("register_models", pm)]
+    assert names[0] == "p-first" and names[-1] == "p-last"
+    assert names.index("p-plain-1") < names.index("p-plain-2")
+    assert names[1] == "ganaug.default_plugins.sklearn_models"  # built-ins before later plugins
+    call_register_hook("register_models", lambda name: lambda spec: None)
+    assert seen == ["first", "plain-1", "plain-2", "last"]

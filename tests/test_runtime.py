@@ -283,6 +283,29 @@ def test_reuse_in_augmenter_without_training(trained):
     assert len(X_s) == 12 and set(y_s) == {30}
 
 
+def test_one_int_seed_one_stream(trained):
+    """An int seed gives the same rows from every sampler of one model (README's promise)."""
+    from ganaug import GANAugmenter
+
+    model, path, X, y = trained
+    aug = GANAugmenter(generator=path).fit(X, y)
+    for n, label in ((101, None), (7, 30)):
+        X_onnx, y_onnx = OnnxGenerator(path).sample(n, y=label, random_state=5)
+        X_torch, y_torch = model.sample(n, y=label, random_state=5)
+        X_aug, y_aug = aug.sample(n, y=label, random_state=5)
+        pd.testing.assert_frame_equal(X_onnx, X_torch, rtol=1e-4)
+        pd.testing.assert_frame_equal(X_onnx, X_aug)
+        np.testing.assert_array_equal(y_onnx, y_torch)
+        np.testing.assert_array_equal(y_onnx, y_aug)
+    # the augmenter's own int random_state is that seed when sample() gets none
+    X_default, _ = GANAugmenter(generator=path, random_state=5).fit(X, y).sample(20)
+    pd.testing.assert_frame_equal(X_default, OnnxGenerator(path).sample(20, random_state=5)[0])
+    # a RandomState gives one seed drawn from it, in every sampler alike
+    X_rs, _ = aug.sample(20, random_state=np.random.RandomState(3))
+    seed = int(np.random.RandomState(3).randint(0, 2**31 - 1))
+    pd.testing.assert_frame_equal(X_rs, OnnxGenerator(path).sample(20, random_state=seed)[0])
+
+
 def test_reuse_refuses_mismatched_data(trained):
     from ganaug import GANAugmenter
 
@@ -301,7 +324,7 @@ def test_reuse_regression_generator(tmp_path):
     rng = np.random.default_rng(3)
     X = pd.DataFrame({"u": rng.normal(size=80), "k": rng.integers(0, 5, 80)})
     y = X["u"].to_numpy() + 0.1 * rng.normal(size=80)
-    source = GANAugmenter(preset=TINY, random_state=0).fit(X, y)
+    source = GANAugmenter(preset=TINY, task="regression", random_state=0).fit(X, y)
     path = export_onnx(source, tmp_path / "reg.onnx", exporter="torchscript")
     aug = GANAugmenter(generator=path, random_state=0)
     X_res, y_res = aug.fit_resample(X, y)

@@ -111,12 +111,14 @@ def test_regression_target_is_modelled_jointly(tiny):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 3))
     y = X @ np.array([1.0, -2.0, 0.5]) + rng.normal(scale=0.1, size=80)
-    aug = GANAugmenter(preset=tiny, random_state=0)
+    aug = GANAugmenter(preset=tiny, task="regression", random_state=0)
     X_res, y_res = aug.fit_resample(X, y)
     assert aug.task_ == "regression"
     assert X_res.shape == (160, 3) and y_res.shape == (160,)
     assert y_res[80:].min() >= y.min() and y_res[80:].max() <= y.max()
-    X_res2, _ = GANAugmenter(preset=tiny, augment_ratio=0.25, random_state=0).fit_resample(X, y)
+    X_res2, _ = GANAugmenter(
+        preset=tiny, task="regression", augment_ratio=0.25, random_state=0
+    ).fit_resample(X, y)
     assert len(X_res2) == 100
 
 
@@ -124,8 +126,18 @@ def test_regression_with_dataframe_keeps_columns(tiny):
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.choice(["u", "v"], 60)})
     y = pd.Series(rng.normal(size=60), name="price")
-    X_res, y_res = GANAugmenter(preset=tiny, random_state=0).fit_resample(X, y)
+    X_res, y_res = GANAugmenter(preset=tiny, task="regression", random_state=0).fit_resample(X, y)
     assert list(X_res.columns) == ["a", "b"] and y_res.name == "price" and len(y_res) == 120
+
+
+def test_continuous_target_needs_task_regression(tiny):
+    """task="auto" means imbalanced-learn's semantics: a continuous y is not class labels."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = rng.normal(size=40)
+    for method in ("fit", "fit_resample"):
+        with pytest.raises(ValueError, match="Unknown label type.*task='regression'"):
+            getattr(GANAugmenter(preset=tiny), method)(X, y)
 
 
 def test_task_overrides_inference(tiny):
@@ -138,9 +150,9 @@ def test_task_overrides_inference(tiny):
     X_res, y_res = aug.fit_resample(X, pd.Series(counts, name="visits"))
     assert aug.task_ == "regression" and X_res.shape == (180, 3) and y_res.name == "visits"
     assert y_res.dtype == np.int64 and set(y_res[90:]) <= set(range(6))
-    # a float-coded label with 23 values: a regression target unless told otherwise
+    # a float-coded label with 23 values: class labels (regression only when asked for)
     labels = np.repeat(np.arange(25.0), 4)[:90]
-    assert GANAugmenter(preset=tiny, random_state=0).fit(X, labels).task_ == "regression"
+    assert GANAugmenter(preset=tiny, random_state=0).fit(X, labels).task_ == "classification"
     aug = GANAugmenter(preset=tiny, task="classification", random_state=0).fit(X, labels)
     assert aug.task_ == "classification" and len(aug.classes_) == 23
     with pytest.raises(ValueError, match="Unknown label type"):

@@ -59,7 +59,7 @@ def models_dir(tmp_path_factory):
     # TorchScript export only for speed here; tests/test_export.py covers the default exporter
     model = ConditionalGAN(TINY, random_state=0).fit(X, y)
     export_onnx(model, served / "people.onnx", exporter="torchscript")
-    reg = GANAugmenter(preset=TINY, random_state=0).fit(X[["age"]], X["age"] * 1.5 + 0.5)
+    reg = GANAugmenter(preset=TINY, task="regression", random_state=0).fit(X[["age"]], X["age"] * 1.5 + 0.5)
     export_onnx(reg, served / "prices.onnx", exporter="torchscript")
     shutil.copy(served / "people.onnx", root / "secret.onnx")  # outside: must stay unreachable
     (served / "notes.txt").write_text("not a model")

@@ -36,3 +36,20 @@ def test_bad_training_lengths(mixed_df, param):
     X, y = mixed_df
     with pytest.raises(ValueError, match=param):
         ConditionalGAN(**{param: 0}).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("loss", "wgan"), ("architecture", "resnet"), ("d_activation", "tanh"),
+     ("numeric_encoding", "rank"), ("output", "tanh"), ("class_sampling", "balanced")],
+)
+def test_gan_config_refuses_unknown_strings(field, value):
+    """An unknown string is an error, not silently WGAN-GP or the residual architecture."""
+    from ganaug.gan.presets import PRESETS, GANConfig
+
+    with pytest.raises(ValueError, match=f"GANConfig.{field} must be one of"):
+        GANConfig(**{field: value})
+    with pytest.raises(ValueError, match=field):
+        PRESETS["default"].with_overrides(**{field: value})
+    with pytest.raises(ValueError, match=field):
+        GANConfig.from_dict({**PRESETS["classic"].to_dict(), field: value})

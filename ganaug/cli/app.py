@@ -72,6 +72,16 @@ class GanaugGroup(click.Group):
         return super().main(*args, **kwargs)
 
     def _plugin_commands(self) -> dict[str, click.Command]:
+        """Plugin commands, harvested once per set of registered plugins (not on every lookup)."""
+        from ganaug.registry.manager import plugins_key
+
+        key = plugins_key()
+        cached = getattr(self, "_plugin_cache", None)
+        if cached is None or cached[0] != key:
+            self._plugin_cache = (key, self._harvest_plugin_commands())
+        return self._plugin_cache[1]
+
+    def _harvest_plugin_commands(self) -> dict[str, click.Command]:
         from ganaug.registry.manager import PluginWarning, collect_commands
 
         commands = {}

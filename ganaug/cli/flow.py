@@ -151,8 +151,8 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
     except ValueError:
         strategy_value = strategy
     aug = GANAugmenter(sampling_strategy=strategy_value, augment_ratio=ratio, preset=preset,
-                       epochs=epochs, generator=generator, verbose=True, task=task or "auto",
-                       random_state=seed)
+                       epochs=epochs, generator=generator, verbose=True,
+                       task=task or ("auto" if generator else ds.task), random_state=seed)
     X_res, y_res = aug.fit_resample(X, y)
     _write_table(X_res, y_res, ds.target or "target", output)
     click.echo(f"{ds.name}: {len(y)} real + {len(y_res) - len(y)} synthetic rows -> {output}")

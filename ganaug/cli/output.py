@@ -1,4 +1,4 @@
-"""Terminal output for the commands: a plain-text table, JSON, and the score report.
+"""Terminal output for the commands: a rich table, JSON, and the score report.
 """
 
 from __future__ import annotations
@@ -9,15 +9,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 
 def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    """Plain-text table with left-aligned columns."""
-    cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    """A left-aligned ``rich`` table as plain text (no colour codes, never wrapped)."""
+    table = Table(*[str(h) for h in headers], box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for row in rows:
+        table.add_row(*[str(c) for c in row])
+    console = Console(width=10_000, no_color=True, color_system=None, highlight=False)
+    with console.capture() as capture:
+        console.print(table, markup=False)
+    return "\n".join(line.rstrip() for line in capture.get().splitlines() if line.strip())
 
 
 def _echo_json(data: Any) -> None:

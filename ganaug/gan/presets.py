@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+#: the allowed values of GANConfig's string fields (anything else is refused, not guessed)
+CHOICES: dict[str, frozenset[str]] = {
+    "architecture": frozenset({"classic", "residual"}),
+    "d_activation": frozenset({"leaky_relu", "relu"}),
+    "loss": frozenset({"bce", "wgan-gp"}),
+    "numeric_encoding": frozenset({"quantile", "minmax"}),
+    "output": frozenset({"linear", "sigmoid"}),
+    "class_sampling": frozenset({"uniform", "empirical"}),
+}
+
 
 @dataclass(frozen=True)
 class GANConfig:
@@ -49,6 +59,12 @@ class GANConfig:
     class_sampling: str = "uniform"  # "uniform" (training-by-sampling) or "empirical"
     aux_weight: float = 0.0  # weight of an auxiliary classifier's loss on generated rows
     copula: bool = False  # Gaussian-copula base fitted in closed form; the GAN learns a residual
+
+    def __post_init__(self) -> None:
+        for name, allowed in CHOICES.items():
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ValueError(f"GANConfig.{name} must be one of {sorted(allowed)}; got {value!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

@@ -481,8 +481,12 @@ class ConditionalGAN:
         y : label or array-like of labels, optional
             One label: all rows of that class. ``n`` labels: one row per label. None: classes in
             training proportions (exact counts by largest remainder).
-        random_state : int, optional
-            Seed of the noise; the same seed gives the same rows.
+        random_state : int, numpy Generator or RandomState, optional
+            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
+            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
+            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
+            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
+            from it (advancing it); None a fresh one.
 
         Returns
         -------

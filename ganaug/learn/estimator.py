@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
+
+from ganaug.learn._compat import HasMethods, check_sample_weight
 
 
 def _estimator_has(attr: str):
@@ -34,7 +37,8 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
     estimator : estimator
         Any scikit-learn estimator (or pipeline) with ``fit``.
     augmenter : sampler, optional
-        Object with ``fit_resample``; default ``GANAugmenter()``.
+        Object with ``fit_resample``; default ``GANAugmenter()``. When ``estimator`` is a
+        regressor and the augmenter has ``task="auto"``, its clone gets ``task="regression"``.
 
     Attributes
     ----------
@@ -57,13 +61,19 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
         self.estimator = estimator
         self.augmenter = augmenter
 
-    def fit(self, X: Any, y: Any, **fit_params: Any) -> AugmentedEstimator:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> AugmentedEstimator:
         """Augment ``(X, y)`` and fit the estimator on the result.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the real rows, passed to the estimator's ``fit`` aligned with the
+            resampled rows: through the augmenter's ``sample_indices_`` when it has them (rows
+            drawn from the real ones), otherwise the real rows, which ``GANAugmenter`` keeps
+            first, keep their weights and each synthetic row gets the mean weight of the real
+            rows of its class (of all real rows for regression).
         **fit_params : dict
             Passed to the estimator's ``fit``.
 
@@ -78,8 +88,15 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
             augmenter = GANAugmenter()
         else:
             augmenter = clone(self.augmenter)
+        regressor = get_tags(self.estimator).estimator_type == "regressor"
+        if regressor and augmenter.get_params().get("task") == "auto":
+            augmenter.set_params(task="regression")
         X_res, y_res = augmenter.fit_resample(X, y)
         self.augmenter_ = augmenter
+        if sample_weight is not None:
+            fit_params["sample_weight"] = _resampled_weights(
+                augmenter, check_sample_weight(sample_weight, X), y, y_res, regressor
+            )
         self.estimator_ = clone(self.estimator).fit(X_res, y_res, **fit_params)
         if hasattr(self.estimator_, "classes_"):
             self.classes_ = self.estimator_.classes_
@@ -122,7 +139,7 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = self.estimator.__sklearn_tags__()
+        inner = get_tags(self.estimator)
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
@@ -130,3 +147,36 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.allow_nan = inner.input_tags.allow_nan
         tags.input_tags.sparse = False
         return tags
+
+
+def _resampled_weights(
+    augmenter: Any, weights: np.ndarray, y: Any, y_res: Any, regressor: bool
+) -> np.ndarray:
+    """``sample_weight`` of the real rows, aligned with the rows ``fit_resample`` returned."""
+    n, n_res = len(weights), len(y_res)
+    indices = getattr(augmenter, "sample_indices_", None)
+    if indices is not None:
+        return weights[np.asarray(indices)]
+    from ganaug.learn.sampler import GANAugmenter
+
+    if not isinstance(augmenter, GANAugmenter):
+        raise TypeError(
+            f"sample_weight cannot be aligned with the rows of {type(augmenter).__name__}: it "
+            "neither exposes sample_indices_ nor keeps the real rows first"
+        )
+    out = np.empty(n_res, dtype=np.float64)
+    out[:n] = weights
+    if n_res == n:
+        return out
+    if regressor or augmenter.task_ == "regression":
+        out[n:] = weights.mean()
+        return out
+    y_real = np.asarray(y).reshape(n, -1)
+    y_new = np.asarray(y_res)[n:]
+    if y_real.shape[1] > 1:  # label-indicator: compare class indices
+        y_real, y_new = y_real.argmax(axis=1), np.asarray(y_new).reshape(n_res - n, -1).argmax(axis=1)
+    else:
+        y_real = y_real.ravel()
+    for label in np.unique(y_new):
+        out[n:][y_new == label] = weights[y_real == label].mean()
+    return out

@@ -14,26 +14,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer, make_column_selector
-from sklearn.impute import SimpleImputer
 from sklearn.neighbors import NearestNeighbors
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from ganaug.learn.preprocessing import make_preprocessor
 
 
 def _space() -> Any:
-    """A standardised numeric + one-hot categorical representation, fitted on real rows."""
-    numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
-    categorical = make_pipeline(
-        SimpleImputer(strategy="most_frequent"),
-        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-    )
-    return ColumnTransformer(
-        [
-            ("num", numeric, make_column_selector(dtype_include="number")),
-            ("cat", categorical, make_column_selector(dtype_exclude="number")),
-        ]
-    )
+    """A standardised numeric + one-hot categorical representation, fitted on real rows: the
+    one preprocessing factory the downstream models use (:func:`make_preprocessor`)."""
+    return make_preprocessor(scale=True)
 
 
 def _frame(X: Any) -> pd.DataFrame:

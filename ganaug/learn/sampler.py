@@ -12,40 +12,37 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_sampling_strategy
+from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_is_fitted,
-    column_or_1d,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.core.errors import SchemaMismatchError
-from ganaug.core.noise import check_n, plan_conditions
+from ganaug.core.noise import check_n, plan_conditions, seed_from
 from ganaug.core.schema import split_target
-from ganaug.core.tasks import infer_task
 from ganaug.gan.presets import PRESETS, GANConfig
+from ganaug.learn._compat import HasMethods, Interval, StrOptions
+from ganaug.learn._inputs import (
+    check_class_labels,
+    check_labels,
+    check_regression_target,
+    check_table,
+    concat_rows,
+    concat_target,
+)
 
 #: column name used for a regression target modelled jointly with a DataFrame's features
 TARGET_COLUMN = "__target__"
 
 
-def _n_rows(X: Any) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
 class GANAugmenter(BaseOverSampler):
     """Over-sample (or grow) a training set with rows from a class-conditional GAN.
 
-    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. With
-    ``task="auto"`` a float ``y`` with more than 20 distinct values (or non-integer values) is a
-    regression target (:func:`ganaug.core.tasks.infer_task`) and anything else holds class labels.
+    ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. ``y`` holds class
+    labels, as for every imbalanced-learn sampler (a continuous ``y`` is refused with "Unknown
+    label type"), unless ``task="regression"``: then ``y`` is modelled jointly with ``X``.
     For classification the number of new rows per class follows ``sampling_strategy`` exactly as
     imbalanced-learn's samplers do (same per-class counts as ``RandomOverSampler``), then
-    ``augment_ratio`` grows every class further. A continuous ``y`` (regression) is modelled jointly with ``X``.
+    ``augment_ratio`` grows every class further.
 
     Parameters
     ----------
@@ -82,11 +79,10 @@ class GANAugmenter(BaseOverSampler):
     verbose : bool, default=False
         Show a training progress bar.
     task : {"auto", "classification", "regression"}, default="auto"
-        What ``y`` is. Set it when the guess is wrong for your target: an integer count with a
-        handful of values is a regression target only if you say so (its synthetic values are
-        then rounded to integers), and a float-coded label column with many values is
-        classification only if you say so. With ``generator``, "auto" takes the task the
-        generator was trained for.
+        What ``y`` is. "auto" is classification (imbalanced-learn's semantics: binary,
+        multiclass or label-indicator targets), or, with ``generator``, the task the generator
+        was trained for. Regression happens only when asked for: ``task="regression"`` (an
+        integer target's synthetic values are then rounded to integers).
     random_state : int, RandomState or None
         Seeds training and sampling; the same value gives the same rows.
 
@@ -156,77 +152,38 @@ class GANAugmenter(BaseOverSampler):
         self.random_state = random_state
 
     # ----------------------------------------------------------------------- validation
-    def _check_inputs(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
-        if X is None:
-            raise ValueError("X is None: a 2-D table is required")
-        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-            raise TypeError("sparse input is not supported by GANAugmenter: pass a dense array")
-        if not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
-            if X.ndim != 2:
-                raise ValueError(
-                    f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. "
-                    "Reshape your data with X.reshape(-1, 1) for a single feature."
-                )
-        if y is None:
-            raise ValueError(
-                "GANAugmenter requires y to be passed, but the target y is None: it conditions on "
-                "the target"
-            )
-        y_arr = np.asarray(y)
-        if y_arr.ndim == 2 and y_arr.shape[1] == 1:
-            y_arr = column_or_1d(y_arr, warn=True)  # DataConversionWarning, as sklearn does
-        if y_arr.ndim != 1:
-            raise ValueError(f"y must be 1-dimensional; got shape {y_arr.shape}")
-        n = _n_rows(X)
-        if n == 0:
-            raise ValueError(
-                f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
-                "of 2 is required"
-            )
-        if X.shape[1] == 0:
-            raise ValueError(
-                f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
-                "minimum of 1 is required."
-            )
-        if n == 1:
-            raise ValueError("X has a single row (n_samples=1): at least 2 rows are required to fit a GAN")
-        if len(y_arr) != n:
-            raise ValueError(f"y has {len(y_arr)} entries but X has {n} rows: they must match")
-        _check_n_features(self, X, reset=True)
-        _check_feature_names(self, X, reset=True)
-        return X, y_arr
-
-    def _task(self, y: np.ndarray, generator_task: str | None = None) -> str:
+    def _declared_task(self) -> str:
+        """The task, from ``task`` or a pretrained generator; loads the generator once."""
+        model, generator_task = self._load_generator() if self.generator is not None else (None, None)
+        self._pretrained = model
         if self.task == "auto":  # a pretrained generator knows what it was trained for
-            task = generator_task or infer_task(y)
-        elif generator_task is not None and generator_task != self.task:
+            return generator_task or "classification"
+        if generator_task is not None and generator_task != self.task:
             raise ValueError(
                 f"task={self.task!r}, but the pretrained generator was trained for "
                 f"{generator_task}: pass task={generator_task!r} or task='auto'"
             )
+        return self.task
+
+    def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, np.ndarray, bool]:
+        """imbalanced-learn's target check (a label-indicator y becomes labels), X kept as is.
+
+        ``validate_data(skip_check_array=True)`` records ``n_features_in_`` and
+        ``feature_names_in_`` without converting a mixed-type DataFrame to numbers.
+        """
+        binarize_y = False
+        if y is not None:
+            y = np.asarray(y)
+            if y.ndim == 2 and y.shape[1] > 1:  # label-indicator -> labels (imbalanced-learn)
+                y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        X, y = check_table(X, y)
+        if self.task_ == "regression":
+            check_regression_target(y)
         else:
-            task = self.task
-        if task == "regression":
-            try:
-                values = y.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ValueError(
-                    f"task='regression' needs a numeric y; got values of dtype {y.dtype} such as "
-                    f"{y[0]!r}"
-                ) from None
-            if not np.isfinite(values).all():
-                raise ValueError("y contains NaN or infinite values")
-            return "regression"
-        check_classification_targets(y)
-        if pd.isna(pd.Series(y)).any():
-            raise ValueError("y contains missing values")
-        if len(np.unique(y)) < 2:
-            raise ValueError(
-                f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
-                "decide how many rows to add"
-            )
-        return "classification"
+            check_labels(y)
+            check_class_labels(y)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        return X, y, binarize_y
 
     # -------------------------------------------------------------------------- fitting
     def _make_model(self, seed: int) -> Any:
@@ -279,7 +236,7 @@ class GANAugmenter(BaseOverSampler):
                 f"({len(schema.names)}), but X has {names[:8]} ({len(names)})"
             )
 
-    def fit(self, X: Any, y: Any) -> GANAugmenter:
+    def fit(self, X: Any, y: Any, **params: Any) -> GANAugmenter:
         """Train the GAN (or load ``generator``) and work out how many rows to add.
 
         Parameters
@@ -291,14 +248,23 @@ class GANAugmenter(BaseOverSampler):
         -------
         self : GANAugmenter
         """
+        self._start(y)
+        X, y, _ = self._check_X_y(X, y)
         self._fit(X, y)
         return self
 
-    def _fit(self, X: Any, y: Any) -> tuple[Any, np.ndarray, np.ndarray]:
+    def _start(self, y: Any) -> None:
+        """Validate the parameters and settle the task before anything reads ``y``."""
         self._validate_params()
-        X, y = self._check_inputs(X, y)
-        model, generator_task = self._load_generator() if self.generator is not None else (None, None)
-        self.task_ = self._task(y, generator_task)
+        self.task_ = self._declared_task()
+        if y is None:
+            check_table(np.zeros((2, 1)), None)  # the same error as for any other check
+        if self.task_ == "classification":
+            check_labels(y)  # before imbalanced-learn's check, to add the regression hint
+
+    def _fit(self, X: Any, y: np.ndarray) -> Any:
+        """Fit (or load) the model on checked inputs; returns the table it models."""
+        model = self._pretrained
         rs = check_random_state(self.random_state)
         train_seed, self._sample_seed = (int(s) for s in rs.randint(0, 2**31 - 1, size=2))
         if self.task_ == "regression":
@@ -322,10 +288,14 @@ class GANAugmenter(BaseOverSampler):
             self._check_schema(self.model_, data)
             if labels is not None:
                 self.model_.class_index(self.classes_)  # unknown classes -> clear error
-        return X, y, data
+        return data
 
     def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
         """Fit, then return the original rows followed by the synthetic ones.
+
+        Classification goes through imbalanced-learn's ``fit_resample``: a label-indicator ``y``
+        comes back as one, and ``X`` and ``y`` come back in the caller's containers (list,
+        ndarray, DataFrame, Series).
 
         Parameters
         ----------
@@ -337,14 +307,24 @@ class GANAugmenter(BaseOverSampler):
         X_resampled : same container as X
         y_resampled : same container as y
         """
+        self._start(y)
+        if self.task_ == "classification":
+            return super().fit_resample(X, y, **params)
         y_in = y
-        X, y, data = self._fit(X, y)
+        X, y, _ = self._check_X_y(X, y)
+        data = self._fit(X, y)
+        X_new, y_new = self._draw(data, y, {0: self.sampling_strategy_["n_new"]})
+        return concat_rows(X, X_new), concat_target(y_in, y, y_new)
+
+    def _fit_resample(self, X: Any, y: np.ndarray, **params: Any) -> tuple[Any, np.ndarray]:
+        """Classification: imbalanced-learn has checked the inputs and will restore containers."""
+        data = self._fit(X, y)
+        X_new, y_new = self._draw(data, y, {c: self.sampling_strategy_[c] for c in self.classes_})
+        return concat_rows(X, X_new), np.concatenate([y, np.asarray(y_new).astype(y.dtype)])
+
+    def _draw(self, data: Any, y: np.ndarray, wanted: dict[Any, int]) -> tuple[Any, Any]:
+        """The synthetic rows of ``fit_resample`` (filtered when ``filter_ratio > 1``)."""
         regression = self.task_ == "regression"
-        wanted = (
-            {0: self.sampling_strategy_["n_new"]}
-            if regression
-            else {c: self.sampling_strategy_[c] for c in self.classes_}
-        )
         factor = float(self.filter_ratio) if sum(wanted.values()) else 1.0
         drawn = {c: int(np.ceil(n * factor)) for c, n in wanted.items()}
         if regression:
@@ -360,12 +340,7 @@ class GANAugmenter(BaseOverSampler):
             y_new = None if regression else y_new[keep]
         if regression:
             X_new, y_new = self._split_target(X_new)
-        return self._concat(X, X_new), self._concat_y(y_in, y, y_new)
-
-    def _resample(self, X, y):  # pragma: no cover - fit_resample is overridden entirely
-        raise NotImplementedError
-
-    _fit_resample = _resample
+        return X_new, y_new
 
     # ------------------------------------------------------------------------- sampling
     def _sample_classes(self, counts: np.ndarray, seed: int) -> tuple[Any, np.ndarray]:
@@ -391,8 +366,13 @@ class GANAugmenter(BaseOverSampler):
         y : label or array-like of labels, optional
             Classification: one label (all rows of that class) or ``n`` labels; None samples
             classes in their training proportions. Must be None for regression.
-        random_state : int, optional
-            Seed; defaults to the augmenter's ``random_state``.
+        random_state : int, numpy Generator or RandomState, optional
+            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
+            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
+            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
+            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
+            from it (advancing it); None a fresh one (None here means the augmenter's
+            ``random_state``).
 
         Returns
         -------
@@ -401,8 +381,7 @@ class GANAugmenter(BaseOverSampler):
         """
         check_is_fitted(self, "model_")
         n = check_n(n)
-        seed_source = self.random_state if random_state is None else random_state
-        seed = int(check_random_state(seed_source).randint(0, 2**31 - 1))
+        seed = seed_from(self.random_state if random_state is None else random_state)
         if self.task_ == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
@@ -410,33 +389,6 @@ class GANAugmenter(BaseOverSampler):
         conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
         classes = np.asarray(self.model_.classes_)
         return self.model_.generate(conditions, random_state=seed), classes[conditions]
-
-    # ----------------------------------------------------------------------- containers
-    @staticmethod
-    def _concat(X: Any, X_new: Any) -> Any:
-        if isinstance(X, pd.DataFrame):
-            if not isinstance(X_new, pd.DataFrame):
-                X_new = pd.DataFrame(X_new, columns=X.columns)
-            out = pd.concat([X, X_new.astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
-            return out
-        X_new = np.asarray(X_new)
-        if len(X_new) == 0:
-            return X.copy()
-        return np.concatenate([X, X_new.astype(X.dtype, copy=False)], axis=0)
-
-    @staticmethod
-    def _concat_y(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
-        y_new = np.asarray(y_new)
-        if y.dtype.kind in "iub" and y_new.dtype.kind == "f":  # an integer regression target
-            y_new = np.rint(y_new)
-        y_all = np.concatenate([y, y_new.astype(y.dtype, copy=False)])
-        if isinstance(y_in, pd.Series):
-            return pd.Series(y_all, name=y_in.name, dtype=y_in.dtype)
-        if isinstance(y_in, pd.DataFrame):
-            return pd.DataFrame(y_all, columns=y_in.columns)
-        if isinstance(y_in, list):
-            return y_all.tolist()
-        return y_all
 
     # ------------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:

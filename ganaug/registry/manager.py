@@ -186,16 +186,35 @@ def unknown_hooks(manager: pluggy.PluginManager, plugin: object) -> list[str]:
     return sorted(names)
 
 
+def call_order(hook_name: str, manager: pluggy.PluginManager) -> list[tuple[str, object]]:
+    """``(name, plugin)`` of the plugins implementing a hook, in the order ganaug calls them.
+
+    ``tryfirst`` implementations first and ``trylast`` ones last, as pluggy orders them; within
+    each group, plugins in registration order (built-ins, then entry points in entry-point
+    order, then plugins registered later), so that listings are stable and the first plugin to
+    register a name keeps it.
+    """
+    caller = getattr(manager.hook, hook_name)
+    impls = {impl.plugin_name: impl for impl in caller.get_hookimpls()}
+    named = [(name, plugin) for name, plugin in manager.list_name_plugin() if name in impls]
+
+    def rank(item: tuple[str, object]) -> int:
+        impl = impls[item[0]]
+        return 0 if impl.tryfirst else 2 if impl.trylast else 1
+
+    return sorted(named, key=rank)  # sorted() is stable: registration order within a rank
+
+
 def call_register_hook(
     hook_name: str,
     register_for: Callable[[str], Callable[..., Any]],
     manager: pluggy.PluginManager | None = None,
 ) -> None:
-    """Call every implementation of a register-style hook, built-in plugins first.
+    """Call a register-style hook, one plugin at a time, through pluggy's hook call.
 
-    pluggy calls implementations last-registered first; listings need a stable order with
-    built-ins first, and each plugin gets its own callback so that registrations can be
-    attributed to it.
+    Each plugin gets its own callback, so that registrations can be attributed to it: the hook
+    is called through :meth:`pluggy.PluginManager.subset_hook_caller` restricted to that plugin
+    (pluggy's own call loop: argument checks, wrappers, tracing), in :func:`call_order`.
 
     Parameters
     ----------
@@ -209,12 +228,19 @@ def call_register_hook(
     if manager is None:
         load_plugins()
         manager = pm
-    caller = getattr(manager.hook, hook_name)
-    (argname,) = caller.spec.argnames
-    for impl in caller.get_hookimpls():  # registration order (trylast first)
-        if impl.hookwrapper or impl.wrapper:
-            continue
-        impl.function(**{argname: register_for(impl.plugin_name)} if impl.argnames else {})
+    (argname,) = getattr(manager.hook, hook_name).spec.argnames
+    plugins = manager.get_plugins()
+    for name, plugin in call_order(hook_name, manager):
+        others = [p for p in plugins if p is not plugin]
+        manager.subset_hook_caller(hook_name, remove_plugins=others)(**{argname: register_for(name)})
+
+
+def plugins_key(manager: pluggy.PluginManager | None = None) -> tuple[tuple[str, int], ...]:
+    """Identifies the registered plugins: changes whenever one is registered or unregistered."""
+    if manager is None:
+        load_plugins()
+        manager = pm
+    return tuple((name, id(plugin)) for name, plugin in manager.list_name_plugin())
 
 
 def collect_commands(manager: pluggy.PluginManager | None = None) -> dict[str, tuple[Any, str]]:

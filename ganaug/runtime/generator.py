@@ -13,8 +13,7 @@ packages installed gets the same rows as ganaug's torch sampler::
 
 Reproducibility: noise is drawn by :func:`ganaug.core.noise.noise_rows`, as the torch sampler draws it,
 so ``OnnxGenerator.sample(n, y, random_state=s)`` gives the rows of ``ConditionalGAN.sample(n, y,
-random_state=s)`` (and ``GANAugmenter.sample(n, y, random_state=s)`` those of
-``OnnxGenerator.sample(n, y, random_state=numpy.random.RandomState(s))``), numeric values equal
+random_state=s)`` and of ``GANAugmenter.sample(n, y, random_state=s)``, numeric values equal
 within float32 rounding.
 
 Threads: a large request is cut into chunks (whole noise blocks, at most ``batch_size`` rows) that
@@ -395,7 +394,11 @@ class OnnxGenerator:
             training proportions, with exact counts (largest remainder). Must be None for
             regression models.
         random_state : int, numpy Generator or RandomState, optional
-            Seed of the noise; the same seed gives the same rows.
+            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
+            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
+            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
+            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
+            from it (advancing it); None a fresh one.
 
         Returns
         -------

@@ -1,0 +1,121 @@
+"""Input checks and output containers for :class:`ganaug.learn.sampler.GANAugmenter`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+#: the hint added to scikit-learn's "Unknown label type" error for a continuous target
+REGRESSION_HINT = (
+    " GANAugmenter treats y as class labels unless told otherwise: pass task='regression' to "
+    "model a continuous target jointly with X."
+)
+
+
+def n_rows(X: Any) -> int:
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
+def check_table(X: Any, y: Any) -> tuple[Any, np.ndarray]:
+    """X as a DataFrame or a 2-D ndarray, y as a 1-D ndarray; clear errors otherwise."""
+    if X is None:
+        raise ValueError("X is None: a 2-D table is required")
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError("sparse input is not supported by GANAugmenter: pass a dense array")
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. "
+                "Reshape your data with X.reshape(-1, 1) for a single feature."
+            )
+    if y is None:
+        raise ValueError(
+            "GANAugmenter requires y to be passed, but the target y is None: it conditions on "
+            "the target"
+        )
+    y_arr = np.asarray(y)
+    if y_arr.ndim == 2 and y_arr.shape[1] == 1:
+        y_arr = column_or_1d(y_arr, warn=True)  # DataConversionWarning, as sklearn does
+    if y_arr.ndim != 1:
+        raise ValueError(f"y must be 1-dimensional; got shape {y_arr.shape}")
+    n = n_rows(X)
+    if n == 0:
+        raise ValueError(
+            f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
+            "of 2 is required"
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+            "minimum of 1 is required."
+        )
+    if n == 1:
+        raise ValueError("X has a single row (n_samples=1): at least 2 rows are required to fit a GAN")
+    if len(y_arr) != n:
+        raise ValueError(f"y has {len(y_arr)} entries but X has {n} rows: they must match")
+    return X, y_arr
+
+
+def check_labels(y: Any) -> None:
+    """scikit-learn's classification-target check, with a hint towards ``task='regression'``."""
+    try:
+        check_classification_targets(y)
+    except ValueError as exc:
+        if "Unknown label type" in str(exc) and "continuous" in str(exc):
+            raise ValueError(str(exc) + REGRESSION_HINT) from None
+        raise
+
+
+def check_class_labels(y: np.ndarray) -> None:
+    """Class labels: no missing values and at least two classes."""
+    if pd.isna(pd.Series(y)).any():
+        raise ValueError("y contains missing values")
+    if len(np.unique(y)) < 2:
+        raise ValueError(
+            f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
+            "decide how many rows to add"
+        )
+
+
+def check_regression_target(y: np.ndarray) -> None:
+    """A numeric, finite regression target."""
+    try:
+        values = y.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"task='regression' needs a numeric y; got values of dtype {y.dtype} such as {y[0]!r}"
+        ) from None
+    if not np.isfinite(values).all():
+        raise ValueError("y contains NaN or infinite values")
+
+
+def concat_rows(X: Any, X_new: Any) -> Any:
+    """The original rows followed by the new ones, in X's container and dtypes."""
+    if isinstance(X, pd.DataFrame):
+        if not isinstance(X_new, pd.DataFrame):
+            X_new = pd.DataFrame(X_new, columns=X.columns)
+        return pd.concat([X, X_new.astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+    X_new = np.asarray(X_new)
+    if len(X_new) == 0:
+        return X.copy()
+    return np.concatenate([X, X_new.astype(X.dtype, copy=False)], axis=0)
+
+
+def concat_target(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
+    """The original target followed by the new values, in ``y_in``'s container and dtype."""
+    y_new = np.asarray(y_new)
+    if y.dtype.kind in "iub" and y_new.dtype.kind == "f":  # an integer regression target
+        y_new = np.rint(y_new)
+    y_all = np.concatenate([y, y_new.astype(y.dtype, copy=False)])
+    if isinstance(y_in, pd.Series):
+        return pd.Series(y_all, name=y_in.name, dtype=y_in.dtype)
+    if isinstance(y_in, pd.DataFrame):
+        return pd.DataFrame(y_all, columns=y_in.columns)
+    if isinstance(y_in, list):
+        return y_all.tolist()
+    return y_all
