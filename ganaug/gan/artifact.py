@@ -186,6 +186,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
                 # a version-1 artifact: Gaussian one-hot codes, one factor shared by all classes
                 state["logit_mask"] = torch.zeros_like(module.logit_mask)
                 state["base_factor"] = state["base_factor"].repeat(1, len(classes))
+            if module is model.generator_ and config.copula and "component_cdf" not in state:
+                state["component_cdf"] = torch.ones_like(module.component_cdf)  # one component
             module.load_state_dict(state)
             module.eval()
     except ArtifactError:

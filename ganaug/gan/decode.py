@@ -188,11 +188,13 @@ class SamplingModule(nn.Module):
         self.copula = bool(getattr(generator, "copula", False))
         if self.copula:
             # every class block of the factor, and the means, in decode order
-            factor = generator.base_factor.detach().reshape(generator.noise_dim, self.n_classes, -1)
+            blocks = generator.base_mean.shape[0]
+            factor = generator.base_factor.detach().reshape(generator.noise_dim, blocks, -1)
             factor = factor.index_select(2, order).reshape(generator.noise_dim, -1)
             self.register_buffer("base_factor", factor.clone())
             self.register_buffer("base_mean", generator.base_mean.detach().index_select(1, order).clone())
             self.register_buffer("base_mask", generator.logit_mask.index_select(0, order).clone())
+            self.register_buffer("component_cdf", generator.component_cdf.detach().clone())
         self.fast = True
         rng = torch.Generator(device="cpu").manual_seed(0)
         noise = torch.randn(4, generator.noise_dim, generator=rng).to(last.weight.device)
@@ -208,7 +210,9 @@ class SamplingModule(nn.Module):
         cond = one_hot(condition, self.n_classes)
         out = nn.functional.linear(self.body(torch.cat([noise, cond], dim=1)), self.out_weight, self.out_bias)
         if self.copula:
-            out = out + copula_base(noise, cond, self.base_factor, self.base_mean, self.base_mask)
+            out = out + copula_base(
+                noise, cond, self.base_factor, self.base_mean, self.base_mask, self.component_cdf
+            )
         return out
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

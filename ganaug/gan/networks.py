@@ -9,6 +9,7 @@ export, so both paths compute the same thing by construction.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -26,17 +27,42 @@ def copula_base(
     factor: torch.Tensor,
     mean: torch.Tensor,
     mask: torch.Tensor,
+    component_cdf: torch.Tensor,
 ) -> torch.Tensor:
-    """The copula base ``mean[c] + noise @ factor[c]`` for one-hot classes ``cond``.
+    """The copula base ``mean[c, k] + noise @ factor[c, k]`` for one-hot classes ``cond``.
 
-    ``factor`` holds the classes' factors side by side, ``(noise_dim, n_classes * dim)``: one
-    product for all classes, then each row keeps its class's block. Outputs under ``mask``
-    (probabilities of one-hot blocks) are returned as log-probabilities.
+    Each class is a mixture of ``K`` Gaussian components; a row's component ``k`` is drawn by
+    inverse CDF of the class's component weights (``component_cdf``, ``(n_classes, K)``) with the
+    uniform of the last noise column. ``factor`` holds the ``n_classes * K`` factors side by side,
+    ``(noise_dim, n_classes * K * dim)``: one product for all, then each row keeps its block.
+    Outputs under ``mask`` (probabilities of one-hot blocks) come out as log-probabilities.
     """
-    n_classes, dim = mean.shape
-    linear = (noise @ factor).reshape(-1, n_classes, dim)
-    linear = (linear * cond.unsqueeze(2)).sum(dim=1) + cond @ mean
+    n_blocks, dim = mean.shape
+    n_classes, n_components = component_cdf.shape
+    u = 0.5 * (1.0 + torch.erf(noise[:, -1:] / math.sqrt(2.0)))
+    k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
+    index = cond.argmax(dim=1) * n_components + k
+    block = one_hot(index, n_blocks)
+    linear = (noise @ factor).reshape(-1, n_blocks, dim)
+    linear = (linear * block.unsqueeze(2)).sum(dim=1) + block @ mean
     return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
+
+
+def _kmeans(x: torch.Tensor, k: int, seed: int, iterations: int = 15) -> torch.Tensor:
+    """Component index of each row of ``x``: k-means++ seeding, then Lloyd iterations."""
+    gen = torch.Generator().manual_seed(seed)
+    centres = x[torch.randint(len(x), (1,), generator=gen)]
+    for _ in range(1, k):
+        d2 = torch.cdist(x, centres).min(dim=1).values.pow(2)
+        if float(d2.sum()) <= 0:
+            break
+        centres = torch.cat([centres, x[torch.multinomial(d2, 1, generator=gen)]])
+    for _ in range(iterations):
+        assign = torch.cdist(x, centres).argmin(dim=1)
+        centres = torch.stack(
+            [x[assign == j].mean(0) if bool((assign == j).any()) else centres[j] for j in range(len(centres))]
+        )
+    return torch.cdist(x, centres).argmin(dim=1)
 
 
 class ResidualBlock(nn.Module):
@@ -71,9 +97,12 @@ class Generator(nn.Module):
     architecture : {"classic", "residual"}
         Layer layout.
     copula : bool
-        Add a Gaussian-copula base, ``mean[c] + noise @ factor``, to the network's output. Its
-        buffers are set by :meth:`set_copula` from the encoded training data (the closed-form
-        pretraining step); the network then learns only a residual, starting from zero.
+        Add a Gaussian-copula base, ``mean[c, k] + noise @ factor[c, k]`` (see
+        :func:`copula_base`), to the network's output. Its buffers are set by :meth:`set_copula`
+        from the encoded training data (the closed-form pretraining step); the network then
+        learns only a residual, starting from zero.
+    copula_components : int
+        Gaussian components per class at most (a mixture copula); 1 is a plain copula.
     """
 
     def __init__(
@@ -84,6 +113,7 @@ class Generator(nn.Module):
         hidden: Sequence[int],
         architecture: str = "residual",
         copula: bool = False,
+        copula_components: int = 1,
     ) -> None:
         super().__init__()
         self.noise_dim = noise_dim
@@ -103,8 +133,11 @@ class Generator(nn.Module):
         self.net = nn.Sequential(*layers)
         self.copula = copula
         if copula:
-            self.register_buffer("base_mean", torch.zeros(n_classes, output_dim))
-            self.register_buffer("base_factor", torch.zeros(noise_dim, n_classes * output_dim))
+            blocks = n_classes * copula_components
+            self.register_buffer("base_mean", torch.zeros(blocks, output_dim))
+            self.register_buffer("base_factor", torch.zeros(noise_dim, blocks * output_dim))
+            # cumulative component weights per class (padding components have weight 0)
+            self.register_buffer("component_cdf", torch.ones(n_classes, copula_components))
             # outputs whose copula base is a probability (one-hot and missing-indicator blocks):
             # the base enters those logits as log(p), so sampling draws each level at its rate
             self.register_buffer("logit_mask", torch.zeros(output_dim, dtype=torch.bool))
@@ -121,11 +154,13 @@ class Generator(nn.Module):
     ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
-        Numeric codes get class means and a class covariance: the class's own scatter plus
-        ``k`` pseudo-rows of the pooled within-class covariance of all rows (``k`` = the number
-        of numeric codes, at least 10), so a class with a dozen rows borrows a full correlation
-        structure from the others while a large class keeps its own. The pooled covariance is
-        shrunk towards its diagonal. One-hot blocks (categories, missing
+        Each class is a mixture of Gaussian components (k-means in the code space, one component
+        per ``4 kappa`` rows, at most ``copula_components``; ``kappa`` = the number of numeric
+        codes, at least 10). A component's covariance is its own scatter plus ``kappa``
+        pseudo-rows of its class's covariance, which is the class's scatter plus ``kappa``
+        pseudo-rows of the pooled within-class covariance of all rows (shrunk towards its
+        diagonal): a class with a dozen rows borrows a full correlation structure from the
+        others, a large class keeps its own and its local, nonlinear shape. One-hot blocks (categories, missing
         indicators) get their class's level rates ``p`` (smoothed by one pseudo-row of the overall
         rates) shifted by their linear regression on the numeric codes, ``p + B (x - mean)``,
         and enter the logits as ``log`` of that: sampling then draws every level, rare ones
@@ -134,6 +169,7 @@ class Generator(nn.Module):
         """
         dim = Z.shape[1]
         Z = Z.double()
+        labels = labels.long()
         onehot = one_hot(labels, self.n_classes).double()
         counts = onehot.sum(0)
         means = (onehot.T @ Z + Z.mean(0)) / (counts[:, None] + 1.0)
@@ -148,31 +184,56 @@ class Generator(nn.Module):
         cov = cx.T @ cx / dof
         cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
         s_vx = (1 - lam) * (cv.T @ cx / dof)
-        k = max(len(x_idx), 10)
-        factor = torch.zeros(self.noise_dim, self.n_classes, dim, dtype=torch.float64)
-        for c in range(self.n_classes) if len(x_idx) else ():
+        kappa = max(len(x_idx), 10)
+        n_components = self.component_cdf.shape[1]
+        blocks = torch.zeros(self.n_classes, n_components, dim, dtype=torch.float64)
+        factor = torch.zeros(self.noise_dim, self.n_classes, n_components, dim, dtype=torch.float64)
+        cdf = torch.ones(self.n_classes, n_components, dtype=torch.float64)
+        for c in range(self.n_classes):
             rows = labels == c
             n_c = int(rows.sum())
-            # the class's scatter plus k pseudo-rows of the pooled estimate
-            cov_c = (cx[rows].T @ cx[rows] + k * cov) / (n_c + k)
-            cov_c = cov_c + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
-            chol = torch.linalg.cholesky(cov_c)
-            factor[: len(x_idx), c, x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov_c)
-            if len(v_idx):
-                # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, with x - mean_x = chol n
-                s_vx_c = (cv[rows].T @ cx[rows] + k * s_vx) / (n_c + k)
-                regression = torch.linalg.solve(cov_c, s_vx_c.T).T
-                factor[: len(x_idx), c, v_idx] = (regression @ chol).T
-        factor = factor.reshape(self.noise_dim, self.n_classes * dim)
-        self.base_mean.copy_(means.float())
-        self.base_factor.copy_(factor.float())
+            Z_c = Z[rows]
+            # the class's scatter plus kappa pseudo-rows of the pooled estimate
+            cov_c = (cx[rows].T @ cx[rows] + kappa * cov) / (n_c + kappa)
+            s_vx_c = (cv[rows].T @ cx[rows] + kappa * s_vx) / (n_c + kappa)
+            # components: k-means in the code space, one per 4 * kappa rows at most
+            k_c = max(1, min(n_components, n_c // (4 * kappa))) if len(x_idx) else 1
+            assign = _kmeans(Z_c, k_c, seed=c) if k_c > 1 else torch.zeros(n_c, dtype=torch.long)
+            k_c = int(assign.max()) + 1 if n_c else 1
+            weights = torch.bincount(assign, minlength=k_c)[:k_c].double() / max(n_c, 1)
+            cdf[c, :k_c] = torch.cumsum(weights, 0)
+            cdf[c, k_c - 1 :] = 1.0
+            blocks[c] = means[c]  # unused components (never drawn) keep the class mean
+            for j in range(k_c):
+                Z_j = Z_c[assign == j]
+                n_j = len(Z_j)
+                # one pseudo-row of the class mean, kappa pseudo-rows of the class covariance
+                mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
+                blocks[c, j] = mean_j
+                if not len(x_idx):
+                    continue
+                dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
+                cov_j = (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa)
+                cov_j = cov_j + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
+                chol = torch.linalg.cholesky(cov_j)
+                factor[: len(x_idx), c, j, x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov_j)
+                if len(v_idx):
+                    # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, x - mean_x = chol n
+                    s_vx_j = (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)
+                    regression = torch.linalg.solve(cov_j, s_vx_j.T).T
+                    factor[: len(x_idx), c, j, v_idx] = (regression @ chol).T
+        self.base_mean.copy_(blocks.reshape(-1, dim).float())
+        self.base_factor.copy_(factor.reshape(self.noise_dim, -1).float())
+        self.component_cdf.copy_(cdf.float())
         self.logit_mask.copy_(~numeric)
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         cond = one_hot(condition, self.n_classes)
         out = self.net(torch.cat([noise, cond], dim=1))
         if self.copula:
-            out = out + copula_base(noise, cond, self.base_factor, self.base_mean, self.logit_mask)
+            out = out + copula_base(
+                noise, cond, self.base_factor, self.base_mean, self.logit_mask, self.component_cdf
+            )
         return out
 
 

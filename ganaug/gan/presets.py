@@ -59,12 +59,15 @@ class GANConfig:
     class_sampling: str = "uniform"  # "uniform" (training-by-sampling) or "empirical"
     aux_weight: float = 0.0  # weight of an auxiliary classifier's loss on generated rows
     copula: bool = False  # Gaussian-copula base fitted in closed form; the GAN learns a residual
+    copula_components: int = 1  # Gaussian components per class in the copula base
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"GANConfig.{name} must be one of {sorted(allowed)}; got {value!r}")
+        if not isinstance(self.copula_components, int) or self.copula_components < 1:
+            raise ValueError(f"GANConfig.copula_components must be a positive integer; got {self.copula_components!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""
@@ -125,6 +128,7 @@ PRESETS: dict[str, GANConfig] = {
         aux_weight=1.0,
         copula=True,
         holdout_selection=True,
+        copula_components=8,
     ),
 }
 

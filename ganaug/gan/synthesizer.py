@@ -188,7 +188,13 @@ class ConditionalGAN:
         cfg = self.config_
         dim = self.codec_.output_dim
         self.generator_ = Generator(
-            cfg.noise_dim, n_classes, dim, cfg.generator_hidden, cfg.architecture, cfg.copula
+            cfg.noise_dim,
+            n_classes,
+            dim,
+            cfg.generator_hidden,
+            cfg.architecture,
+            cfg.copula,
+            cfg.copula_components,
         )
         self.discriminator_ = Discriminator(
             dim,
@@ -237,9 +243,10 @@ class ConditionalGAN:
                 raise ValueError("y contains missing values")
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
-        if self.config_.copula and self.config_.noise_dim < Z.shape[1]:
-            # the copula base maps noise linearly onto every encoded column
-            self.config_ = self.config_.with_overrides(noise_dim=int(Z.shape[1]))
+        if self.config_.copula and self.config_.noise_dim < Z.shape[1] + 1:
+            # the copula base maps noise linearly onto every encoded column, and one more
+            # noise column draws the mixture component
+            self.config_ = self.config_.with_overrides(noise_dim=int(Z.shape[1]) + 1)
         seed = seed_from(self.random_state)
         self.seed_ = seed
         devices = [device.index or 0] if device.type == "cuda" else []
