@@ -38,7 +38,7 @@ def copula_base(
     Outputs under ``mask`` (probabilities of one-hot blocks) come out as log-probabilities.
     """
     n_blocks, dim = mean.shape
-    n_classes, n_components = component_cdf.shape
+    n_components = component_cdf.shape[1]
     u = 0.5 * (1.0 + torch.erf(noise[:, -1:] / math.sqrt(2.0)))
     k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
     index = cond.argmax(dim=1) * n_components + k
