@@ -687,6 +687,39 @@ def summary_table(records: list[dict[str, Any]]) -> pd.DataFrame:
     return out
 
 
+def means_table(summary: pd.DataFrame) -> str | None:
+    """Markdown of the classification rows' means over datasets, per regime and method."""
+    cls = summary[(summary["task"] != "regression") & (summary["runs"] > 0)]
+    if cls.empty:
+        return None
+    columns = {
+        "balanced_accuracy_lift": "lift bal. acc.",
+        "beyond_random": "beyond random",
+        "detection_auc": "detection AUC",
+        "dcr_ratio": "DCR ratio",
+        "frequency_error": "freq. error",
+        "seconds": "seconds",
+    }
+    means = cls.groupby(["regime", "method"], sort=False)[list(columns)].mean()
+    counts = cls.groupby(["regime", "method"], sort=False)["dataset"].nunique()
+    rows = []
+    for (regime, method), r in means.iterrows():
+        rows.append(
+            [
+                regime,
+                method,
+                common.fmt(r["balanced_accuracy_lift"], signed=True),
+                common.fmt(r["beyond_random"], signed=True),
+                common.fmt(r["detection_auc"]),
+                common.fmt(r["dcr_ratio"], 2),
+                common.fmt(r["frequency_error"]),
+                common.fmt(r["seconds"], 2),
+                int(counts[(regime, method)]),
+            ]
+        )
+    return common.markdown_table(["regime", "method", *columns.values(), "datasets"], rows)
+
+
 def render_markdown(
     summary: pd.DataFrame,
     records: list[dict[str, Any]],
@@ -802,6 +835,15 @@ def render_markdown(
         "augmented training set.",
         "",
     ]
+    means = means_table(summary)
+    if means is not None:
+        parts += [
+            "Means over the classification datasets, per regime and method (each dataset "
+            "weighs the same; the rows below give each dataset):",
+            "",
+            means,
+            "",
+        ]
     if cls_rows:
         parts += [common.markdown_table(cls_headers, cls_rows), ""]
     if reg_rows:
