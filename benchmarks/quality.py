@@ -838,8 +838,10 @@ def render_markdown(
     means = means_table(summary)
     if means is not None:
         parts += [
-            "Means over the classification datasets, per regime and method (each dataset "
-            "weighs the same; the rows below give each dataset):",
+            (
+                "Means over the classification datasets, per regime and method (each dataset "
+                "weighs the same; the rows below give each dataset):"
+            ),
             "",
             means,
             "",

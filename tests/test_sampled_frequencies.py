@@ -115,3 +115,21 @@ def test_copula_base_is_frequency_true_for_one_hot_blocks():
     widths = [s.dim for s in spans if s.kind != "numeric"]
     assert int(mask.sum()) == sum(widths)
     assert torch.equal(model.generator_.net[-1].weight, torch.zeros_like(model.generator_.net[-1].weight))
+
+
+def test_mixture_copula_components_sample_like_onnx(tmp_path):
+    from ganaug.gan.export import export_onnx
+
+    X, y = rare_table(2000)
+    cfg = ConditionalGAN()._config().with_overrides(copula_components=4, epochs=1, holdout_selection=False)
+    model = ConditionalGAN(cfg, random_state=0).fit(X, y)
+    cdf = model.generator_.component_cdf
+    assert cdf.shape == (2, 4) and float(cdf[0, 0]) < 1.0  # the large class is a mixture
+    assert torch.all(cdf[:, -1] == 1.0) and torch.all(cdf[:, 1:] >= cdf[:, :-1])
+    Xs, _ = model.sample(20_000, y=0, random_state=2)
+    _assert_close(X[y == 0]["job"], Xs["job"], "mixture, class 0, job")
+    gen = OnnxGenerator(export_onnx(model, tmp_path / "mix.onnx"))
+    cond = np.repeat([0, 1], 300)
+    pd.testing.assert_frame_equal(gen.generate(cond, random_state=3), model.generate(cond, random_state=3), rtol=1e-4)
+    with pytest.raises(ValueError, match="copula_components"):
+        cfg.with_overrides(copula_components=0)

@@ -207,19 +207,21 @@ class Generator(nn.Module):
             for j in range(k_c):
                 Z_j = Z_c[assign == j]
                 n_j = len(Z_j)
-                # one pseudo-row of the class mean, kappa pseudo-rows of the class covariance
-                mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
+                if k_c == 1:  # the class itself
+                    mean_j, cov_j, s_vx_j = means[c], cov_c, s_vx_c
+                else:  # one pseudo-row of the class mean, kappa of the class covariance
+                    mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
+                    dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
+                    cov_j = (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa)
+                    s_vx_j = (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)
                 blocks[c, j] = mean_j
                 if not len(x_idx):
                     continue
-                dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
-                cov_j = (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa)
                 cov_j = cov_j + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
                 chol = torch.linalg.cholesky(cov_j)
                 factor[: len(x_idx), c, j, x_idx] = chol.T  # noise[:, :k] @ chol.T ~ N(0, cov_j)
                 if len(v_idx):
                     # E[v | x] - mean_v = B (x - mean_x), B = S_vx S_xx^-1, x - mean_x = chol n
-                    s_vx_j = (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)
                     regression = torch.linalg.solve(cov_j, s_vx_j.T).T
                     factor[: len(x_idx), c, j, v_idx] = (regression @ chol).T
         self.base_mean.copy_(blocks.reshape(-1, dim).float())
