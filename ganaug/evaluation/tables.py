@@ -1,5 +1,6 @@
 """Table handling shared by the metrics: align real and synthetic tables, type their columns
-(numeric or categorical), encode them for a classifier.
+(numeric or categorical, by the one rule of :mod:`ganaug.core.columns`), encode them for a
+classifier.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ganaug.core.columns import column_kinds
 
 _NAN_TOKEN = "__ganaug_missing__"
 _MAX_ONE_HOT = 64  # categorical columns with more levels are ordinal-coded instead
@@ -38,13 +41,6 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return frame
 
 
-def _is_categorical(series: pd.Series) -> bool:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return True
-    return not pd.api.types.is_numeric_dtype(dtype)
-
-
 def _align(real: Any, synthetic: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert both tables to DataFrames with the same column order, or raise ValueError."""
     r, s = _as_frame(real), _as_frame(synthetic)
@@ -62,15 +58,6 @@ def _align(real: Any, synthetic: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
         f"real and synthetic columns do not match ({r.shape[1]} vs {s.shape[1]} columns; "
         f"missing from synthetic: {missing[:10]}, unexpected in synthetic: {extra[:10]})"
     )
-
-
-def _column_kinds(*frames: pd.DataFrame) -> dict[Any, str]:
-    """``"categorical"`` when a column is non-numeric in any frame, else ``"numeric"``."""
-    kinds = {}
-    for col in frames[0].columns:
-        cat = any(_is_categorical(f[col]) for f in frames)
-        kinds[col] = "categorical" if cat else "numeric"
-    return kinds
 
 
 def _as_tokens(series: pd.Series) -> np.ndarray:
@@ -93,7 +80,7 @@ def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarra
     indicator when either table has missing values; categorical columns are one-hot encoded
     over the union of categories of both tables (ordinal codes above 64 levels).
     """
-    kinds = _column_kinds(real, synthetic)
+    kinds = column_kinds(real, synthetic)
     blocks_r: list[np.ndarray] = []
     blocks_s: list[np.ndarray] = []
     for col, kind in kinds.items():

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-#: pandas dtypes treated as categorical by the preprocessing
-CATEGORICAL_DTYPES: tuple[str, ...] = ("object", "category", "bool", "string")
+from ganaug.core import columns as _columns
+from ganaug.core.columns import CATEGORICAL_DTYPES  # noqa: F401 (re-exported)
 
 
 def _is_frame(X: Any) -> bool:
@@ -16,20 +16,18 @@ def _is_frame(X: Any) -> bool:
 
 
 def numeric_columns(X: Any) -> list[Any]:
-    """Column selector: non-categorical DataFrame columns, or every column of an array."""
+    """Column selector: the numeric DataFrame columns (:mod:`ganaug.core.columns`), or every
+    column of an array."""
     if _is_frame(X):
-        from sklearn.compose import make_column_selector
-
-        return make_column_selector(dtype_exclude=list(CATEGORICAL_DTYPES))(X)
+        return _columns.numeric_columns(X)
     return list(range(X.shape[1]))
 
 
 def categorical_columns(X: Any) -> list[Any]:
-    """Column selector: object/category/bool/string DataFrame columns; none for arrays."""
+    """Column selector: the categorical DataFrame columns (:mod:`ganaug.core.columns`: object,
+    category, bool, string); none for arrays."""
     if _is_frame(X):
-        from sklearn.compose import make_column_selector
-
-        return make_column_selector(dtype_include=list(CATEGORICAL_DTYPES))(X)
+        return _columns.categorical_columns(X)
     return []
 
 
@@ -53,7 +51,8 @@ def make_preprocessor(scale: bool = False) -> Any:
     """Preprocessing for mixed tables.
 
     Numeric columns: median imputation (+ standard scaling when ``scale``).  Categorical
-    columns (object, category, bool, string dtypes): most-frequent imputation and one-hot
+    columns (the rule of :mod:`ganaug.core.columns`: object, category, bool, string dtypes, an
+    object column of numbers excepted): most-frequent imputation and one-hot
     encoding that ignores unseen categories.  NumPy input is treated as all numeric.
 
     Parameters
