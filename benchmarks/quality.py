@@ -187,13 +187,13 @@ def _ctgan_resample(
     class they were conditioned on."""
     from ctgan import CTGAN
 
-    from ganaug.evaluation.tables import _column_kinds
+    from ganaug.core.columns import column_kinds
 
     label = "__target__"
     names = {str(c): c for c in pd.unique(y)}
     table = X.copy()
     table[label] = y.astype(str).to_numpy()
-    kinds = _column_kinds(X)
+    kinds = column_kinds(X)
     discrete = [c for c in X.columns if kinds[c] == "categorical"] + [label]
     model = CTGAN(epochs=epochs, verbose=False)
     model.set_random_state(seed)
@@ -380,9 +380,9 @@ def _tokens(series: pd.Series) -> np.ndarray:
 
 
 def _kinds(X: pd.DataFrame) -> dict[Any, str]:
-    from ganaug.evaluation.tables import _column_kinds
+    from ganaug.core.columns import column_kinds
 
-    return _column_kinds(X)
+    return column_kinds(X)
 
 
 def distance_encoder(X_real: pd.DataFrame) -> Any:
@@ -492,8 +492,10 @@ def frequency_error(
 
 def _with_target(X: pd.DataFrame, y: Any) -> pd.DataFrame:
     """Regression: the target as one more column (the sampler models it jointly with X)."""
+    from ganaug.core.labels import TARGET_COLUMN
+
     out = X.reset_index(drop=True).copy()
-    out["__target__"] = np.asarray(y, dtype=float)
+    out[TARGET_COLUMN] = np.asarray(y, dtype=float)
     return out
 
 
