@@ -62,3 +62,33 @@ def test_codec_preprocessing_and_metrics_agree(table):
     Z = make_preprocessor(scale=True).fit_transform(table)
     # 3 numeric columns, one-hot: obj a/b, cat x/y, b True/False, s p/q
     assert Z.shape == (6, 3 + 2 + 2 + 2 + 2)
+
+
+def test_one_preprocessing_factory_options():
+    X = pd.DataFrame(
+        {
+            "x": [1.0, np.nan, 3.0, 5.0],
+            "c": np.array(["a", None, "b", "a"], dtype=object),
+            "hi": np.array(["p", "q", "r", "s"], dtype=object),
+        }
+    )
+    Z = make_preprocessor(
+        scale=True, missing_indicator=True, missing_category=True, max_one_hot=3
+    ).fit_transform(X)
+    # x scaled | c one-hot over the missing level, a, b | hi ordinal (4 levels > 3) | x missing 0/1
+    assert Z.shape == (4, 1 + 3 + 1 + 1)
+    np.testing.assert_allclose(Z[:, 0].mean(), 0.0, atol=1e-12)
+    assert Z[:, 1:4].sum(axis=1).tolist() == [1, 1, 1, 1] and Z[1, 1:4].tolist() == [1, 0, 0]  # the missing level sorts first
+    assert Z[:, 4].tolist() == [0, 1, 2, 3]
+    assert Z[:, 5].tolist() == [0, 1, 0, 0]  # the indicator is not scaled
+
+
+def test_detection_features_come_from_the_factory():
+    from ganaug.evaluation.tables import _encode_pair
+
+    real = pd.DataFrame({"x": [1.0, np.nan, 2.0], "c": ["a", "b", None]})
+    synthetic = pd.DataFrame({"x": [4.0, 5.0, 6.0], "c": ["a", "z", "a"]})
+    A, B = _encode_pair(real, synthetic)
+    # x (median of both tables imputed) | c over a, b, z and missing | x missing
+    assert A.shape == B.shape == (3, 1 + 4 + 1)
+    assert A[1, 0] == 4.0 and A[:, -1].tolist() == [0, 1, 0] and B[:, -1].tolist() == [0, 0, 0]

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaug.core.columns import column_kinds
+from ganaug.learn.preprocessing import MISSING_TOKEN as _NAN_TOKEN
 
-_NAN_TOKEN = "__ganaug_missing__"
 _MAX_ONE_HOT = 64  # categorical columns with more levels are ordinal-coded instead
 
 
@@ -76,39 +75,22 @@ def _as_float(series: pd.Series) -> np.ndarray:
 def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Encode two aligned tables into float matrices with one shared encoding.
 
-    Numeric columns are median-imputed (median of both tables) and get a missing-value
-    indicator when either table has missing values; categorical columns are one-hot encoded
-    over the union of categories of both tables (ordinal codes above 64 levels).
+    The one preprocessing factory (:func:`ganaug.learn.preprocessing.make_preprocessor`), fitted
+    on both tables together: numeric columns median-imputed (median of both tables) with a
+    missing-value indicator when either table has missing values; categorical columns one-hot
+    encoded over the union of categories of both tables, missing as a category of its own
+    (ordinal codes above 64 levels).
     """
-    kinds = column_kinds(real, synthetic)
-    blocks_r: list[np.ndarray] = []
-    blocks_s: list[np.ndarray] = []
-    for col, kind in kinds.items():
-        if kind == "numeric":
-            a, b = _as_float(real[col]), _as_float(synthetic[col])
-            both = np.concatenate([a, b])
-            finite = both[~np.isnan(both)]
-            fill = float(np.median(finite)) if finite.size else 0.0
-            na_a, na_b = np.isnan(a), np.isnan(b)
-            blocks_r.append(np.where(na_a, fill, a)[:, None])
-            blocks_s.append(np.where(na_b, fill, b)[:, None])
-            if na_a.any() or na_b.any():
-                blocks_r.append(na_a[:, None].astype(float))
-                blocks_s.append(na_b[:, None].astype(float))
-        else:
-            a, b = _as_tokens(real[col]), _as_tokens(synthetic[col])
-            levels = np.unique(np.concatenate([a, b]))
-            codes_a, codes_b = np.searchsorted(levels, a), np.searchsorted(levels, b)
-            if len(levels) > _MAX_ONE_HOT:
-                blocks_r.append(codes_a[:, None].astype(float))
-                blocks_s.append(codes_b[:, None].astype(float))
-            else:
-                eye = np.eye(len(levels))
-                blocks_r.append(eye[codes_a])
-                blocks_s.append(eye[codes_b])
-    if not blocks_r:
+    from ganaug.learn.preprocessing import make_preprocessor  # sklearn, imported on use
+
+    if real.shape[1] == 0:
         raise ValueError("tables have no columns")
-    return np.hstack(blocks_r), np.hstack(blocks_s)
+    both = pd.concat([real, synthetic], ignore_index=True)
+    encoder = make_preprocessor(
+        missing_indicator=True, missing_category=True, max_one_hot=_MAX_ONE_HOT
+    )
+    Z = np.asarray(encoder.fit_transform(both), dtype=float)
+    return Z[: len(real)], Z[len(real) :]
 
 
 def _to_1d(y: Any) -> np.ndarray:
