@@ -92,3 +92,20 @@ def test_detection_features_come_from_the_factory():
     # x (median of both tables imputed) | c over a, b, z and missing | x missing
     assert A.shape == B.shape == (3, 1 + 4 + 1)
     assert A[1, 0] == 4.0 and A[:, -1].tolist() == [0, 1, 0] and B[:, -1].tolist() == [0, 0, 0]
+
+
+def test_dates_are_numeric_in_the_metrics():
+    from ganaug.evaluation.detection import detection_auc
+    from ganaug.evaluation.tables import _encode_pair
+
+    t = pd.Series(pd.date_range("2020", periods=40))
+    t[3] = pd.NaT
+    real = pd.DataFrame({"t": t, "x": np.arange(40.0)})
+    A, _ = _encode_pair(real, real)
+    assert A.shape == (40, 3) and A[3, 0] == np.nanmedian(A[:, 0]) and A[3, 2] == 1
+    assert column_fidelity(real, real)["columns"]["t"] == {
+        "kind": "numeric", "ks": 0.0, "missing_difference": 0.0
+    }
+    from sklearn.linear_model import LogisticRegression
+
+    assert 0.0 <= detection_auc(real, real, classifier=LogisticRegression(), cv=2) <= 1.0

@@ -69,7 +69,8 @@ def _as_tokens(series: pd.Series) -> np.ndarray:
 
 
 def _as_float(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(series.isna().to_numpy(), np.nan, values)  # NaT is not the smallest int64
 
 
 def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +87,11 @@ def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarra
     if real.shape[1] == 0:
         raise ValueError("tables have no columns")
     both = pd.concat([real, synthetic], ignore_index=True)
+    for col in both.columns:  # dates and durations are numeric (the core rule): as numbers
+        if pd.api.types.is_datetime64_any_dtype(both[col]) or pd.api.types.is_timedelta64_dtype(
+            both[col]
+        ):
+            both[col] = _as_float(both[col])
     encoder = make_preprocessor(
         missing_indicator=True, missing_category=True, max_one_hot=_MAX_ONE_HOT
     )
