@@ -109,3 +109,14 @@ def test_dates_are_numeric_in_the_metrics():
     from sklearn.linear_model import LogisticRegression
 
     assert 0.0 <= detection_auc(real, real, classifier=LogisticRegression(), cv=2) <= 1.0
+
+
+def test_detection_features_of_arrays_with_labels():
+    from sklearn.linear_model import LogisticRegression
+
+    from ganaug.evaluation.detection import detection_auc
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), np.repeat([0, 1], 20)
+    auc = detection_auc(X, X + 0.1, y_real=y, y_synthetic=y, classifier=LogisticRegression(), cv=2)
+    assert 0.0 <= auc <= 1.0

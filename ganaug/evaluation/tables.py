@@ -87,6 +87,8 @@ def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarra
     if real.shape[1] == 0:
         raise ValueError("tables have no columns")
     both = pd.concat([real, synthetic], ignore_index=True)
+    # positional string names: scikit-learn refuses mixed names (0, 1, ..., "__label__")
+    both.columns = [f"c{i}" for i in range(both.shape[1])]
     for col in both.columns:  # dates and durations are numeric (the core rule): as numbers
         if pd.api.types.is_datetime64_any_dtype(both[col]) or pd.api.types.is_timedelta64_dtype(
             both[col]
