@@ -187,13 +187,13 @@ def _ctgan_resample(
     class they were conditioned on."""
     from ctgan import CTGAN
 
-    from ganaug.evaluation.tables import _column_kinds
+    from ganaug.core.columns import column_kinds
 
     label = "__target__"
     names = {str(c): c for c in pd.unique(y)}
     table = X.copy()
     table[label] = y.astype(str).to_numpy()
-    kinds = _column_kinds(X)
+    kinds = column_kinds(X)
     discrete = [c for c in X.columns if kinds[c] == "categorical"] + [label]
     model = CTGAN(epochs=epochs, verbose=False)
     model.set_random_state(seed)
@@ -380,9 +380,9 @@ def _tokens(series: pd.Series) -> np.ndarray:
 
 
 def _kinds(X: pd.DataFrame) -> dict[Any, str]:
-    from ganaug.evaluation.tables import _column_kinds
+    from ganaug.core.columns import column_kinds
 
-    return _column_kinds(X)
+    return column_kinds(X)
 
 
 def distance_encoder(X_real: pd.DataFrame) -> Any:
@@ -393,35 +393,13 @@ def distance_encoder(X_real: pd.DataFrame) -> Any:
     columns: one-hot over the real rows' levels (missing is a level; unseen levels encode as
     all zeros).  Returns ``encode(frame) -> float matrix``.
     """
-    kinds = _kinds(X_real)
-    numeric = [c for c in X_real.columns if kinds[c] == "numeric"]
-    categorical = [c for c in X_real.columns if kinds[c] == "categorical"]
+    from ganaug.learn.preprocessing import make_preprocessor
 
-    def as_float(series: pd.Series) -> np.ndarray:
-        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-    stats = {}
-    for col in numeric:
-        values = as_float(X_real[col])
-        missing = np.isnan(values)
-        median = float(np.median(values[~missing])) if (~missing).any() else 0.0
-        filled = np.where(missing, median, values)
-        stats[col] = (median, filled.mean(), filled.std() or 1.0, bool(missing.any()))
-    levels = {col: pd.unique(_tokens(X_real[col])) for col in categorical}
+    encoder = make_preprocessor(scale=True, missing_indicator=True, missing_category=True)
+    encoder.fit(X_real)
 
     def encode(frame: pd.DataFrame) -> np.ndarray:
-        parts = []
-        for col in numeric:
-            median, mean, std, indicator = stats[col]
-            values = as_float(frame[col])
-            missing = np.isnan(values)
-            parts.append((np.where(missing, median, values) - mean) / std)
-            if indicator:
-                parts.append(missing.astype(float))
-        for col in categorical:
-            tokens = _tokens(frame[col])
-            parts += [(tokens == level).astype(float) for level in levels[col]]
-        return np.column_stack(parts) if parts else np.zeros((len(frame), 0))
+        return np.asarray(encoder.transform(frame[list(X_real.columns)]), dtype=float)
 
     return encode
 
@@ -492,8 +470,10 @@ def frequency_error(
 
 def _with_target(X: pd.DataFrame, y: Any) -> pd.DataFrame:
     """Regression: the target as one more column (the sampler models it jointly with X)."""
+    from ganaug.core.labels import TARGET_COLUMN
+
     out = X.reset_index(drop=True).copy()
-    out["__target__"] = np.asarray(y, dtype=float)
+    out[TARGET_COLUMN] = np.asarray(y, dtype=float)
     return out
 
 

@@ -97,10 +97,9 @@ def _dataset_key(name: str) -> str:
 
 def _parse_label(label: str, classes: Any) -> Any:
     """Match a command-line label to a class label of any type ("1" -> 1)."""
-    for c in classes:
-        if str(c) == label:
-            return c
-    raise ValueError(f"unknown class {label!r}: this generator knows {[str(c) for c in classes]}")
+    from ganaug.core.labels import parse_label
+
+    return classes[parse_label(label, classes)]
 
 
 def _write_stdout(X: Any, labels: Any, gen: Any) -> None:

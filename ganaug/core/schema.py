@@ -199,18 +199,3 @@ def split_target(joint: pd.DataFrame | np.ndarray, name: Any) -> tuple[Any, np.n
         return joint.drop(columns=[column]), joint[column].to_numpy()
     joint = np.asarray(joint)
     return joint[:, :-1], joint[:, -1]
-
-
-def classes_to_json(classes: np.ndarray) -> dict[str, Any]:
-    """Class labels as JSON (``classes`` and ``class_dtype``), for artifacts and ONNX metadata."""
-    values = [c.item() if isinstance(c, np.generic) else c for c in classes]
-    return {"classes": values, "class_dtype": str(np.asarray(classes).dtype)}
-
-
-def classes_from_json(meta: dict[str, Any]) -> np.ndarray:
-    """Inverse of :func:`classes_to_json`: labels back in their original dtype where possible."""
-    classes = np.array(meta["classes"], dtype=object)
-    try:
-        return classes.astype(meta["class_dtype"])
-    except (TypeError, ValueError):
-        return classes

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ganaug.core.columns import column_kinds
 from ganaug.evaluation.tables import (
     _NAN_TOKEN,
     _as_float,
     _as_frame,
     _as_tokens,
-    _column_kinds,
     _to_1d,
 )
 
@@ -67,7 +67,7 @@ def _smote_new_rows(
         )
     k = min(int(k_neighbors), smallest - 1)
 
-    kinds = _column_kinds(frame)
+    kinds = column_kinds(frame)
     cat_pos = [i for i, c in enumerate(frame.columns) if kinds[c] == "categorical"]
     # work on a copy: numerics median-imputed, categoricals as strings (missing = token)
     work = pd.DataFrame(index=range(len(frame)))

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import ks_2samp
 
-from ganaug.evaluation.tables import _align, _as_float, _as_tokens, _column_kinds
+from ganaug.core.columns import column_kinds
+from ganaug.evaluation.tables import _align, _as_float, _as_tokens
 
 # ---------------------------------------------------------------------------------------------
 # column fidelity
@@ -35,7 +36,7 @@ def _tvd(a: np.ndarray, b: np.ndarray) -> float:
 
 def _correlations(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pearson correlation matrices of the numeric columns (pairwise complete; NaN -> 0)."""
-    kinds = _column_kinds(real, synthetic)
+    kinds = column_kinds(real, synthetic)
     cols = [c for c, k in kinds.items() if k == "numeric"]
     out = []
     for frame in (real, synthetic):
@@ -52,8 +53,9 @@ def column_fidelity(real: Any, synthetic: Any) -> dict[str, Any]:
     Parameters
     ----------
     real, synthetic : array-like or pandas.DataFrame
-        Tables with the same columns.  A column is categorical when it is non-numeric (object,
-        category, bool, string) in either table.
+        Tables with the same columns.  A column is categorical when it is categorical in either
+        table by the rule of :mod:`ganaug.core.columns` (object, category, bool, string dtypes;
+        an object column of numbers is numeric).
 
     Returns
     -------
@@ -79,7 +81,7 @@ def column_fidelity(real: Any, synthetic: Any) -> dict[str, Any]:
     r, s = _align(real, synthetic)
     if len(r) == 0 or len(s) == 0:
         raise ValueError("column_fidelity needs at least one row in each table")
-    kinds = _column_kinds(r, s)
+    kinds = column_kinds(r, s)
     columns: dict[Any, dict[str, Any]] = {}
     for col, kind in kinds.items():
         miss = abs(float(r[col].isna().mean()) - float(s[col].isna().mean()))

@@ -64,10 +64,11 @@ def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int
     pathlib.Path
         The written file.
     """
-    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens, _column_kinds
+    from ganaug.core.columns import column_kinds
+    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens
 
     r, s = _align(real, synthetic)
-    kinds = _column_kinds(r, s)
+    kinds = column_kinds(r, s)
     cols = list(kinds)[: max(1, int(max_columns))]
     nrows, ncols = _grid(len(cols))
     fig = _figure(3.2 * ncols, 2.6 * nrows)

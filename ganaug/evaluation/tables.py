@@ -1,5 +1,6 @@
 """Table handling shared by the metrics: align real and synthetic tables, type their columns
-(numeric or categorical), encode them for a classifier.
+(numeric or categorical, by the one rule of :mod:`ganaug.core.columns`), encode them for a
+classifier.
 """
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-_NAN_TOKEN = "__ganaug_missing__"
+from ganaug.learn.preprocessing import MISSING_TOKEN as _NAN_TOKEN
+
 _MAX_ONE_HOT = 64  # categorical columns with more levels are ordinal-coded instead
 
 
@@ -38,13 +40,6 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return frame
 
 
-def _is_categorical(series: pd.Series) -> bool:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return True
-    return not pd.api.types.is_numeric_dtype(dtype)
-
-
 def _align(real: Any, synthetic: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Convert both tables to DataFrames with the same column order, or raise ValueError."""
     r, s = _as_frame(real), _as_frame(synthetic)
@@ -64,15 +59,6 @@ def _align(real: Any, synthetic: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def _column_kinds(*frames: pd.DataFrame) -> dict[Any, str]:
-    """``"categorical"`` when a column is non-numeric in any frame, else ``"numeric"``."""
-    kinds = {}
-    for col in frames[0].columns:
-        cat = any(_is_categorical(f[col]) for f in frames)
-        kinds[col] = "categorical" if cat else "numeric"
-    return kinds
-
-
 def _as_tokens(series: pd.Series) -> np.ndarray:
     """Categorical values as strings, missing values as a dedicated token."""
     values = series.astype(object).to_numpy()
@@ -83,45 +69,36 @@ def _as_tokens(series: pd.Series) -> np.ndarray:
 
 
 def _as_float(series: pd.Series) -> np.ndarray:
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(series.isna().to_numpy(), np.nan, values)  # NaT is not the smallest int64
 
 
 def _encode_pair(real: pd.DataFrame, synthetic: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Encode two aligned tables into float matrices with one shared encoding.
 
-    Numeric columns are median-imputed (median of both tables) and get a missing-value
-    indicator when either table has missing values; categorical columns are one-hot encoded
-    over the union of categories of both tables (ordinal codes above 64 levels).
+    The one preprocessing factory (:func:`ganaug.learn.preprocessing.make_preprocessor`), fitted
+    on both tables together: numeric columns median-imputed (median of both tables) with a
+    missing-value indicator when either table has missing values; categorical columns one-hot
+    encoded over the union of categories of both tables, missing as a category of its own
+    (ordinal codes above 64 levels).
     """
-    kinds = _column_kinds(real, synthetic)
-    blocks_r: list[np.ndarray] = []
-    blocks_s: list[np.ndarray] = []
-    for col, kind in kinds.items():
-        if kind == "numeric":
-            a, b = _as_float(real[col]), _as_float(synthetic[col])
-            both = np.concatenate([a, b])
-            finite = both[~np.isnan(both)]
-            fill = float(np.median(finite)) if finite.size else 0.0
-            na_a, na_b = np.isnan(a), np.isnan(b)
-            blocks_r.append(np.where(na_a, fill, a)[:, None])
-            blocks_s.append(np.where(na_b, fill, b)[:, None])
-            if na_a.any() or na_b.any():
-                blocks_r.append(na_a[:, None].astype(float))
-                blocks_s.append(na_b[:, None].astype(float))
-        else:
-            a, b = _as_tokens(real[col]), _as_tokens(synthetic[col])
-            levels = np.unique(np.concatenate([a, b]))
-            codes_a, codes_b = np.searchsorted(levels, a), np.searchsorted(levels, b)
-            if len(levels) > _MAX_ONE_HOT:
-                blocks_r.append(codes_a[:, None].astype(float))
-                blocks_s.append(codes_b[:, None].astype(float))
-            else:
-                eye = np.eye(len(levels))
-                blocks_r.append(eye[codes_a])
-                blocks_s.append(eye[codes_b])
-    if not blocks_r:
+    from ganaug.learn.preprocessing import make_preprocessor  # sklearn, imported on use
+
+    if real.shape[1] == 0:
         raise ValueError("tables have no columns")
-    return np.hstack(blocks_r), np.hstack(blocks_s)
+    both = pd.concat([real, synthetic], ignore_index=True)
+    # positional string names: scikit-learn refuses mixed names (0, 1, ..., "__label__")
+    both.columns = [f"c{i}" for i in range(both.shape[1])]
+    for col in both.columns:  # dates and durations are numeric (the core rule): as numbers
+        if pd.api.types.is_datetime64_any_dtype(both[col]) or pd.api.types.is_timedelta64_dtype(
+            both[col]
+        ):
+            both[col] = _as_float(both[col])
+    encoder = make_preprocessor(
+        missing_indicator=True, missing_category=True, max_one_hot=_MAX_ONE_HOT
+    )
+    Z = np.asarray(encoder.fit_transform(both), dtype=float)
+    return Z[: len(real)], Z[len(real) :]
 
 
 def _to_1d(y: Any) -> np.ndarray:

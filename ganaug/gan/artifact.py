@@ -26,7 +26,8 @@ import numpy as np
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
 from ganaug.core.files import atomic_write_bytes
-from ganaug.core.schema import Schema, classes_from_json, classes_to_json
+from ganaug.core.labels import classes_from_json, classes_to_json
+from ganaug.core.schema import Schema
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.presets import GANConfig
 

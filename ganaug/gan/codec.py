@@ -1,8 +1,10 @@
-"""The table codec: encode a mixed table into a float matrix for the networks, and decode it back.
+"""The table codec: encode a mixed table into a float matrix for the networks.
 
 Kept apart from the networks (as CTGAN keeps its DataTransformer apart from the synthesizer): it
 knows nothing of torch. One list of output spans drives both the generator's output heads and the
-decoding.
+decoding, which happens in one place only: the torch :class:`ganaug.gan.decode.DecodeHead` (run by
+torch sampling and exported into the ONNX graph), which inverts the numeric maps below and samples
+categories and missing indicators.
 
 Numeric columns use a quantile normalisation: each value is mapped through the column's empirical
 CDF, then through the inverse normal CDF. It captures any marginal, multi-modal or skewed, exactly,
@@ -10,8 +12,8 @@ is fitted in milliseconds (CTGAN's per-column Bayesian GMM takes seconds), and i
 table look-up with linear interpolation that fits in an ONNX graph. Decoded values are always
 inside the observed range; integer columns decode to integers.
 
-Categorical columns (object, category, bool, string, or columns the user names) are one-hot
-encoded. A column with missing values gets a two-way indicator span, so missingness is modelled and
+Categorical columns (the one rule of :mod:`ganaug.core.columns`: object, category, bool and
+string dtypes, or columns the user names) are one-hot encoded. A column with missing values gets a two-way indicator span, so missingness is modelled and
 reproduced at the observed rate (for categoricals, missing is one more category).
 """
 
@@ -23,13 +25,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import erf, ndtri
+from scipy.special import ndtri
 
-from ganaug.core.schema import Column, Schema, assemble
+from ganaug.core.columns import is_categorical, named_columns
+from ganaug.core.labels import to_python as _to_python
+from ganaug.core.schema import Column, Schema
 
 #: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
 _P_EPS = 1e-7
-_SQRT2 = float(np.sqrt(2.0))
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,6 @@ class Span:
     column: int
 
 
-def _is_categorical_dtype(dtype: Any) -> bool:
-    return (
-        isinstance(dtype, pd.CategoricalDtype)
-        or pd.api.types.is_bool_dtype(dtype)
-        or pd.api.types.is_object_dtype(dtype)
-        or pd.api.types.is_string_dtype(dtype)
-    )
-
-
-def _to_python(value: Any) -> Any:
-    """A JSON-ready scalar (numpy scalars to Python ones, missing to None)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _as_frame(X: Any) -> tuple[pd.DataFrame, Literal["pandas", "numpy"], str | None]:
     if isinstance(X, pd.DataFrame):
         return X, "pandas", None
@@ -84,17 +69,8 @@ def _as_frame(X: Any) -> tuple[pd.DataFrame, Literal["pandas", "numpy"], str | N
     return frame, "numpy", arr.dtype.str if arr.dtype.kind != "O" else "object"
 
 
-def _object_is_numeric(series: pd.Series) -> bool:
-    """An object column holding only real numbers (numpy object arrays of floats)."""
-    values = series.dropna()
-    return len(values) > 0 and all(
-        isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-        for v in values
-    )
-
-
 class TableCodec:
-    """Encode a table to a float32 matrix and decode network outputs back to the table.
+    """Encode a table to a float32 matrix (decoded by :class:`ganaug.gan.decode.DecodeHead`).
 
     Parameters
     ----------
@@ -130,28 +106,6 @@ class TableCodec:
         self.max_categories = max_categories
 
     # ----------------------------------------------------------------------------- fitting
-    def _user_categoricals(self, frame: pd.DataFrame) -> set[Any]:
-        cf = self.categorical_features
-        if cf is None:
-            return set()
-        cols = list(frame.columns)
-        cf_arr = np.asarray(cf)
-        if cf_arr.dtype == bool:
-            if len(cf_arr) != len(cols):
-                raise ValueError(
-                    f"categorical_features mask has {len(cf_arr)} entries for {len(cols)} columns"
-                )
-            return {c for c, m in zip(cols, cf_arr) if m}
-        chosen = set()
-        for item in cf:
-            if item in cols:
-                chosen.add(item)
-            elif isinstance(item, (int, np.integer)) and 0 <= int(item) < len(cols):
-                chosen.add(cols[int(item)])
-            else:
-                raise ValueError(f"categorical_features names unknown column {item!r}")
-        return chosen
-
     def fit(self, X: Any) -> TableCodec:
         """Learn the schema and the per-column normalisation.
 
@@ -178,7 +132,7 @@ class TableCodec:
         if container == "pandas" and frame.columns.duplicated().any():
             dup = frame.columns[frame.columns.duplicated()].tolist()
             raise ValueError(f"X has duplicated column names: {dup}")
-        user_cats = self._user_categoricals(frame)
+        user_cats = named_columns(frame, self.categorical_features)
         columns = []
         for name in frame.columns:
             series = frame[name]
@@ -201,11 +155,7 @@ class TableCodec:
         missing = series.isna().to_numpy()
         if missing.all():
             raise ValueError(f"column {name!r} has only missing values (all NaN)")
-        categorical = force_categorical or (
-            _is_categorical_dtype(dtype)
-            and not (pd.api.types.is_object_dtype(dtype) and _object_is_numeric(series))
-        )
-        if categorical:
+        if is_categorical(series, named=force_categorical):
             return self._fit_categorical(name, series, dtype_str, missing)
         return self._fit_numeric(name, series, dtype_str, missing)
 
@@ -333,19 +283,25 @@ class TableCodec:
         ndarray of shape (n_samples, output_dim), float32
         """
         frame = self.check_columns(X)
-        blocks: list[np.ndarray] = []
+        n = len(frame)
+        out = np.zeros((n, self.output_dim), dtype=np.float32)  # one matrix, filled in place
+        rows = np.arange(n)
+        start = 0
         for span in self.spans_:
             column = self.schema_.columns[span.column]
             series = frame.iloc[:, span.column]
-            missing = series.isna().to_numpy()
             if span.kind == "numeric":
                 values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-                blocks.append(self._encode_numeric(column, values)[:, None])
+                out[:, start] = self._encode_numeric(column, values)
             elif span.kind == "missing":
-                blocks.append(np.eye(2, dtype=np.float32)[missing.astype(int)])
+                missing = series.isna().to_numpy()
+                out[:, start] = ~missing
+                out[:, start + 1] = missing
             else:
-                blocks.append(self._encode_categorical(column, series, missing))
-        return np.hstack(blocks).astype(np.float32)
+                codes = self._category_codes(column, series, series.isna().to_numpy())
+                out[rows, start + codes] = 1.0
+            start += span.dim
+        return out
 
     def _encode_numeric(self, column: Column, values: np.ndarray) -> np.ndarray:
         values = np.where(np.isnan(values), np.nan, values)
@@ -361,64 +317,29 @@ class TableCodec:
         u = ndtri(np.clip(p, _P_EPS, 1.0 - _P_EPS))
         return np.nan_to_num(u, nan=0.0)
 
-    def _encode_categorical(
-        self, column: Column, series: pd.Series, missing: np.ndarray
-    ) -> np.ndarray:
+    def _category_codes(self, column: Column, series: pd.Series, missing: np.ndarray) -> np.ndarray:
+        """Each row's index into ``column.categories`` (the one-hot position)."""
+        # Factorize once, then look up each distinct value (not each cell) in the categories.
+        row_codes, uniques = pd.factorize(series, use_na_sentinel=True)
         lookup = {c: i for i, c in enumerate(column.categories) if c is not None}
-        codes = np.empty(len(series), dtype=np.int64)
-        for i, (value, is_missing) in enumerate(zip(series.to_numpy(dtype=object), missing)):
-            if is_missing:
-                if column.categories[-1] is not None:
-                    raise ValueError(f"column {column.name!r} has missing values unseen in fit")
-                codes[i] = len(column.categories) - 1
-                continue
-            key = _to_python(value)
-            if key not in lookup:
-                raise ValueError(f"column {column.name!r} has category {value!r} unseen in fit")
-            codes[i] = lookup[key]
-        return np.eye(len(column.categories), dtype=np.float32)[codes]
-
-    # ---------------------------------------------------------------------------- decoding
-    def inverse_numeric(self, column: Column, u: np.ndarray) -> np.ndarray:
-        """Map encoded values of one numeric column back to its original scale.
-
-        The torch decode head (:class:`ganaug.gan.networks.DecodeHead`) implements the same map.
-        """
-        q = np.asarray(column.quantiles, dtype=np.float64)
-        if self.numeric_encoding == "minmax":
-            value = column.minimum + np.clip(u, 0.0, 1.0) * (column.maximum - column.minimum)
-        else:
-            p = 0.5 * (1.0 + erf(np.asarray(u, dtype=np.float64) / _SQRT2))
-            pos = np.clip(p, 0.0, 1.0) * (len(q) - 1)
-            lo = np.clip(np.floor(pos).astype(np.int64), 0, len(q) - 2)
-            value = q[lo] + (pos - lo) * (q[lo + 1] - q[lo])
-        if column.integer:
-            value = np.round(value)
-        return np.clip(value, column.minimum, column.maximum)
-
-    def decode_arrays(self, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Decode an encoded (or generated) matrix into ``(numeric, codes)`` arrays."""
-        Z = np.asarray(Z, dtype=np.float64)
-        if Z.ndim != 2 or Z.shape[1] != self.output_dim:
-            raise ValueError(f"expected an array of shape (n, {self.output_dim}); got {Z.shape}")
-        numeric, codes = [], []
-        start = 0
-        for span in self.spans_:
-            block = Z[:, start : start + span.dim]
-            start += span.dim
-            column = self.schema_.columns[span.column]
-            if span.kind == "numeric":
-                numeric.append(self.inverse_numeric(column, block[:, 0]))
-            elif span.kind == "missing":
-                numeric[-1] = np.where(block.argmax(axis=1) == 1, np.nan, numeric[-1])
-            else:
-                codes.append(block.argmax(axis=1))
-        n = len(Z)
-        num = np.column_stack(numeric) if numeric else np.empty((n, 0))
-        cat = np.column_stack(codes) if codes else np.empty((n, 0), dtype=np.int64)
-        return num, cat
-
-    def decode(self, Z: np.ndarray) -> pd.DataFrame | np.ndarray:
-        """Decode an encoded matrix back into the original container, columns and dtypes."""
-        numeric, codes = self.decode_arrays(Z)
-        return assemble(self.schema_, numeric, codes)
+        n_levels = len(column.categories)
+        mapped = np.empty(len(uniques), dtype=np.int64)
+        unseen = None  # the first unseen value in row order (uniques come in first-seen order)
+        for j, value in enumerate(uniques):
+            code = lookup.get(_to_python(value))
+            if code is None:
+                unseen = j
+                break
+            mapped[j] = code
+        # the first offending row decides the message, as a row-by-row loop would
+        if missing.any() and column.categories[-1] is not None and (
+            unseen is None or int(np.argmax(missing)) < int(np.argmax(row_codes == unseen))
+        ):
+            raise ValueError(f"column {column.name!r} has missing values unseen in fit")
+        if unseen is not None:
+            raise ValueError(
+                f"column {column.name!r} has category {_to_python(uniques[unseen])!r} unseen in fit"
+            )
+        if not len(mapped):  # every value missing
+            return np.full(len(series), n_levels - 1, dtype=np.int64)
+        return np.where(missing, n_levels - 1, mapped[row_codes])

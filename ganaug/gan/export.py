@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
+from ganaug.core.labels import TARGET_COLUMN  # the joint regression target column
 from ganaug.core.noise import NOISE_BLOCK_ROWS
 from ganaug.core.onnx_format import (
     FORMAT,
@@ -55,8 +56,6 @@ from ganaug.core.onnx_format import (
     OUTPUT_NAMES,
 )
 
-#: column name of a regression target modelled jointly (same as ganaug.learn.sampler.TARGET_COLUMN)
-TARGET_COLUMN = "__target__"
 EXPORTERS = ("auto", "dynamo", "torchscript")
 
 
@@ -109,7 +108,7 @@ def _resolve(model: Any, task: str) -> tuple[Any, str]:
 
 def build_metadata(model: Any, task: str) -> dict[str, Any]:
     """The JSON description stored in the ONNX file (see the module docstring)."""
-    from ganaug.core.schema import classes_to_json
+    from ganaug.core.labels import classes_to_json
 
     schema = model.codec_.schema_
     noise_dim = model.sampling_noise_dim

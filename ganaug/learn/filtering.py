@@ -26,12 +26,11 @@ def _space() -> Any:
 
 
 def _frame(X: Any) -> pd.DataFrame:
-    """X as a DataFrame whose bool/category columns are plain objects (one-hot branch)."""
+    """X as a DataFrame, so the preprocessing types its columns (arrays of strings included)."""
     if not isinstance(X, pd.DataFrame):
         X = pd.DataFrame(np.asarray(X)).infer_objects()
         X.columns = [f"x{i}" for i in range(X.shape[1])]
-    cols = X.select_dtypes(include=["bool", "category"]).columns
-    return X.astype({c: object for c in cols}) if len(cols) else X
+    return X
 
 
 class RealismFilter:

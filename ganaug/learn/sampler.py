@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.core.errors import SchemaMismatchError
+from ganaug.core.labels import TARGET_COLUMN
 from ganaug.core.noise import check_n, plan_conditions, seed_from
 from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
@@ -29,9 +30,6 @@ from ganaug.learn._inputs import (
     concat_rows,
     concat_target,
 )
-
-#: column name used for a regression target modelled jointly with a DataFrame's features
-TARGET_COLUMN = "__target__"
 
 
 class GANAugmenter(BaseOverSampler):

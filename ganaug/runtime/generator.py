@@ -41,6 +41,7 @@ import pandas as pd
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
 from ganaug.core.files import temp_file_beside
+from ganaug.core.labels import class_index, class_lookup, classes_from_json
 from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_n,
@@ -57,7 +58,7 @@ from ganaug.core.onnx_format import (
     OUTPUT_NAMES,
     READABLE_VERSIONS,
 )
-from ganaug.core.schema import Schema, assemble, classes_from_json, split_target
+from ganaug.core.schema import Schema, assemble, split_target
 from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
     INFERENCE_ROWS,
     MAX_DEFAULT_THREADS,
@@ -69,17 +70,6 @@ from ganaug.runtime.writers import _write_arrow
 DEFAULT_BATCH_SIZE = 65536
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default_num_threads"]
-
-
-def _py(value: Any) -> Any:
-    """A plain Python scalar (numpy scalars unwrapped, missing values to None) for label lookup."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-        if isinstance(value, float) and np.isnan(value):
-            return None
-    return value
 
 
 class OnnxGenerator:
@@ -199,7 +189,7 @@ class OnnxGenerator:
         if len(self.class_counts_) != len(self.classes_) or len(self.classes_) == 0:
             raise ArtifactError(f"{self.path}: classes and class_counts do not match")
         self.metadata = meta
-        self._lookup = {_py(c): i for i, c in enumerate(self.classes_)}
+        self._lookup = class_lookup(self.classes_)
         self._n_numeric = len(self.schema.numeric_columns)
         self._n_categorical = len(self.schema.categorical_columns)
 
@@ -229,18 +219,7 @@ class OnnxGenerator:
 
     def class_index(self, labels: Any) -> np.ndarray:
         """Map class labels to condition indices; an unknown label is a ValueError naming it."""
-        labels = np.atleast_1d(np.asarray(labels, dtype=object))
-        out = np.empty(len(labels), dtype=np.int64)
-        lookup = self._lookup
-        for i, label in enumerate(labels):
-            key = _py(label)
-            try:
-                out[i] = lookup[key]
-            except (KeyError, TypeError):
-                raise ValueError(
-                    f"unknown class {label!r}: this generator knows {[_py(c) for c in self.classes_]}"
-                ) from None
-        return out
+        return class_index(labels, self.classes_, self._lookup)
 
     def _check_conditions(self, conditions: Any) -> np.ndarray:
         cond = np.asarray(conditions)

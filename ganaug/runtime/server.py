@@ -41,6 +41,7 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
+from ganaug.core.labels import parse_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime.generator import OnnxGenerator
 
@@ -72,14 +73,6 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-def _py(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value
 
 
 def discover(path: str | os.PathLike[str]) -> dict[str, Path]:
@@ -140,7 +133,7 @@ def summary(name: str, gen: OnnxGenerator) -> dict[str, Any]:
         "columns": [c.name for c in gen.schema.columns],
         "dtypes": {str(c.name): c.dtype for c in gen.schema.columns},
         "container": gen.schema.container,
-        "classes": [_py(c) for c in gen.classes_],
+        "classes": [to_python(c) for c in gen.classes_],
         "class_counts": [int(c) for c in gen.class_counts_],
         "noise_dim": gen.noise_dim,
         "ganaug_version": meta.get("ganaug_version"),
@@ -189,16 +182,10 @@ def _parse_sample_request(body: bytes, gen: OnnxGenerator, max_rows: int) -> dic
 
 
 def _class_index(gen: OnnxGenerator, label: Any) -> int:
-    try:
-        return int(gen.class_index([label])[0])
-    except ValueError:
-        pass
-    if isinstance(label, str):  # "1" for a class 1: labels in URLs and forms are often strings
-        matches = [i for i, c in enumerate(gen.classes_) if str(_py(c)) == label]
-        if len(matches) == 1:
-            return matches[0]
-    known = [_py(c) for c in gen.classes_]
-    raise ApiError(422, f"unknown class {label!r}: this model knows {known}")
+    try:  # "1" for a class 1: labels in URLs and forms are often strings
+        return parse_label(label, gen.classes_)
+    except ValueError as exc:
+        raise ApiError(422, str(exc).replace("this generator knows", "this model knows")) from None
 
 
 def _label_column(columns: Sequence[str]) -> str:
