@@ -1,7 +1,6 @@
 """Table codec: round trips through the torch decode head (property-based), dtypes, missing
 values, images; the vectorised categorical encoding."""
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -142,15 +141,16 @@ def test_categorical_encoding_of_mixed_python_and_numpy_values():
     assert out["mixed"].tolist()[:4] == [1, "a", 2.5, 1] and pd.isna(out["mixed"][4])
 
 
-def test_categorical_encoding_is_vectorised():
+def test_categorical_encoding_of_many_rows():
+    # speed lives in benchmarks/speed.py; here: the vectorised encoding is right at scale
     rng = np.random.default_rng(0)
     n = 200_000
     df = pd.DataFrame({f"c{j}": rng.choice(["a", "bb", "ccc"], n).astype(object) for j in range(5)})
     codec = TableCodec().fit(df.iloc[:1000])
-    t = time.perf_counter()
     Z = codec.encode(df)
-    assert time.perf_counter() - t < 5.0  # a per-cell Python loop takes several seconds
     assert Z.shape == (n, 15) and (Z.sum(axis=1) == 5).all()
+    levels = list(codec.schema_.columns[0].categories)
+    np.testing.assert_array_equal(Z[:, :3].argmax(axis=1), [levels.index(v) for v in df["c0"]])
 
 
 def test_numeric_round_trip_through_the_decode_head_at_scale():

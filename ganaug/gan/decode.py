@@ -16,7 +16,7 @@ from ganaug.gan.networks import Generator, copula_base, one_hot
 class DecodeHead(nn.Module):
     """Decode raw generator outputs into ``(numeric, codes)`` inside the graph.
 
-    Implements :meth:`ganaug.gan.codec.TableCodec.inverse_numeric` in torch: normal CDF, then linear
+    The inverse of :class:`ganaug.gan.codec.TableCodec`'s numeric encoding: normal CDF, then linear
     interpolation in the quantile table (or min-max rescaling), rounding for integer columns and
     clipping to the observed range. Missing indicators and categorical spans are *sampled* from
     the distribution their logits give (softmax, or normalised sigmoids for the classic preset),

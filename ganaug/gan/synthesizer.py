@@ -13,9 +13,10 @@ import pandas as pd
 import torch
 from torch import nn
 
+from ganaug.core.labels import class_index
 from ganaug.core.noise import noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
-from ganaug.gan.codec import TableCodec, _to_python
+from ganaug.gan.codec import TableCodec
 from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator, activate
 from ganaug.gan.presets import GANConfig, get_preset
@@ -451,17 +452,7 @@ class ConditionalGAN:
 
     def class_index(self, labels: Any) -> np.ndarray:
         """Map class labels to condition indices; unknown labels are a ValueError naming them."""
-        labels = np.atleast_1d(np.asarray(labels, dtype=object))
-        lookup = {_to_python(c): i for i, c in enumerate(self.classes_)}
-        out = np.empty(len(labels), dtype=np.int64)
-        for i, lab in enumerate(labels):
-            key = _to_python(lab)
-            if key not in lookup:
-                raise ValueError(
-                    f"unknown class {lab!r}: this generator knows {[_to_python(c) for c in self.classes_]}"
-                )
-            out[i] = lookup[key]
-        return out
+        return class_index(labels, self.classes_)
 
     def generate(self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536) -> Any:
         """Generate one row per entry of ``conditions`` (class indices), decoded to the input format."""
