@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from ganaug.gan.synthesizer import SELECTION_MARGIN, ConditionalGAN
+from ganaug.gan.selection import SELECTION_MARGIN
+from ganaug.gan.synthesizer import ConditionalGAN
 from ganaug.runtime import OnnxGenerator
 
 LEVELS = ["a", "b", "c", "d", "e"]

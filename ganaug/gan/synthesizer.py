@@ -20,6 +20,7 @@ from ganaug.gan.codec import TableCodec
 from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator, activate
 from ganaug.gan.presets import GANConfig, get_preset
+from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, snapshot
 
 
 def resolve_device(device: str) -> torch.device:
@@ -35,62 +36,6 @@ def resolve_device(device: str) -> torch.device:
             raise ValueError(f"device={device!r} requested but CUDA is not available")
         return torch.device(device)
     raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
-
-
-def _mmd(a: torch.Tensor, b: torch.Tensor, bandwidth: float) -> float:
-    """Squared maximum mean discrepancy with a Gaussian kernel (biased estimate, never negative)."""
-
-    def k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-torch.cdist(x, y).pow(2) / (2 * bandwidth**2)).mean()
-
-    return float(k(a, a) + k(b, b) - 2 * k(a, b))
-
-
-#: share of each class's rows held out to choose between the copula and fine-tuned generators
-HOLDOUT_FRACTION = 0.15
-#: relative improvement of the held-out score a fine-tuned checkpoint needs over the copula: on
-#: the real-table benchmark, checkpoints kept for smaller gains scored below the copula downstream
-SELECTION_MARGIN = 0.05
-
-
-def _state(module: nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-class _Holdout:
-    """Held-out real rows and the score of a generator against them (lower is better).
-
-    The score is the kernel two-sample distance (MMD, Gaussian kernel of the held-out rows' median
-    distance) between the held-out rows and rows generated for the same classes, with categories
-    and missing indicators drawn as the decode head draws them, each class weighted equally. The
-    noise is fixed, so candidates are compared on the same draws.
-    """
-
-    def __init__(self, Z: np.ndarray, y: np.ndarray, device: torch.device, seed: int) -> None:
-        self.device = device
-        self.real = torch.from_numpy(Z).float().to(device)
-        self.labels = torch.from_numpy(y).to(device)
-        self.classes = torch.unique(self.labels)
-        reps = max(1, math.ceil(1024 / len(y)))
-        self.cond = self.labels.repeat(reps)
-        self.seed = seed
-        d = torch.cdist(self.real, self.real)
-        self.bandwidth = float(d[d > 0].median()) if bool((d > 0).any()) else 1.0
-
-    def score(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> float:
-        was_training = G.training
-        G.eval()
-        gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
-        with torch.no_grad():
-            noise = torch.randn(len(self.cond), cfg.noise_dim, generator=gen, device=self.device)
-            with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
-                torch.manual_seed(self.seed + 2)  # gumbel draws: the same for every candidate
-                fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True)
-            total = 0.0
-            for c in self.classes:
-                total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)
-        G.train(was_training)
-        return total / len(self.classes)
 
 
 class ConditionalGAN:
@@ -327,11 +272,11 @@ class ConditionalGAN:
         history: dict[str, Any] = {"generator": [], "discriminator": []}
         holdout = None
         if len(val_idx):
-            holdout = _Holdout(Z[val_idx], y_idx[val_idx], device, seed)
+            holdout = Holdout(Z[val_idx], y_idx[val_idx], device, seed)
             history["validation"] = [holdout.score(G, spans, cfg)]
             history["validation_steps"] = [0]
         zero_score = history["validation"][0] if holdout else math.inf
-        best = (zero_score, _state(G), 0)
+        best = (zero_score, snapshot(G), 0)
         bad_checks = 0
         check_every = max(1, total_steps // 10)
         deadline = math.inf if cfg.time_budget is None else time.monotonic() + cfg.time_budget
@@ -383,7 +328,7 @@ class ConditionalGAN:
                         history["validation_steps"].append(step)
                         # a checkpoint must beat the copula by a clear margin, not by noise
                         if score_v < best[0] - 1e-6 and score_v < zero_score * (1 - SELECTION_MARGIN):
-                            best = (score_v, _state(G), step)
+                            best = (score_v, snapshot(G), step)
                             bad_checks = 0
                         else:
                             bad_checks += 1
