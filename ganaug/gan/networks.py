@@ -154,18 +154,18 @@ class Generator(nn.Module):
     ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
-        Each class is a mixture of Gaussian components (k-means in the code space, one component
-        per ``4 kappa`` rows, at most ``copula_components``; ``kappa`` = the number of numeric
-        codes, at least 10). A component's covariance is its own scatter plus ``kappa``
-        pseudo-rows of its class's covariance, which is the class's scatter plus ``kappa``
-        pseudo-rows of the pooled within-class covariance of all rows (shrunk towards its
-        diagonal): a class with a dozen rows borrows a full correlation structure from the
-        others, a large class keeps its own and its local, nonlinear shape. One-hot blocks (categories, missing
-        indicators) get their class's level rates ``p`` (smoothed by one pseudo-row of the overall
-        rates) shifted by their linear regression on the numeric codes, ``p + B (x - mean)``,
-        and enter the logits as ``log`` of that: sampling then draws every level, rare ones
-        included, at its rate given the row's numeric values, instead of collapsing to the mode.
-        Without ``spans`` every code is treated as Gaussian (the format-1 base).
+        Numeric codes get a class covariance: the class's scatter plus ``kappa`` pseudo-rows of
+        the pooled within-class covariance of all rows (shrunk towards its diagonal; ``kappa`` =
+        the number of numeric codes, at least 10), so a class with a dozen rows borrows a full
+        correlation structure from the others while a large class keeps its own. With
+        ``copula_components > 1`` a class is a mixture (k-means in the code space, one component
+        per ``4 kappa`` rows at most), each component's covariance its scatter plus ``kappa``
+        pseudo-rows of its class's. One-hot blocks (categories, missing indicators) get their
+        rates ``p`` (smoothed by one pseudo-row of the overall rates) shifted by their linear
+        regression on the numeric codes, ``p + B (x - mean)``, and enter the logits as ``log``
+        of that: sampling then draws every level, rare ones included, at its rate given the
+        row's numeric values, instead of collapsing to the mode. Without ``spans`` every code is
+        treated as Gaussian (the format-1 base).
         """
         dim = Z.shape[1]
         Z = Z.double()

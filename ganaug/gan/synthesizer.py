@@ -199,8 +199,6 @@ class ConditionalGAN:
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
             self._build(len(self.classes_))
-            if self.config_.copula:
-                self.generator_.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), self.codec_.spans_)
             self._train(Z, y_idx, device, seed)
         self.generator_.to("cpu").eval()
         self.discriminator_.to("cpu").eval()
@@ -222,8 +220,9 @@ class ConditionalGAN:
         n_train = len(data)
         n_classes = len(self.classes_)
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
-        if len(val_idx) and cfg.copula:
-            # candidate zero is the copula of the rows the fine-tuning sees
+        if cfg.copula:
+            # the closed-form pretraining; candidate zero is the copula of the rows the
+            # fine-tuning sees (all of them unless some are held out)
             G.set_copula(data.cpu(), labels.cpu(), spans)
             G.to(device)
         # per-class row pools for training-by-sampling
