@@ -4,13 +4,11 @@ only): raw generator outputs to ``(numeric, codes)`` inside the graph.
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
 
 from ganaug.gan.codec import TableCodec
-from ganaug.gan.networks import Generator, copula_base, one_hot
+from ganaug.gan.networks import Generator, copula_base, normal_cdf, one_hot
 
 
 class DecodeHead(nn.Module):
@@ -115,7 +113,7 @@ class DecodeHead(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Decode raw outputs whose columns are already in :attr:`order`."""
         n = raw.shape[0]
-        uniform = 0.5 * (1.0 + torch.erf(draws / math.sqrt(2.0)))
+        uniform = normal_cdf(draws)
         k, m = self.n_numeric, self.n_missing
         if self.n_numeric:
             u = raw[:, :k]
@@ -124,7 +122,7 @@ class DecodeHead(nn.Module):
             if self.minmax:
                 value = self.minimum + u.clamp(0.0, 1.0) * (self.maximum - self.minimum)
             else:
-                p = 0.5 * (1.0 + torch.erf(u / math.sqrt(2.0)))
+                p = normal_cdf(u)
                 pos = p.clamp(0.0, 1.0) * (self.lengths - 1.0)
                 lo = torch.minimum(torch.floor(pos), self.lengths - 2.0).clamp(min=0.0)
                 frac = pos - lo

@@ -21,6 +21,11 @@ from ganaug.gan.codec import Span
 PROBABILITY_FLOOR = 1e-4
 
 
+def normal_cdf(x: torch.Tensor) -> torch.Tensor:
+    """The standard normal CDF (noise columns to uniforms, quantile-normal codes to ranks)."""
+    return 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
+
+
 def copula_base(
     noise: torch.Tensor,
     cond: torch.Tensor,
@@ -39,7 +44,7 @@ def copula_base(
     """
     n_blocks, dim = mean.shape
     n_components = component_cdf.shape[1]
-    u = 0.5 * (1.0 + torch.erf(noise[:, -1:] / math.sqrt(2.0)))
+    u = normal_cdf(noise[:, -1:])
     k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
     index = cond.argmax(dim=1) * n_components + k
     block = one_hot(index, n_blocks)
