@@ -388,7 +388,7 @@ def test_concurrent_saves_and_loads_of_one_directory(fitted, tmp_path):
 
 # --------------------------------------------------------------------------- fault injection
 # One process imports everything once, then forks a worker per round that writes in a loop until
-# the test SIGKILLs it; the zygote reports the worker's pid, then its exit status once reaped.
+# the test kills it; the zygote reports the worker's pid, then its exit status once reaped.
 ZYGOTE = textwrap.dedent(
     """
     import os, sys
@@ -397,11 +397,12 @@ ZYGOTE = textwrap.dedent(
     from ganaug.cli import main
     from ganaug.gan import artifact
 
-    job, source, target = sys.argv[1:4]
-    model = artifact.load(source)[0] if job == "save" else None
+    models = {}
     print("ready", flush=True)
     for line in sys.stdin:
-        n_rows = line.split()[0]
+        job, source, target, n_rows = line.split()
+        if job == "save" and source not in models:
+            models[source] = artifact.load(source)[0]
         pid = os.fork()
         if pid == 0:
             status = 0
@@ -410,6 +411,7 @@ ZYGOTE = textwrap.dedent(
                 while True:
                     i += 1
                     if job == "save":
+                        model = models[source]
                         with torch.no_grad():
                             next(model.generator_.parameters()).add_(1e-3)
                         artifact.save(model, target)
@@ -428,21 +430,25 @@ ZYGOTE = textwrap.dedent(
 
 
 class Zygote:
-    def __init__(self, job: str, source: Path, target: Path, log: Path) -> None:
+    """Forks writers from one process that has imported torch and ganaug (paid once)."""
+
+    def __init__(self, log: Path) -> None:
         env = {**os.environ, "PYTHONPATH": str(WORKTREE)}
         self.log = open(log, "w")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", ZYGOTE, job, str(source), str(target)],
+            [sys.executable, "-c", ZYGOTE],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env,
         )
         assert self.proc.stdout.readline().strip() == "ready", log.read_text()
 
-    def start(self, n_rows: int = 0) -> int:
-        self.proc.stdin.write(f"{n_rows}\n")
+    def start(self, job: str, source: Path, target: Path, n_rows: int = 0) -> int:
+        """Fork a worker that repeats ``job`` from ``source`` to ``target``; its pid."""
+        self.proc.stdin.write(f"{job} {source} {target} {n_rows}\n")
         self.proc.stdin.flush()
         return int(self.proc.stdout.readline())
 
     def exit_code(self) -> int:
+        """The exit code of the last worker, once it has ended (negative: killed by a signal)."""
         return int(self.proc.stdout.readline())
 
     def close(self) -> None:
@@ -451,52 +457,72 @@ class Zygote:
         self.log.close()
 
 
-def test_sigkill_during_save_keeps_the_previous_artifact(saved, tmp_path):
+@pytest.fixture(scope="module")
+def zygote(tmp_path_factory):
+    z = Zygote(tmp_path_factory.mktemp("zygote") / "log")
+    yield z
+    z.close()
+
+
+def _wait_for(predicate, what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.002)
+
+
+def _temp_exists(directory: Path) -> bool:
+    return any(p.name.startswith(".") for p in directory.iterdir())
+
+
+def test_sigkill_during_save_keeps_the_previous_artifact(saved, tmp_path, zygote):
     root = tmp_path / "a"
     artifact.save(artifact.load(saved)[0], root)
-    zygote = Zygote("save", saved, root, tmp_path / "log")
+    meta = root / "ganaug.json"
     rng = random.Random(0)
-    try:
-        for _ in range(10):
-            pid = zygote.start()
-            time.sleep(rng.uniform(0.02, 0.3))
-            os.kill(pid, signal.SIGKILL)
-            assert zygote.exit_code() == -signal.SIGKILL
-            model, _ = artifact.load(root)  # the previous or the new artifact, whole
-            artifact.save(_perturbed(model, 1e-4), root)
-            assert _files(root) == _artifact_files(root)
-    finally:
-        zygote.close()
+    interrupted = 0
+    for _ in range(10):
+        stamp = meta.stat().st_mtime_ns
+        pid = zygote.start("save", saved, root)
+        _wait_for(lambda s=stamp: meta.stat().st_mtime_ns != s, "the worker's first save")
+        time.sleep(rng.uniform(0.0, 0.1))  # a random point in a loop of saves
+        os.kill(pid, signal.SIGKILL)
+        assert zygote.exit_code() == -signal.SIGKILL
+        interrupted += _files(root) != _artifact_files(root)  # a temp or an orphan was left
+        model, _ = artifact.load(root)  # the previous or the new artifact, whole
+        artifact.save(_perturbed(model, 1e-4), root)
+        assert _files(root) == _artifact_files(root)
+    assert interrupted >= 1  # the kills did land inside saves
 
 
-def test_sigkill_and_sigterm_during_sample_output(onnx_file, tmp_path):
+def test_sigkill_and_sigterm_during_sample_output(onnx_file, tmp_path, zygote):
     out = tmp_path / "rows.csv"
     expected = set()
     for seed in (0, 1):
         OnnxGenerator(onnx_file, n_threads=1).write(out, 20_000, random_state=seed)
         expected.add(out.read_bytes())
     out.unlink()
-    zygote = Zygote("sample", onnx_file, out, tmp_path / "log")
     rng = random.Random(0)
-    try:
-        for i in range(10):
-            pid = zygote.start(20_000)
-            time.sleep(rng.uniform(0.0, 0.3) if i else 0.0)
-            os.kill(pid, signal.SIGKILL)
-            assert zygote.exit_code() == -signal.SIGKILL
-            # the old complete file, or none if no write has finished yet
-            assert not out.exists() or out.read_bytes() in expected
-            CliRunner().invoke(main, ["sample", str(onnx_file), "-n", "20000", "-o", str(out)])
-            assert _files(tmp_path) == ["log", "rows.csv"] and out.read_bytes() in expected
-        # SIGTERM: the writer removes its temporary file and keeps the old output
-        before = out.read_bytes()
-        pid = zygote.start(3_000_000)
-        deadline = time.monotonic() + 20
-        while not any(p.name.startswith(".rows.csv.") for p in tmp_path.iterdir()):
-            assert time.monotonic() < deadline, "the writer never started"
-            time.sleep(0.005)
-        os.kill(pid, signal.SIGTERM)
-        assert zygote.exit_code() == 128 + signal.SIGTERM
-        assert _files(tmp_path) == ["log", "rows.csv"] and out.read_bytes() == before
-    finally:
-        zygote.close()
+    interrupted = 0
+    for i in range(10):
+        pid = zygote.start("sample", onnx_file, out, 20_000)
+        _wait_for(lambda: _temp_exists(tmp_path), "the worker's first write")
+        time.sleep(rng.uniform(0.0, 0.3) if i else 0.0)
+        os.kill(pid, signal.SIGKILL)
+        assert zygote.exit_code() == -signal.SIGKILL
+        interrupted += _temp_exists(tmp_path)
+        if i == 0:
+            assert not out.exists()  # killed during its first write: nothing was ever written
+        else:
+            assert out.read_bytes() in expected  # the old complete file (or a newer one)
+        result = CliRunner().invoke(main, ["sample", str(onnx_file), "-n", "20000", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert _files(tmp_path) == ["rows.csv"] and out.read_bytes() in expected
+    assert interrupted >= 1
+    # SIGTERM: the writer removes its temporary file and keeps the old output
+    before = out.read_bytes()
+    pid = zygote.start("sample", onnx_file, out, 3_000_000)
+    _wait_for(lambda: _temp_exists(tmp_path), "the writer")
+    os.kill(pid, signal.SIGTERM)
+    assert zygote.exit_code() == 128 + signal.SIGTERM
+    assert _files(tmp_path) == ["rows.csv"] and out.read_bytes() == before

@@ -53,7 +53,9 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_temps(directory: str | os.PathLike[str], target: str) -> list[Path]:
+def remove_stale_temps(
+    directory: str | os.PathLike[str], target: str, owner: int | None = None
+) -> list[Path]:
     """Remove the temporary files that killed writers left for targets matching ``target``.
 
     Parameters
@@ -65,6 +67,8 @@ def remove_stale_temps(directory: str | os.PathLike[str], target: str) -> list[P
         Only hidden files ``.<target>.<pid>.<random>.tmp`` whose process no longer exists are
         removed (and, from older ganaug versions, ``.<target>.<random>.tmp`` untouched for
         :data:`LEGACY_TEMP_AGE_S`); nothing else in the directory is looked at twice.
+    owner : int, optional
+        Remove the temporaries of this process id instead, alive or not.
 
     Returns
     -------
@@ -84,7 +88,9 @@ def remove_stale_temps(directory: str | os.PathLike[str], target: str) -> list[P
         try:
             if not entry.is_file(follow_symlinks=False):
                 continue
-            if match:
+            if owner is not None:
+                stale = bool(match) and int(match.group(1)) == owner
+            elif match:
                 stale = not _process_alive(int(match.group(1)))
             else:
                 stale = bool(legacy.fullmatch(entry.name)) and (
@@ -145,15 +151,19 @@ def replacing(path: str | os.PathLike[str]) -> Iterator[str]:
         The temporary file's name.
     """
     path = Path(path)
-    fd, tmp = temp_file_beside(path)
-    os.close(fd)
+    tmp = None
     try:
+        fd, tmp = temp_file_beside(path)
+        os.close(fd)
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        else:  # interrupted (SIGTERM) after the file was created but before its name came back
+            remove_stale_temps(path.parent, re.escape(path.name), owner=os.getpid())
         raise
     _fsync_dir(path.parent)
 
