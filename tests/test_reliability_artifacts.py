@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -45,15 +46,11 @@ WORKTREE = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def fitted():
     rng = np.random.default_rng(0)
-    n = 90
-    X = pd.DataFrame(
-        {
-            "age": rng.integers(18, 80, n),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-            "score": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
-        }
-    )
-    y = rng.choice(np.array([0, 1, 2]), n, p=[0.5, 0.3, 0.2])
+    score = rng.normal(size=90)
+    score[rng.random(90) < 0.1] = np.nan  # a column with missing values
+    X = pd.DataFrame({"age": rng.integers(18, 80, 90), "city": rng.choice(["paris", "lyon", "nice"], 90),
+                      "score": score})
+    y = rng.choice(np.array([0, 1, 2]), 90, p=[0.5, 0.3, 0.2])
     return ConditionalGAN(preset=TINY, random_state=0).fit(X, y)
 
 
@@ -77,6 +74,11 @@ def _edit(root: Path, edit) -> None:
     meta = json.loads(path.read_text())
     edit(meta)
     path.write_text(json.dumps(meta))
+
+
+def _copy(source: Path, root: Path) -> Path:
+    shutil.copytree(source, root)
+    return root
 
 
 def _dead_pid() -> int:
@@ -296,10 +298,7 @@ def saved(fitted, tmp_path_factory):
 @pytest.mark.parametrize("case", list(EDITS))
 def test_an_edited_field_is_refused_at_load_by_name(saved, tmp_path, case):
     edit, message = EDITS[case]
-    root = tmp_path / "a"
-    root.mkdir()
-    for path in saved.iterdir():
-        (root / path.name).write_bytes(path.read_bytes())
+    root = _copy(saved, tmp_path / "a")
     artifact.load(root)  # the copy is sound
     _edit(root, edit)
     with pytest.raises(ArtifactError, match=re.escape(message)) as info:
@@ -310,10 +309,7 @@ def test_an_edited_field_is_refused_at_load_by_name(saved, tmp_path, case):
 @pytest.mark.parametrize("case", ["class_counts too short", "regression on a classifier", "reversed quantiles"])
 def test_export_never_writes_a_file_from_an_edited_artifact(saved, tmp_path, case):
     edit, message = EDITS[case]
-    root = tmp_path / "a"
-    root.mkdir()
-    for path in saved.iterdir():
-        (root / path.name).write_bytes(path.read_bytes())
+    root = _copy(saved, tmp_path / "a")
     _edit(root, edit)
     out = tmp_path / "m.onnx"
     result = CliRunner().invoke(main, ["export", str(root), "-o", str(out)])

@@ -124,16 +124,21 @@ def _check_numeric(column: Any, where: str) -> None:
         raise ArtifactError(f"{where}: field 'categories' must be empty for a numeric column")
 
 
+def _check_labels(labels: Any, where: str, field: str) -> None:
+    """A non-empty list of JSON scalars (labels of classes or categories; null: missing)."""
+    if not isinstance(labels, list) or not labels:
+        raise ArtifactError(f"{where}: field {field!r} must be a non-empty list; got {labels!r}")
+    for label in labels:
+        if label is not None and not isinstance(label, (str, int, float, bool)):
+            raise ArtifactError(
+                f"{where}: field {field!r} holds {label!r} of type {type(label).__name__}; labels "
+                "are strings, numbers or booleans"
+            )
+
+
 def _check_categorical(column: Any, where: str) -> None:
     cats = column.categories
-    if not isinstance(cats, list) or not cats:
-        raise ArtifactError(f"{where}: field 'categories' must list at least one category")
-    for c in cats:
-        if c is not None and not isinstance(c, (str, int, float, bool)):
-            raise ArtifactError(
-                f"{where}: field 'categories' holds {c!r} of type {type(c).__name__}; "
-                "categories are strings, numbers or booleans"
-            )
+    _check_labels(cats, where, "categories")
     # True and 1 are different categories (1 and 1.0 are one value, as in pandas)
     keys = [(isinstance(c, bool), c) for c in cats]
     if len(set(keys)) != len(keys):
@@ -170,13 +175,7 @@ def read_classes(meta: dict[str, Any], source: str) -> np.ndarray:
         Naming the file and the field.
     """
     raw, counts = meta.get("classes"), meta.get("class_counts")
-    if not isinstance(raw, list) or not raw:
-        raise ArtifactError(f"{source}: field 'classes' must be a non-empty list; got {raw!r}")
-    for label in raw:
-        if label is not None and not isinstance(label, (str, int, float, bool)):
-            raise ArtifactError(
-                f"{source}: field 'classes' holds {label!r} of type {type(label).__name__}"
-            )
+    _check_labels(raw, source, "classes")
     dtype = meta.get("class_dtype")
     try:
         if not isinstance(dtype, str):

@@ -54,17 +54,8 @@ def check_destination(path: str | os.PathLike[str]) -> Path:
     """Check, before any work, that an artifact can be saved at ``path``.
 
     An existing artifact there, even a corrupt one, may be replaced; a file in the way, a
-    ``ganaug.json`` that is a directory, or a parent that is not a writable directory may not.
-
-    Returns
-    -------
-    Path
-        The artifact directory.
-
-    Raises
-    ------
-    ArtifactError
-        Naming the path at fault.
+    ``ganaug.json`` that is a directory, or a parent that is not a writable directory may not:
+    those raise an :class:`ArtifactError` naming the path at fault. Returns the directory.
     """
     root = Path(path)
     if root.exists() and not root.is_dir():
