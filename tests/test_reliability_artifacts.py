@@ -448,8 +448,10 @@ class Zygote:
         return int(self.proc.stdout.readline())
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        self.proc.kill()  # no worker is left; skip the interpreter's slow shutdown
         self.proc.wait(timeout=30)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
         self.log.close()
 
 
