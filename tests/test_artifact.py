@@ -142,8 +142,9 @@ def test_version_1_artifacts_still_load(fitted, tmp_path):
     factor = tensors["generator.base_factor"]
     tensors["generator.base_factor"] = factor[:, : factor.shape[1] // n_classes].contiguous()
     blob = st_save(tensors, metadata={"format": artifact.FORMAT})
-    (root / "weights-v1.safetensors").write_bytes(blob)
-    meta["weights"] = {"file": "weights-v1.safetensors", "sha256": hashlib.sha256(blob).hexdigest(), "bytes": len(blob)}
+    sha = hashlib.sha256(blob).hexdigest()
+    (root / f"weights-{sha[:16]}.safetensors").write_bytes(blob)  # named as every version names it
+    meta["weights"] = {"file": f"weights-{sha[:16]}.safetensors", "sha256": sha, "bytes": len(blob)}
     meta["format_version"] = 1
     (root / "ganaug.json").write_text(json.dumps(meta))
     model, _ = artifact.load(root)

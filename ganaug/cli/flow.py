@@ -39,13 +39,19 @@ from ganaug.cli.files import (
 @click.option("-o", "--output", type=click.Path(), help="Artifact directory (default: the store).")
 def pretrain_command(dataset, target, preset, epochs, device, seed, force, output) -> None:
     """Pretrain a class-conditional GAN on DATASET and store the artifact."""
+    from ganaug.core.errors import ArtifactError
+    from ganaug.core.files import exit_on_sigterm
+    from ganaug.gan.artifact import check_destination
     from ganaug.gan.store import Store
     from ganaug.learn.sampler import GANAugmenter
 
-    if output and Path(output).exists() and not Path(output).is_dir():
-        raise click.UsageError(f"--output {output} exists and is not a directory")
+    if output:
+        try:
+            check_destination(output)
+        except ArtifactError as exc:
+            raise click.UsageError(f"--output: {exc}") from None
     ds, X, y = _load(dataset, target)
-    path = Path(output) if output else Store().path(ds.name)
+    path = Path(output) if output else check_destination(Store().path(ds.name))
     if not force and (path / "ganaug.json").is_file():
         stored = _stored_options(path)
         wanted = {"preset": preset, "epochs": epochs, "seed": seed}
@@ -56,8 +62,9 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
                    f"retraining with {_options_text(wanted)}")
     aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
                        random_state=seed)
-    aug.fit(X, y)
-    aug.save(path)
+    with exit_on_sigterm():  # a SIGTERM mid-save still removes the temporary files
+        aug.fit(X, y)
+        aug.save(path)
     model = aug.model_
     click.echo(
         f"{ds.name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
@@ -111,6 +118,7 @@ def export_command(source, output) -> None:
 @click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
 def sample_command(model, n_rows, label, seed, output, threads) -> None:
     """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
+    from ganaug.core.files import exit_on_sigterm
     from ganaug.runtime import OnnxGenerator
 
     if output:
@@ -120,7 +128,8 @@ def sample_command(model, n_rows, label, seed, output, threads) -> None:
     if label is not None:
         y = _parse_label(label, gen.classes_)
     if output:
-        gen.write(output, n_rows, y=y, random_state=seed)
+        with exit_on_sigterm():  # SIGTERM mid-write removes the temporary file, keeps the old one
+            gen.write(output, n_rows, y=y, random_state=seed)
         click.echo(f"wrote {n_rows} rows to {output}", err=True)
     else:
         X, labels = gen.sample(n_rows, y=y, random_state=seed)

@@ -18,15 +18,17 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ganaug._version import __version__
+from ganaug.core.checks import check_schema, check_task, is_count, read_classes
 from ganaug.core.errors import ArtifactError
-from ganaug.core.files import atomic_write_bytes
-from ganaug.core.labels import classes_from_json, classes_to_json
+from ganaug.core.files import atomic_write_bytes, locked_directory, remove_stale_temps
+from ganaug.core.labels import classes_to_json
 from ganaug.core.schema import Schema
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.presets import GANConfig
@@ -39,16 +41,44 @@ READABLE_VERSIONS = (1, 2)
 META_FILE = "ganaug.json"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+#: the only files a save removes: weights files of this naming pattern (``weights-`` and the first
+#: 16 hex digits of their SHA-256), which are also the only weights names a load accepts
+WEIGHTS_PATTERN = r"weights-[0-9a-f]{16}\.safetensors"
+
+
+def _weights_name(sha: str) -> str:
+    return f"weights-{sha[:16]}.safetensors"
+
+
+def check_destination(path: str | os.PathLike[str]) -> Path:
+    """Check, before any work, that an artifact can be saved at ``path``.
+
+    An existing artifact there, even a corrupt one, may be replaced; a file in the way, a
+    ``ganaug.json`` that is a directory, or a parent that is not a writable directory may not:
+    those raise an :class:`ArtifactError` naming the path at fault. Returns the directory.
+    """
+    root = Path(path)
+    if root.exists() and not root.is_dir():
+        raise ArtifactError(f"{root} exists and is not a directory")
+    if (root / META_FILE).is_dir():
+        raise ArtifactError(f"{root / META_FILE} is a directory, not an artifact description")
+    existing = root
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ArtifactError(f"cannot save an artifact in {root}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ArtifactError(f"cannot save an artifact in {root}: {existing} is not writable")
+    return root
 
 
 def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> Path:
     """Save a fitted :class:`~ganaug.gan.synthesizer.ConditionalGAN` to a directory, atomically.
+
+    Whatever the directory held before (another artifact, a corrupt one, files left by a killed
+    save) only weights files ``weights-<16 hex digits>.safetensors`` that the new description
+    does not reference, and temporary files of killed saves, are removed; no other file is
+    touched, whatever an old ``ganaug.json`` says.
 
     Parameters
     ----------
@@ -63,22 +93,24 @@ def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None 
     -------
     Path
         The artifact directory.
+
+    Raises
+    ------
+    ArtifactError
+        If ``path`` cannot hold an artifact, or a value cannot be stored as JSON (nothing is
+        written then).
     """
     from safetensors.torch import save as st_save
 
     model._check_fitted()
-    root = Path(path)
-    if root.exists() and not root.is_dir():
-        raise ArtifactError(f"{root} exists and is not a directory")
-    root.mkdir(parents=True, exist_ok=True)
+    root = check_destination(path)
     tensors = {f"generator.{k}": v.detach().cpu().contiguous() for k, v in model.generator_.state_dict().items()}
     tensors.update(
         {f"discriminator.{k}": v.detach().cpu().contiguous() for k, v in model.discriminator_.state_dict().items()}
     )
     blob = st_save(tensors, metadata={"format": FORMAT})
     sha = hashlib.sha256(blob).hexdigest()
-    weights_name = f"weights-{sha[:16]}.safetensors"
-    atomic_write_bytes(root / weights_name, blob)
+    weights_name = _weights_name(sha)
     meta = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -94,14 +126,46 @@ def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None 
         "weights": {"file": weights_name, "sha256": sha, "bytes": len(blob)},
         "extra": extra or {},
     }
-    previous = _read_meta(root) if (root / META_FILE).exists() else None
-    atomic_write_bytes(root / META_FILE, json.dumps(meta, indent=1, allow_nan=False).encode())
-    # Only now is the old weights file unreferenced.
-    if previous is not None:
-        old = previous.get("weights", {}).get("file")
-        if old and old != weights_name:
-            (root / old).unlink(missing_ok=True)
+    text = _to_json(meta, root)  # before any write: an unstorable value leaves nothing behind
+    root.mkdir(parents=True, exist_ok=True)
+    with locked_directory(root):
+        atomic_write_bytes(root / weights_name, blob)
+        atomic_write_bytes(root / META_FILE, text)
+        # Only now are older weights unreferenced. Files are recognised by name, never taken from
+        # the old description (which may name any file, or be unreadable).
+        remove_stale_temps(root, WEIGHTS_PATTERN)
+        for entry in os.scandir(root):
+            if (
+                entry.name != weights_name
+                and re.fullmatch(WEIGHTS_PATTERN, entry.name)
+                and entry.is_file(follow_symlinks=False)
+            ):
+                Path(entry.path).unlink(missing_ok=True)
     return root
+
+
+def _to_json(meta: dict[str, Any], root: Path) -> bytes:
+    try:
+        return json.dumps(meta, indent=1, allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        where = _unstorable(meta, [])
+        if where[:2] == ["schema", "columns"] and len(where) > 2:
+            column = meta["schema"]["columns"][int(where[2])]["name"]
+            field = f"column {column!r}, field {'.'.join(where[3:])!r}"
+        else:
+            field = f"field {'.'.join(where)!r}"
+        raise ArtifactError(f"cannot save the artifact in {root}: {field} cannot be stored as JSON ({exc})") from None
+
+
+def _unstorable(value: Any, where: list[str]) -> list[str]:
+    """The path to the first value inside ``value`` that JSON cannot hold."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        try:
+            json.dumps(item, allow_nan=False)
+        except (TypeError, ValueError):
+            return _unstorable(item, [*where, str(key)])
+    return where
 
 
 def _read_meta(root: Path) -> dict[str, Any]:
@@ -128,8 +192,58 @@ def read_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
     return _read_meta(Path(path))
 
 
+def _weights_path(root: Path, meta: dict[str, Any]) -> Path:
+    """The weights file the description names, after checking the ``weights`` fields."""
+    source = root / META_FILE
+    weights = meta.get("weights")
+    if not isinstance(weights, dict):
+        raise ArtifactError(f"{source}: field 'weights' is missing or not an object")
+    name, sha, size = weights.get("file"), weights.get("sha256"), weights.get("bytes")
+    if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{64}", sha):
+        raise ArtifactError(f"{source}: field 'weights.sha256' must be 64 hex digits; got {sha!r}")
+    if not is_count(size) or size < 0:
+        raise ArtifactError(f"{source}: field 'weights.bytes' must be a byte count; got {size!r}")
+    if not isinstance(name, str) or not re.fullmatch(WEIGHTS_PATTERN, name):
+        raise ArtifactError(
+            f"{source}: field 'weights.file' must be a file weights-<16 hex digits>.safetensors "
+            f"inside the artifact; got {name!r}"
+        )
+    if name != _weights_name(sha):
+        raise ArtifactError(f"{source}: field 'weights.file' {name!r} does not match 'weights.sha256'")
+    return root / name
+
+
+def _check_fields(meta: dict[str, Any], source: Path) -> dict[str, Any]:
+    """Check the plain fields of a description; returns its ``extra``."""
+    for field in ("seed", "n_epochs"):
+        if not is_count(meta.get(field)) or meta[field] < 0:
+            raise ArtifactError(
+                f"{source}: field {field!r} must be a non-negative integer; got {meta.get(field)!r}"
+            )
+    if not isinstance(meta.get("history"), dict):
+        raise ArtifactError(f"{source}: field 'history' must be an object")
+    extra = meta.get("extra", {})
+    if not isinstance(extra, dict):
+        raise ArtifactError(f"{source}: field 'extra' must be an object; got {extra!r}")
+    if not isinstance(extra.get("augmenter_params", {}), dict):
+        raise ArtifactError(f"{source}: field 'extra.augmenter_params' must be an object")
+    return extra
+
+
+def _parse(meta: dict[str, Any], field: str, parse: Any, source: Path) -> Any:
+    if field not in meta:
+        raise ArtifactError(f"{source}: field {field!r} is missing")
+    try:
+        return parse(meta[field])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArtifactError(f"{source}: field {field!r} is invalid: {exc}") from None
+
+
 def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """Load an artifact saved by :func:`save`.
+
+    Every field of ``ganaug.json`` is checked against the others and against the weights before
+    anything is built. Loading neither uses nor advances the global torch random generator.
 
     Returns
     -------
@@ -141,58 +255,77 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     Raises
     ------
     ArtifactError
-        Missing files, unknown format version, checksum mismatch or truncated weights.
+        Missing files, unknown format version, checksum mismatch, truncated weights, or a field
+        of the description that is invalid or disagrees with another (the message names it).
     """
-    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load as st_load
 
     from ganaug.gan.synthesizer import ConditionalGAN
 
     root = Path(path)
-    meta = _read_meta(root)
-    try:
-        weights = meta["weights"]
-        weights_path = root / weights["file"]
-        if Path(weights["file"]).name != weights["file"]:
-            raise ArtifactError(f"{root}: weights file name {weights['file']!r} is not a plain name")
+    source = root / META_FILE
+    with locked_directory(root, shared=True):  # a concurrent save removes the old weights
+        meta = _read_meta(root)
+        weights_path = _weights_path(root, meta)
         if not weights_path.is_file():
-            raise ArtifactError(f"{root}: weights file {weights['file']} is missing")
+            raise ArtifactError(f"{root}: weights file {weights_path.name} is missing")
         blob = weights_path.read_bytes()
-        if len(blob) != weights["bytes"]:
-            raise ArtifactError(
-                f"{weights_path} has {len(blob)} bytes, expected {weights['bytes']} (truncated?)"
-            )
-        if hashlib.sha256(blob).hexdigest() != weights["sha256"]:
-            raise ArtifactError(f"{weights_path} does not match its checksum (altered or corrupt)")
-        try:
-            tensors = st_load(blob)
-        except (SafetensorError, ValueError) as exc:
-            raise ArtifactError(f"{weights_path} is not a valid safetensors file: {exc}") from None
-        config = GANConfig.from_dict(meta["config"])
-        schema = Schema.from_dict(meta["schema"])
-        model = ConditionalGAN(preset=config)
-        model.config_ = config
-        model.codec_ = TableCodec.from_schema(schema, numeric_encoding=config.numeric_encoding)
-        classes = classes_from_json(meta)
-        model.classes_ = classes
-        model.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
-        model.seed_ = meta["seed"]
-        model.n_epochs_ = meta["n_epochs"]
-        model.history_ = meta["history"]
-        model._build(len(classes))
-        for prefix, module in (("generator.", model.generator_), ("discriminator.", model.discriminator_)):
-            state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-            if module is model.generator_ and config.copula and "logit_mask" not in state:
-                # a version-1 artifact: Gaussian one-hot codes, one factor shared by all classes
-                state["logit_mask"] = torch.zeros_like(module.logit_mask)
-                state["base_factor"] = state["base_factor"].repeat(1, len(classes))
-            if module is model.generator_ and config.copula and "component_cdf" not in state:
-                state["component_cdf"] = torch.ones_like(module.component_cdf)  # one component
-            module.load_state_dict(state)
-            module.eval()
-    except ArtifactError:
-        raise
+    expected = meta["weights"]["bytes"]
+    if len(blob) != expected:
+        raise ArtifactError(f"{weights_path} has {len(blob)} bytes, expected {expected} (truncated?)")
+    if hashlib.sha256(blob).hexdigest() != meta["weights"]["sha256"]:
+        raise ArtifactError(f"{weights_path} does not match its checksum (altered or corrupt)")
+    try:
+        tensors = st_load(blob)
+    except (SafetensorError, ValueError) as exc:
+        raise ArtifactError(f"{weights_path} is not a valid safetensors file: {exc}") from None
+    config = _parse(meta, "config", GANConfig.from_dict, source)
+    schema = _parse(meta, "schema", Schema.from_dict, source)
+    check_schema(schema, str(source))
+    classes = read_classes(meta, str(source))
+    extra = _check_fields(meta, source)
+    if "task" in extra:
+        check_task(extra["task"], classes, schema, str(source), field="extra.task")
+    model = ConditionalGAN(preset=config)
+    model.config_ = config
+    model.codec_ = TableCodec.from_schema(schema, numeric_encoding=config.numeric_encoding)
+    model.classes_ = classes
+    model.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
+    model.seed_ = meta["seed"]
+    model.n_epochs_ = meta["n_epochs"]
+    model.history_ = meta["history"]
+    try:
+        _load_networks(model, tensors, len(classes))
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise ArtifactError(f"{root}: artifact is inconsistent: {exc}") from None
-    return model, meta.get("extra", {})
+        raise ArtifactError(
+            f"{root}: the weights do not fit the fields 'config', 'schema' and 'classes': {exc}"
+        ) from None
+    return model, extra
+
+
+def _load_networks(model: Any, tensors: dict[str, Any], n_classes: int) -> None:
+    """Build the networks without initialising them, then fill them from ``tensors``.
+
+    Built on the meta device, modules draw no random initial weights, so a load leaves the
+    global torch random generator as it was (and is not slowed by initialisation).
+    """
+    import torch
+
+    from ganaug.gan.decode import DecodeHead
+
+    config = model.config_
+    with torch.device("meta"):
+        model._build(n_classes)
+    model.head_ = DecodeHead(model.codec_, output=config.output)  # holds tables, not weights
+    for prefix in ("generator.", "discriminator."):
+        module = getattr(model, f"{prefix[:-1]}_").to_empty(device="cpu")
+        state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        if prefix == "generator." and config.copula and "logit_mask" not in state:
+            # a version-1 artifact: Gaussian one-hot codes, one factor shared by all classes
+            state["logit_mask"] = torch.zeros(module.logit_mask.shape, dtype=torch.bool)
+            state["base_factor"] = state["base_factor"].repeat(1, n_classes)
+        if prefix == "generator." and config.copula and "component_cdf" not in state:
+            state["component_cdf"] = torch.ones(module.component_cdf.shape)  # one component
+        module.load_state_dict(state)
+        module.eval()

@@ -40,7 +40,7 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
-from ganaug.core.files import temp_file_beside
+from ganaug.core.files import replacing
 from ganaug.core.labels import class_index, class_lookup, classes_from_json
 from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
@@ -497,23 +497,17 @@ class OnnxGenerator:
                 raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
             pa = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = temp_file_beside(path)
-        os.close(fd)
         frames = (
             (X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)).assign(
                 **({label_column: self.classes_[cond]} if add_label else {})
             )
             for X, cond in self._iter_tables(n, y, random_state, batch_size)
         )
-        try:
+        with replacing(path) as tmp:
             if pa is None:  # plain pandas CSV (about 8x slower than pyarrow's writer)
                 with open(tmp, "w", newline="", encoding="utf-8") as fh:
                     for i, frame in enumerate(frames):
                         frame.to_csv(fh, header=i == 0, index=False)
             else:
                 _write_arrow(frames, tmp, fmt)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
