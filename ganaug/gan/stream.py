@@ -34,15 +34,13 @@ from ganaug.core.labels import class_index, class_lookup, to_python
 from ganaug.gan.codec import Span, TableCodec
 from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
 from ganaug.gan.parallel import Local
-from ganaug.gan.rows import ClassPools, sum_statistics
+from ganaug.gan.rows import HOLDOUT_ROWS, ClassPools, sum_statistics
 from ganaug.gan.tables import BATCH_ROWS, TableSource
 
 #: rows kept per process for the quantile tables (uniform sample)
 SAMPLE_ROWS = 100_000
 #: encoded rows in the shuffle buffer of the adversarial stage
 BUFFER_ROWS = 131_072
-#: held-out rows kept for scoring, all classes together (the score's cost is quadratic in them)
-HOLDOUT_ROWS = 4_096
 
 
 @dataclass
