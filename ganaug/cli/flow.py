@@ -37,8 +37,14 @@ from ganaug.cli.files import (
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Retrain even if an artifact is stored.")
 @click.option("-o", "--output", type=click.Path(), help="Artifact directory (default: the store).")
-def pretrain_command(dataset, target, preset, epochs, device, seed, force, output) -> None:
+@click.option("--nproc-per-node", type=click.IntRange(min=1),
+              help="Train on N local processes with torchrun (torch.distributed, DDP).")
+@click.option("--stream/--no-stream", default=None,
+              help="Read the table batch by batch (default: for Parquet tables over 2e7 cells).")
+def pretrain_command(dataset, target, preset, epochs, device, seed, force, output,
+                     nproc_per_node, stream) -> None:
     """Pretrain a class-conditional GAN on DATASET and store the artifact."""
+    from ganaug.cli import distributed
     from ganaug.core.errors import ArtifactError
     from ganaug.core.files import exit_on_sigterm
     from ganaug.gan.artifact import check_destination
@@ -50,16 +56,34 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
             check_destination(output)
         except ArtifactError as exc:
             raise click.UsageError(f"--output: {exc}") from None
-    ds, X, y = _load(dataset, target)
-    path = Path(output) if output else check_destination(Store().path(ds.name))
+    by_source = nproc_per_node or distributed.wants_source(dataset, stream)
+    if by_source:
+        source, name = distributed.open_source(dataset, target)
+        source.shard((nproc_per_node or 1) - 1, nproc_per_node or 1)  # too few shards: refuse now
+        ds, X, y = None, None, None
+    else:
+        ds, X, y = _load(dataset, target)
+        name = ds.name
+    path = Path(output) if output else check_destination(Store().path(name))
     if not force and (path / "ganaug.json").is_file():
         stored = _stored_options(path)
         wanted = {"preset": preset, "epochs": epochs, "seed": seed}
         if stored == wanted:
-            click.echo(f"{ds.name}: reusing the artifact in {path} (use --force to retrain)")
+            click.echo(f"{name}: reusing the artifact in {path} (use --force to retrain)")
             return
-        click.echo(f"{ds.name}: the stored artifact was trained with {_options_text(stored)}; "
+        click.echo(f"{name}: the stored artifact was trained with {_options_text(stored)}; "
                    f"retraining with {_options_text(wanted)}")
+    options = {"target": target, "preset": preset, "epochs": epochs, "device": device,
+               "seed": seed, "stream": stream}
+    if nproc_per_node and nproc_per_node > 1:
+        distributed.launch(nproc_per_node, dataset, path, **options)
+        click.echo(f"{name}: pretrained on {nproc_per_node} processes; artifact in {path}")
+        return
+    if by_source:
+        options.pop("target")
+        distributed.pretrain(dataset, target, path, verbose=True, **options)
+        click.echo(f"{name}: pretrained {preset!r} preset from {source.n_rows} rows; artifact in {path}")
+        return
     aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
                        random_state=seed)
     with exit_on_sigterm():  # a SIGTERM mid-save still removes the temporary files
@@ -67,7 +91,7 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
         aug.save(path)
     model = aug.model_
     click.echo(
-        f"{ds.name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
+        f"{name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
         f"artifact in {path}"
     )
 

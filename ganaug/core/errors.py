@@ -7,3 +7,11 @@ class ArtifactError(ValueError):
 
 class SchemaMismatchError(ValueError):
     """Data given to a pretrained generator does not match the schema it was trained on."""
+
+
+class TableSchemaError(ValueError):
+    """A table's files disagree on their schema (a Parquet dataset), or a needed column is missing."""
+
+
+class ShardError(ValueError):
+    """A table cannot be split across the processes of a distributed job (too few shards)."""

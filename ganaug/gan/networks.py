@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -68,6 +69,53 @@ def _kmeans(x: torch.Tensor, k: int, seed: int, iterations: int = 15) -> torch.T
             [x[assign == j].mean(0) if bool((assign == j).any()) else centres[j] for j in range(len(centres))]
         )
     return torch.cdist(x, centres).argmin(dim=1)
+
+
+@dataclass
+class CopulaStatistics:
+    """Per-class sufficient statistics of encoded rows: all the one-component copula needs.
+
+    Sums of these over disjoint sets of rows (batches of a streamed table, shards of a
+    distributed job) are the statistics of the union, so the fit is exact however the rows are
+    split.
+
+    Attributes
+    ----------
+    counts : Tensor of shape (n_classes,)
+        Rows per class.
+    sums : Tensor of shape (n_classes, dim)
+        Sum of the codes per class.
+    cross : Tensor of shape (n_classes, dim, dim)
+        Sum of the outer products ``z z^T`` per class.
+    """
+
+    counts: torch.Tensor
+    sums: torch.Tensor
+    cross: torch.Tensor
+
+    def __add__(self, other: CopulaStatistics) -> CopulaStatistics:
+        return CopulaStatistics(
+            self.counts + other.counts, self.sums + other.sums, self.cross + other.cross
+        )
+
+    @classmethod
+    def zeros(cls, n_classes: int, dim: int) -> CopulaStatistics:
+        """Statistics of no rows (float64)."""
+        return cls(
+            torch.zeros(n_classes, dtype=torch.float64),
+            torch.zeros(n_classes, dim, dtype=torch.float64),
+            torch.zeros(n_classes, dim, dim, dtype=torch.float64),
+        )
+
+
+def copula_statistics(Z: torch.Tensor, labels: torch.Tensor, n_classes: int) -> CopulaStatistics:
+    """Class counts, sums and cross-products of encoded rows ``Z`` (float64)."""
+    Z, labels = Z.double(), labels.long()
+    stats = CopulaStatistics.zeros(n_classes, Z.shape[1])
+    for c in torch.unique(labels).tolist():
+        Z_c = Z[labels == c]
+        stats.counts[c], stats.sums[c], stats.cross[c] = len(Z_c), Z_c.sum(0), Z_c.T @ Z_c
+    return stats
 
 
 class ResidualBlock(nn.Module):
@@ -152,10 +200,11 @@ class Generator(nn.Module):
 
     def set_copula(
         self,
-        Z: torch.Tensor,
-        labels: torch.Tensor,
+        Z: torch.Tensor | None,
+        labels: torch.Tensor | None,
         spans: Sequence[Span] | None = None,
         shrinkage: float | None = None,
+        statistics: CopulaStatistics | None = None,
     ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
@@ -171,38 +220,58 @@ class Generator(nn.Module):
         of that: sampling then draws every level, rare ones included, at its rate given the
         row's numeric values, instead of collapsing to the mode. Without ``spans`` every code is
         treated as Gaussian (the format-1 base).
+
+        With one component the fit needs only the per-class sufficient statistics (row counts,
+        sums and cross-products, :func:`copula_statistics`): pass ``statistics`` (for instance
+        summed over the ranks of a distributed job, or accumulated batch by batch) instead of
+        ``Z`` and ``labels``, and the base is the same as from the rows themselves.
         """
-        dim = Z.shape[1]
-        Z = Z.double()
-        labels = labels.long()
-        onehot = one_hot(labels, self.n_classes).double()
-        counts = onehot.sum(0)
-        means = (onehot.T @ Z + Z.mean(0)) / (counts[:, None] + 1.0)
-        centred = Z - means[labels]
-        dof = max(len(Z) - self.n_classes, 1)
+        if statistics is None:
+            if Z is None or labels is None:
+                raise ValueError("set_copula needs the rows (Z, labels) or their statistics")
+            statistics = copula_statistics(Z, labels, self.n_classes)
+        elif self.component_cdf.shape[1] > 1:
+            raise ValueError(
+                "a mixture copula (copula_components > 1) needs the rows themselves (k-means), "
+                "not their statistics: use copula_components=1"
+            )
+        counts, sums, cross = statistics.counts, statistics.sums, statistics.cross
+        n_rows = float(counts.sum())
+        dim = sums.shape[1]
+        means = (sums + sums.sum(0) / max(n_rows, 1.0)) / (counts[:, None] + 1.0)
+        # each class's scatter about its (smoothed) mean, from the cross-products
+        scatter = (
+            cross
+            - sums[:, :, None] * means[:, None, :]
+            - means[:, :, None] * sums[:, None, :]
+            + counts[:, None, None] * means[:, :, None] * means[:, None, :]
+        )
+        dof = max(n_rows - self.n_classes, 1.0)
         numeric = torch.ones(dim, dtype=torch.bool)
         if spans is not None:
             numeric = torch.cat([torch.full((s.dim,), s.kind == "numeric") for s in spans])
         x_idx, v_idx = torch.nonzero(numeric).flatten(), torch.nonzero(~numeric).flatten()
-        cx, cv = centred[:, x_idx], centred[:, v_idx]
-        lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(len(Z), 1))
-        cov = cx.T @ cx / dof
+        s_xx = scatter[:, x_idx][:, :, x_idx]
+        s_vx_rows = scatter[:, v_idx][:, :, x_idx]
+        lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(n_rows, 1.0))
+        cov = s_xx.sum(0) / dof
         cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
-        s_vx = (1 - lam) * (cv.T @ cx / dof)
+        s_vx = (1 - lam) * (s_vx_rows.sum(0) / dof)
+        if Z is not None and labels is not None:
+            Z, labels = Z.double(), labels.long()
         kappa = max(len(x_idx), 10)
         n_components = self.component_cdf.shape[1]
         blocks = torch.zeros(self.n_classes, n_components, dim, dtype=torch.float64)
         factor = torch.zeros(self.noise_dim, self.n_classes, n_components, dim, dtype=torch.float64)
         cdf = torch.ones(self.n_classes, n_components, dtype=torch.float64)
         for c in range(self.n_classes):
-            rows = labels == c
-            n_c = int(rows.sum())
-            Z_c = Z[rows]
+            n_c = int(counts[c])
             # the class's scatter plus kappa pseudo-rows of the pooled estimate
-            cov_c = (cx[rows].T @ cx[rows] + kappa * cov) / (n_c + kappa)
-            s_vx_c = (cv[rows].T @ cx[rows] + kappa * s_vx) / (n_c + kappa)
+            cov_c = (s_xx[c] + kappa * cov) / (n_c + kappa)
+            s_vx_c = (s_vx_rows[c] + kappa * s_vx) / (n_c + kappa)
             # components: k-means in the code space, one per 4 * kappa rows at most
             k_c = max(1, min(n_components, n_c // (4 * kappa))) if len(x_idx) else 1
+            Z_c = Z[labels == c] if k_c > 1 else None
             assign = _kmeans(Z_c, k_c, seed=c) if k_c > 1 else torch.zeros(n_c, dtype=torch.long)
             k_c = int(assign.max()) + 1 if n_c else 1
             weights = torch.bincount(assign, minlength=k_c)[:k_c].double() / max(n_c, 1)
@@ -210,11 +279,11 @@ class Generator(nn.Module):
             cdf[c, k_c - 1 :] = 1.0
             blocks[c] = means[c]  # unused components (never drawn) keep the class mean
             for j in range(k_c):
-                Z_j = Z_c[assign == j]
-                n_j = len(Z_j)
                 if k_c == 1:  # the class itself
                     mean_j, cov_j, s_vx_j = means[c], cov_c, s_vx_c
                 else:  # one pseudo-row of the class mean, kappa of the class covariance
+                    Z_j = Z_c[assign == j]
+                    n_j = len(Z_j)
                     mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
                     dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
                     cov_j = (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa)

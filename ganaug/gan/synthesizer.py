@@ -19,7 +19,9 @@ from ganaug.core.schema import assemble
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator, activate
+from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig, get_preset
+from ganaug.gan.rows import MemoryRows, RowSource
 from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, snapshot
 
 
@@ -189,47 +191,51 @@ class ConditionalGAN:
                 raise ValueError("y contains missing values")
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
-        if self.config_.copula and self.config_.noise_dim < Z.shape[1] + 1:
+        return self._fit_rows(MemoryRows(Z, y_idx), device)
+
+    def _fit_rows(self, rows: RowSource, device: torch.device, comm: Local | None = None) -> ConditionalGAN:
+        """Build and train the networks from encoded rows, once the codec and classes are set.
+
+        ``comm`` makes this one rank of a distributed job (:mod:`ganaug.distributed`): the rows
+        are then this rank's shard, and every rank ends with the same networks.
+        """
+        comm = comm or Local()
+        width = self.codec_.output_dim
+        if self.config_.copula and self.config_.noise_dim < width + 1:
             # the copula base maps noise linearly onto every encoded column, and one more
             # noise column draws the mixture component
-            self.config_ = self.config_.with_overrides(noise_dim=int(Z.shape[1]) + 1)
+            self.config_ = self.config_.with_overrides(noise_dim=int(width) + 1)
         seed = seed_from(self.random_state)
         self.seed_ = seed
         devices = [device.index or 0] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
+            # ranks draw different dropout and Gumbel noise; DDP copies rank 0's initial weights
+            torch.manual_seed(seed + comm.rank)
             self._build(len(self.classes_))
-            self._train(Z, y_idx, device, seed)
+            self._train(rows, device, seed, comm)
         self.generator_.to("cpu").eval()
         self.discriminator_.to("cpu").eval()
         return self
 
-    def _train(self, Z: np.ndarray, y_idx: np.ndarray, device: torch.device, seed: int) -> None:
+    def _train(self, rows: RowSource, device: torch.device, seed: int, comm: Local) -> None:
         cfg = self.config_
-        rng = np.random.default_rng(seed)
-        n = len(Z)
-        val_idx = np.empty(0, dtype=np.int64)
+        rng = np.random.default_rng(seed + comm.rank)
+        Z_val, y_val = np.empty((0, self.codec_.output_dim), np.float32), np.empty(0, np.int64)
         if self.early_stopping:
-            val_idx = self._validation_split(y_idx, rng, self.validation_fraction, strict=True)
+            Z_val, y_val = rows.hold_out(self.validation_fraction, True, rng)
         elif cfg.holdout_selection:
-            val_idx = self._validation_split(y_idx, rng, HOLDOUT_FRACTION, strict=False)
-        train_mask = np.ones(n, dtype=bool)
-        train_mask[val_idx] = False
-        data = torch.from_numpy(Z[train_mask]).to(device)
-        labels = torch.from_numpy(y_idx[train_mask]).to(device)
-        n_train = len(data)
+            Z_val, y_val = rows.hold_out(HOLDOUT_FRACTION, False, rng)
+        # in a distributed job a rank whose shard spares no row still joins the scoring
+        selecting = comm.any(len(y_val) > 0)
         n_classes = len(self.classes_)
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
         if cfg.copula:
             # the closed-form pretraining; candidate zero is the copula of the rows the
             # fine-tuning sees (all of them unless some are held out)
-            G.set_copula(data.cpu(), labels.cpu(), spans)
+            rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
-        # per-class row pools for training-by-sampling
-        order = torch.argsort(labels, stable=True)
-        counts = torch.bincount(labels, minlength=n_classes)
-        offsets = torch.cumsum(counts, 0) - counts
-        present = torch.nonzero(counts > 0).flatten()
+        n_train = rows.start(device, n_classes)
+        G_ddp, D_ddp = comm.wrap(G), comm.wrap(D)
 
         batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
         steps_per_epoch = max(1, math.ceil(n_train / batch))
@@ -249,37 +255,37 @@ class ConditionalGAN:
         if cfg.aux_weight > 0 and n_classes > 1:
             width = cfg.discriminator_hidden[0]
             aux = nn.Sequential(
-                nn.Linear(data.shape[1], width), nn.LeakyReLU(0.2), nn.Linear(width, n_classes)
+                nn.Linear(self.codec_.output_dim, width), nn.LeakyReLU(0.2), nn.Linear(width, n_classes)
             ).to(device)
+            aux = comm.wrap(aux)
             opt_c = torch.optim.Adam(aux.parameters(), lr=cfg.lr_d, betas=cfg.betas)
             cross_entropy = nn.CrossEntropyLoss()
-        gen = torch.Generator(device=device).manual_seed(seed)
+        gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
 
         def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
-            if cfg.class_sampling == "uniform":
-                cls = present[torch.randint(len(present), (batch,), generator=gen, device=device)]
-                pick = offsets[cls] + (torch.rand(batch, generator=gen, device=device) * counts[cls]).long()
-                rows = order[pick]
-            else:
-                rows = torch.randint(n_train, (batch,), generator=gen, device=device)
-            return data[rows], labels[rows]
+            return rows.draw(batch, gen, uniform=cfg.class_sampling == "uniform")
 
         def fake(cond: torch.Tensor) -> torch.Tensor:
             noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
-            return activate(G(noise, cond), spans, cfg.output, cfg.tau)
+            return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau)
 
         history: dict[str, Any] = {"generator": [], "discriminator": []}
-        holdout = None
-        if len(val_idx):
-            holdout = Holdout(Z[val_idx], y_idx[val_idx], device, seed)
-            history["validation"] = [holdout.score(G, spans, cfg)]
+        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
+
+        def holdout_score() -> float:
+            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
+            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
+            return comm.mean(local, weight=float(holdout is not None))
+
+        if selecting:
+            history["validation"] = [holdout_score()]
             history["validation_steps"] = [0]
-        zero_score = history["validation"][0] if holdout else math.inf
+        zero_score = history["validation"][0] if selecting else math.inf
         best = (zero_score, snapshot(G), 0)
         bad_checks = 0
         check_every = max(1, total_steps // 10)
         deadline = math.inf if cfg.time_budget is None else time.monotonic() + cfg.time_budget
-        progress = _progress(self.verbose, epochs)
+        progress = _progress(self.verbose and comm.rank == 0, epochs)
         step = 0
         G.train()
         D.train()
@@ -293,11 +299,11 @@ class ConditionalGAN:
                     real, cond = draw_real()
                     fake_rows = fake(cond).detach()
                     if cfg.loss == "bce":
-                        d_real, d_fake = D(real, cond), D(fake_rows, cond)
+                        d_real, d_fake = D_ddp(real, cond), D_ddp(fake_rows, cond)
                         d_loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
                     else:
-                        d_loss = D(fake_rows, cond).mean() - D(real, cond).mean()
-                        d_loss = d_loss + cfg.gp_lambda * self._gradient_penalty(D, real, fake_rows, cond, gen)
+                        d_loss = D_ddp(fake_rows, cond).mean() - D_ddp(real, cond).mean()
+                        d_loss = d_loss + cfg.gp_lambda * self._gradient_penalty(D_ddp, real, fake_rows, cond, gen)
                     opt_d.zero_grad(set_to_none=True)
                     d_loss.backward()
                     opt_d.step()
@@ -309,7 +315,7 @@ class ConditionalGAN:
                         opt_c.step()
 
                     generated = fake(cond)
-                    score = D(generated, cond)
+                    score = D_ddp(generated, cond)
                     g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
                     if aux is not None:
                         g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
@@ -320,9 +326,9 @@ class ConditionalGAN:
                     d_sum += d_loss.item()
                     step += 1
                     done += 1
-                    out_of_time = time.monotonic() > deadline
-                    if holdout is not None and (step % check_every == 0 or step == total_steps or out_of_time):
-                        score_v = holdout.score(G, spans, cfg)
+                    out_of_time = comm.any(time.monotonic() > deadline) if deadline < math.inf else False
+                    if selecting and (step % check_every == 0 or step == total_steps or out_of_time):
+                        score_v = holdout_score()
                         history["validation"].append(score_v)
                         history["validation_steps"].append(step)
                         # a checkpoint must beat the copula by a clear margin, not by noise
@@ -340,32 +346,15 @@ class ConditionalGAN:
                 progress.update(task, advance=1, description=f"pretraining GAN  G {history['generator'][-1]:+.3f}  D {history['discriminator'][-1]:+.3f}")
                 if stop or step >= total_steps:
                     break
-        if holdout is not None:
+        if selecting:
             G.load_state_dict(best[1])
             history["selected_step"] = best[2]
             if cfg.copula:
                 # the kept residual sits on the copula of every row, held-out ones included
-                G.set_copula(torch.from_numpy(Z), torch.from_numpy(y_idx), spans)
+                rows.fit_copula(G, spans, n_classes, held_out=True)
         self.history_ = history
         self.n_epochs_ = len(history["generator"])
         self.n_steps_ = step
-
-    def _validation_split(
-        self, y_idx: np.ndarray, rng: np.random.Generator, fraction: float, strict: bool
-    ) -> np.ndarray:
-        if not 0 < fraction < 1:
-            raise ValueError(f"validation_fraction must be in (0, 1); got {fraction}")
-        picks = []
-        for c in np.unique(y_idx):
-            rows = np.flatnonzero(y_idx == c)
-            k = round(len(rows) * fraction)
-            if len(rows) - k >= 2 and k > 0:
-                picks.append(rng.choice(rows, size=k, replace=False))
-        if not picks:
-            if strict:
-                raise ValueError("too few rows to hold out a validation set for early stopping")
-            return np.empty(0, dtype=np.int64)
-        return np.concatenate(picks)
 
     def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         pac = self.config_.pac
