@@ -1,4 +1,5 @@
-"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly)."""
+"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly), and its
+warning classes."""
 
 
 class ArtifactError(ValueError):
@@ -7,3 +8,11 @@ class ArtifactError(ValueError):
 
 class SchemaMismatchError(ValueError):
     """Data given to a pretrained generator does not match the schema it was trained on."""
+
+
+class DataError(ValueError):
+    """Training data that cannot be modelled or stored: a column's dtype or values, missing labels."""
+
+
+class ScaleShiftWarning(UserWarning):
+    """Data given to a pretrained generator is on a very different scale from its training data."""
