@@ -331,8 +331,12 @@ def test_missing_labels_are_named_by_count_and_position():
     y[[4, 9]] = None
     for fit in (GANAugmenter(preset=TINY).fit, GANAugmenter(preset=TINY).fit_resample,
                 ConditionalGAN(TINY).fit):
-        with pytest.raises(DataError, match=r"2 missing label.*position\(s\) 4, 9"):
+        with pytest.raises(DataError, match=r"2 missing class label.*position\(s\) 4, 9"):
             fit(X, y)
+    target = np.arange(30, dtype=object)
+    target[7] = None
+    with pytest.raises(DataError, match=r"1 missing target value.*position\(s\) 7"):
+        GANAugmenter(preset=TINY, task="regression").fit(X, target)
 
 
 def test_inf_category_is_refused_at_fit_naming_the_column(tmp_path):

@@ -63,15 +63,15 @@ def classes_from_json(meta: dict[str, Any]) -> np.ndarray:
         raise ArtifactError(f"classes {meta['classes']!r} do not fit class_dtype {dtype}: {exc}") from None
 
 
-def check_labels_present(y: Any) -> None:
-    """Class labels must all be there: a missing one (None, NaN, NA) is a DataError that says how
-    many are missing and where (the first positions), before anything tries to sort them."""
+def check_labels_present(y: Any, what: str = "class label") -> None:
+    """Every row must have its ``what``: a missing one (None, NaN, NA) is a DataError that says
+    how many are missing and where (the first positions), before anything tries to sort them."""
     missing = np.flatnonzero(pd.isna(pd.Series(np.asarray(y, dtype=object).ravel())).to_numpy())
     if len(missing):
         where = ", ".join(str(i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
         raise DataError(
-            f"y has {len(missing)} missing label(s) (None or NaN) at position(s) {where}: every "
-            "row needs a class label; drop those rows or give them a label"
+            f"y has {len(missing)} missing {what}(s) (None or NaN) at position(s) {where}: every "
+            f"row needs a {what}; drop those rows or give them one"
         )
 
 

@@ -91,6 +91,7 @@ def check_class_labels(y: np.ndarray) -> None:
 
 def check_regression_target(y: np.ndarray) -> None:
     """A numeric, finite regression target."""
+    check_labels_present(y, what="target value")
     try:
         values = y.astype(np.float64)
     except (TypeError, ValueError):

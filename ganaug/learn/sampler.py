@@ -62,7 +62,10 @@ class GANAugmenter(BaseOverSampler):
         Extra columns to model as categorical (object, category, bool and string columns are).
     generator : path-like, optional
         Start from a pretrained generator (an artifact directory or an exported ``.onnx`` file)
-        instead of training: ``fit_resample`` then only samples.
+        instead of training: ``fit_resample`` then only samples. ``X`` must have the columns it
+        was trained on, of the same kinds (numbers, booleans, text; a SchemaMismatchError
+        otherwise); a numeric column on another scale gets a ScaleShiftWarning
+        (:mod:`ganaug.core.reuse`).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Training device.
     early_stopping : bool, default=False
