@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from conftest import TINY
 from ganaug import GANAugmenter
 from ganaug.cli import main
-from ganaug.core.dtypes import DTYPE_NAMES, dtype_name, pandas_dtype
+from ganaug.core.dtypes import DTYPE_NAMES, canonical, dtype_name, pandas_dtype
 from ganaug.core.errors import ArtifactError, DataError, ScaleShiftWarning, SchemaMismatchError
 from ganaug.core.labels import classes_from_json, classes_to_json
 from ganaug.core.schema import Column, Schema, assemble
@@ -139,12 +139,15 @@ def test_nullable_parquet_through_the_cli(tmp_path, monkeypatch):
         (pd.Series([1.5]), "float64"),
         (pd.Series([True]), "bool"),
         (pd.Series(["a"], dtype="category"), "category"),
+        (pd.Series([0.0, 1.5], dtype=pd.SparseDtype(float, 0)), "Sparse[float64, 0]"),
     ],
-    ids=["str", "string", "object", "Int64", "float64", "bool", "category"],
+    ids=["str", "string", "object", "Int64", "float64", "bool", "category", "sparse"],
 )
 def test_dtype_names_are_the_vocabulary(series, name):
     assert dtype_name(series) == name
-    assert name in DTYPE_NAMES
+    assert canonical(name) == name
+    if name != "category":
+        assert pandas_dtype(name) == series.dtype
 
 
 def test_text_before_pandas_3_is_written_str_and_read_back_as_object():

@@ -22,6 +22,8 @@ name                                         meaning, and what sampled rows come
 ``object``                                   other Python objects (mixed types)
 ``category``                                 ``pandas.CategoricalDtype`` of the stored
                                              categories
+``Sparse[<numpy name>, <fill>]``             ``pandas.SparseDtype``, as pandas spells it
+                                             (``Sparse[float64, 0]``, ``Sparse[float64, nan]``)
 ===========================================  ==============================================
 
 Older spellings keep loading (:data:`ALIASES`): ``"string[python]"``, ``"string[pyarrow]"``,
@@ -30,6 +32,7 @@ Older spellings keep loading (:data:`ALIASES`): ``"string[python]"``, ``"string[
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -63,6 +66,28 @@ ALIASES: dict[str, str] = {
 }
 
 
+_SPARSE = re.compile(r"Sparse\[(\w+), (.+)\]")
+
+
+def _sparse(name: str) -> pd.SparseDtype | None:
+    """The sparse dtype a ``Sparse[subtype, fill]`` name spells (pandas parses default fills
+    only), or None."""
+    match = _SPARSE.fullmatch(name)
+    if match is None or match[1] not in NUMPY_NAMES:
+        return None
+    fill: Any = match[2]
+    if fill in ("True", "False"):
+        fill = fill == "True"
+    elif re.fullmatch(r"-?\d+", fill):
+        fill = int(fill)
+    else:
+        try:
+            fill = float(fill)
+        except ValueError:
+            return None
+    return pd.SparseDtype(match[1], fill)
+
+
 def canonical(name: str) -> str:
     """The vocabulary name of a stored dtype spelling (old spellings included).
 
@@ -77,6 +102,9 @@ def canonical(name: str) -> str:
         return name
     if name in ALIASES:
         return ALIASES[name]
+    sparse = _sparse(name)
+    if sparse is not None:
+        return str(sparse)
     if name.isidentifier():  # numpy aliases such as "float", "int", "double"
         try:
             dtype = np.dtype(name)
@@ -110,6 +138,8 @@ def dtype_name(series: pd.Series) -> str:
         return "category"
     if isinstance(dtype, pd.StringDtype):
         return "string" if dtype.na_value is pd.NA else "str"
+    if isinstance(dtype, pd.SparseDtype) and dtype.subtype.name in NUMPY_NAMES:
+        return canonical(str(dtype))
     if isinstance(dtype, pd.ArrowDtype):
         name = ALIASES.get(str(dtype))
         if name is not None:
@@ -138,6 +168,8 @@ def pandas_dtype(name: str) -> Any:
         return _default_text_dtype()
     if name in NULLABLE_NAMES:
         return pd.api.types.pandas_dtype(name)
+    if name.startswith("Sparse["):
+        return _sparse(name)
     if name == "category":
         raise DataError("a category dtype is built from the column's categories")
     return np.dtype(name)
@@ -146,4 +178,6 @@ def pandas_dtype(name: str) -> Any:
 def holds_missing(name: str) -> bool:
     """Whether a column of this dtype can hold missing values (plain numpy ints and bools cannot)."""
     name = canonical(name)
+    if name.startswith("Sparse["):
+        return _sparse(name).subtype.kind == "f"
     return name not in NUMPY_NAMES or name.startswith("float")
