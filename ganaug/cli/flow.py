@@ -198,11 +198,14 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
 @click.option("--max-rows", type=click.IntRange(min=1), default=100_000, show_default=True,
               help="Largest n one request may ask for.")
 @click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
-def serve_command(path, host, port, max_rows, threads) -> None:
+@click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Sampling calls running at once, server-wide (later requests wait).")
+def serve_command(path, host, port, max_rows, threads, max_concurrent) -> None:
     """Serve exported generators (one .onnx file or a directory of them) over HTTP."""
     from ganaug.runtime.server import serve
 
-    serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads)
+    serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads,
+          max_concurrent=max_concurrent)
 
 
 @main.command("run")

@@ -18,6 +18,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ganaug.core.labels import to_python
+
 #: pandas dtypes whose columns are categorical (an object column of numbers excepted)
 CATEGORICAL_DTYPES: tuple[str, ...] = ("object", "category", "bool", "string")
 
@@ -117,3 +119,34 @@ def categorical_columns(frame: pd.DataFrame) -> list[Any]:
 def numeric_columns(frame: pd.DataFrame) -> list[Any]:
     """Labels of the numeric columns of ``frame``, in order."""
     return [c for c, k in column_kinds(frame).items() if k == "numeric"]
+
+
+def category_key(value: Any) -> Any:
+    """The key under which a category is looked up: :func:`ganaug.core.labels.to_python`, with
+    booleans kept apart from the numbers 0 and 1 (``True == 1`` in Python, so a dict or a hash
+    table would merge them, and one of the two would never be generated)."""
+    value = to_python(value)
+    return (bool, value) if isinstance(value, bool) else value
+
+
+def factorize_categories(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize`` (codes, -1 for missing; uniques in first-seen order) that keeps
+    ``True`` and ``1`` (``False`` and ``0``) apart.
+
+    Hash tables merge them, so a column holding both goes through :func:`category_key`, one
+    Python call per row; pandas' type inference (in C) keeps every other column on the fast path.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mixed = pd.api.types.infer_dtype(uniques, skipna=True) in ("mixed", "mixed-integer")
+    if not (mixed and any(_is_zero_or_one(u) for u in uniques)):
+        return codes, uniques
+    keys = np.empty(len(values), dtype=object)
+    keys[:] = [category_key(v) for v in np.asarray(values, dtype=object)]
+    codes, key_uniques = pd.factorize(keys, use_na_sentinel=True)
+    uniques = np.empty(len(key_uniques), dtype=object)
+    uniques[:] = [k[1] if isinstance(k, tuple) else k for k in key_uniques]
+    return codes, uniques
+
+
+def _is_zero_or_one(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, np.number)) and value in (0, 1)

@@ -1,4 +1,5 @@
-"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly)."""
+"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly), and its
+warning classes."""
 
 
 class ArtifactError(ValueError):
@@ -15,3 +16,11 @@ class TableSchemaError(ValueError):
 
 class ShardError(ValueError):
     """A table cannot be split across the processes of a distributed job (too few shards)."""
+
+
+class DataError(ValueError):
+    """Training data that cannot be modelled or stored: a column's dtype or values, missing labels."""
+
+
+class ScaleShiftWarning(UserWarning):
+    """Data given to a pretrained generator is on a very different scale from its training data."""

@@ -7,11 +7,13 @@ and the HTTP server. These helpers do each of those in one way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ganaug.core.errors import ArtifactError, DataError
 
 #: column name of a regression target modelled jointly with the features (DataFrame input)
 TARGET_COLUMN = "__target__"
@@ -36,18 +38,64 @@ def classes_to_json(classes: np.ndarray) -> dict[str, Any]:
 
 
 def classes_from_json(meta: dict[str, Any]) -> np.ndarray:
-    """Inverse of :func:`classes_to_json`: labels back in their original dtype where possible."""
+    """Inverse of :func:`classes_to_json`: the labels back in their original dtype.
+
+    Raises
+    ------
+    ArtifactError
+        If ``class_dtype`` is no numpy dtype, or the labels cannot be held in it (the file was
+        edited or damaged).
+    """
     classes = np.array(meta["classes"], dtype=object)
+    if classes.ndim != 1:
+        raise ArtifactError(f"classes must be a list of labels; got {meta['classes']!r}")
     try:
-        return classes.astype(meta["class_dtype"])
-    except (TypeError, ValueError):
-        return classes
+        dtype = np.dtype(meta["class_dtype"])
+    except TypeError:
+        raise ArtifactError(f"class_dtype {meta['class_dtype']!r} is not a numpy dtype") from None
+    if dtype.kind in "biuf" and not all(
+        isinstance(c, (int, float)) and (dtype.kind == "f" or float(c).is_integer()) for c in classes
+    ):  # numpy would parse strings or truncate fractions: refuse instead
+        raise ArtifactError(f"classes {meta['classes']!r} are not all of class_dtype {dtype}")
+    try:
+        return classes.astype(dtype)
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise ArtifactError(f"classes {meta['classes']!r} do not fit class_dtype {dtype}: {exc}") from None
+
+
+def check_labels_present(y: Any, what: str = "class label") -> None:
+    """Every row must have its ``what``: a missing one (None, NaN, NA) is a DataError that says
+    how many are missing and where (the first positions), before anything tries to sort them."""
+    missing = np.flatnonzero(pd.isna(pd.Series(np.asarray(y, dtype=object).ravel())).to_numpy())
+    if len(missing):
+        where = ", ".join(str(i) for i in missing[:10]) + (", ..." if len(missing) > 10 else "")
+        raise DataError(
+            f"y has {len(missing)} missing {what}(s) (None or NaN) at position(s) {where}: every "
+            f"row needs a {what}; drop those rows or give them one"
+        )
 
 
 def class_lookup(classes: Sequence[Any] | np.ndarray) -> dict[Any, int]:
     """``{label: condition index}`` keyed by :func:`to_python` (build once, pass to
     :func:`class_index`)."""
     return {to_python(c): i for i, c in enumerate(classes)}
+
+
+def find_label(
+    label: Any, classes: Sequence[Any] | np.ndarray, lookup: dict[Any, int] | None = None
+) -> int | None:
+    """The condition index of ``label`` (see :func:`class_index`), or None if it is no class."""
+    if lookup is None:
+        lookup = class_lookup(classes)
+    key = to_python(label)
+    if not isinstance(key, Hashable):
+        return None
+    return lookup.get(key)
+
+
+def _unknown(label: Any, classes: Sequence[Any] | np.ndarray) -> ValueError:
+    known = [to_python(c) for c in classes]
+    return ValueError(f"unknown class {label!r}: this generator knows {known}")
 
 
 def class_index(
@@ -63,29 +111,34 @@ def class_index(
         lookup = class_lookup(classes)
     out = np.empty(len(labels), dtype=np.int64)
     for i, label in enumerate(labels):
-        try:
-            out[i] = lookup[to_python(label)]
-        except (KeyError, TypeError):
-            known = [to_python(c) for c in classes]
-            raise ValueError(f"unknown class {label!r}: this generator knows {known}") from None
+        index = find_label(label, classes, lookup)
+        if index is None:
+            raise _unknown(label, classes)
+        out[i] = index
     return out
+
+
+def find_typed_label(
+    label: Any, classes: Sequence[Any] | np.ndarray, lookup: dict[Any, int] | None = None
+) -> int | None:
+    """The condition index of a label typed by a person (command line, URL, form, JSON), or None.
+
+    The label itself first; then, for a string, the one class whose text it is (``"1"`` for a
+    class ``1``: typed labels are often strings). None when it is unknown or ambiguous.
+    """
+    index = find_label(label, classes, lookup)
+    if index is None and isinstance(label, str):
+        matches = [i for i, c in enumerate(classes) if str(to_python(c)) == label]
+        if len(matches) == 1:
+            index = matches[0]
+    return index
 
 
 def parse_label(
     label: Any, classes: Sequence[Any] | np.ndarray, lookup: dict[Any, int] | None = None
 ) -> int:
-    """The condition index of a label typed by a person (command line, URL, form, JSON).
-
-    The label itself first; then, for a string, the one class whose text it is (``"1"`` for a
-    class ``1``: typed labels are often strings). An unknown or ambiguous label is a ValueError.
-    """
-    try:
-        return int(class_index([label], classes, lookup)[0])
-    except ValueError:
-        pass
-    if isinstance(label, str):
-        matches = [i for i, c in enumerate(classes) if str(to_python(c)) == label]
-        if len(matches) == 1:
-            return matches[0]
-    known = [to_python(c) for c in classes]
-    raise ValueError(f"unknown class {label!r}: this generator knows {known}")
+    """:func:`find_typed_label`, with a ValueError naming the label and the known classes."""
+    index = find_typed_label(label, classes, lookup)
+    if index is None:
+        raise _unknown(label, classes)
+    return index

@@ -13,11 +13,15 @@ Decoded network outputs come as two arrays:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+from ganaug.core.dtypes import canonical, holds_missing, pandas_dtype
+from ganaug.core.errors import ArtifactError, DataError
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +37,8 @@ class Column:
     kind : {"numeric", "categorical"}
         How the column is modelled.
     dtype : str
-        The input dtype, restored on decode.
+        The input dtype, restored on decode: a name of the stable vocabulary of
+        :mod:`ganaug.core.dtypes` (older spellings are read and normalised).
     integer : bool
         Numeric only: values are rounded to integers on decode.
     minimum, maximum : float or None
@@ -42,7 +47,8 @@ class Column:
         Numeric only: the column's quantiles at evenly spaced probabilities (the codec's
         normalisation table, also used to decode).
     categories : list
-        Categorical only: the labels in code order; ``None`` stands for a missing value.
+        Categorical only: the labels in code order (str, int, bool or finite float, so that
+        they can be stored as JSON); ``None`` stands for a missing value.
     missing_rate : float
         Fraction of missing values seen in training.
     """
@@ -56,6 +62,21 @@ class Column:
     quantiles: list[float] = field(default_factory=list)
     categories: list[Any] = field(default_factory=list)
     missing_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        try:
+            self.dtype = canonical(self.dtype)
+        except DataError as exc:
+            raise DataError(f"column {self.name!r}: {exc}") from None
+        for value in self.categories:
+            if value is None or isinstance(value, (str, int)):  # bool is an int
+                continue
+            if not isinstance(value, float) or not math.isfinite(value):
+                raise DataError(
+                    f"column {self.name!r} holds the category {value!r}, which cannot be stored "
+                    "(categories must be strings, integers, booleans or finite numbers): replace "
+                    "it or drop the column"
+                )
 
     @property
     def has_missing(self) -> bool:
@@ -105,7 +126,10 @@ class Schema:
         """Inverse of :meth:`to_dict`."""
         if data.get("version") != SCHEMA_VERSION:
             raise ValueError(f"unsupported schema version {data.get('version')!r}")
-        columns = [Column(**c) for c in data["columns"]]
+        try:
+            columns = [Column(**c) for c in data["columns"]]
+        except DataError as exc:  # a stored schema: the file is at fault, not the caller's data
+            raise ArtifactError(f"invalid schema: {exc}") from None
         return cls(columns=columns, container=data["container"], numpy_dtype=data["numpy_dtype"])
 
 
@@ -120,13 +144,18 @@ def _restore_dtype(column: Column, values: np.ndarray) -> pd.Series:
     if column.dtype == "category":
         cats = [c for c in column.categories if c is not None]
         return series.astype(pd.CategoricalDtype(categories=cats))
-    if column.kind == "numeric" and column.has_missing and np.dtype(column.dtype).kind in "iub":
+    if column.kind == "numeric" and column.has_missing and not holds_missing(column.dtype):
         # A plain int column cannot hold NaN; keep floats rather than lose the missing values.
         return series.astype("float64")
+    dtype = pandas_dtype(column.dtype)
     try:
-        return series.astype(column.dtype)
-    except (TypeError, ValueError):
-        return series
+        return series.astype(dtype)
+    except (TypeError, ValueError) as exc:  # only a damaged schema gets here (values it did not
+        # produce at fit): say which column, never return it in another dtype
+        raise ArtifactError(
+            f"column {column.name!r}: sampled values cannot be restored as dtype {column.dtype} "
+            f"({exc}); is the model file damaged?"
+        ) from None
 
 
 def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataFrame | np.ndarray:

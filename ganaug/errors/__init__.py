@@ -1,3 +1,8 @@
 """Public import path of ganaug's exceptions; defined in :mod:`ganaug.core.errors`."""
 
-from ganaug.core.errors import ArtifactError, SchemaMismatchError  # noqa: F401
+from ganaug.core.errors import (  # noqa: F401
+    ArtifactError,
+    DataError,
+    ScaleShiftWarning,
+    SchemaMismatchError,
+)

@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from ganaug.core.columns import is_categorical, named_columns
+from ganaug.core.columns import (
+    category_key,
+    factorize_categories,
+    is_categorical,
+    named_columns,
+)
+from ganaug.core.dtypes import dtype_name
 from ganaug.core.labels import to_python as _to_python
 from ganaug.core.schema import Column, Schema
 
@@ -152,6 +158,7 @@ class TableCodec:
             )
         if pd.api.types.is_complex_dtype(dtype):
             raise TypeError(f"column {name!r} has complex dtype {dtype_str}, which cannot be modelled")
+        dtype_str = dtype_name(series)
         missing = series.isna().to_numpy()
         if missing.all():
             raise ValueError(f"column {name!r} has only missing values (all NaN)")
@@ -164,7 +171,7 @@ class TableCodec:
     ) -> Column:
         present = series[~missing]
         try:
-            uniques = pd.unique(present.to_numpy(dtype=object))
+            _, uniques = factorize_categories(present.to_numpy(dtype=object))
         except TypeError as exc:  # unhashable cells such as dicts or lists
             raise TypeError(
                 f"column {name!r} holds values that cannot be modelled as categories ({exc}): "
@@ -320,13 +327,13 @@ class TableCodec:
     def _category_codes(self, column: Column, series: pd.Series, missing: np.ndarray) -> np.ndarray:
         """Each row's index into ``column.categories`` (the one-hot position)."""
         # Factorize once, then look up each distinct value (not each cell) in the categories.
-        row_codes, uniques = pd.factorize(series, use_na_sentinel=True)
-        lookup = {c: i for i, c in enumerate(column.categories) if c is not None}
+        row_codes, uniques = factorize_categories(series)
+        lookup = {category_key(c): i for i, c in enumerate(column.categories) if c is not None}
         n_levels = len(column.categories)
         mapped = np.empty(len(uniques), dtype=np.int64)
         unseen = None  # the first unseen value in row order (uniques come in first-seen order)
         for j, value in enumerate(uniques):
-            code = lookup.get(_to_python(value))
+            code = lookup.get(category_key(value))
             if code is None:
                 unseen = j
                 break

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from ganaug.gan.codec import Span
+from ganaug.gan.rng import LocalDropout, gumbel_softmax
 
 #: smallest probability the copula base gives a level (log 1e-4 = -9.2 as a logit)
 PROBABILITY_FLOOR = 1e-4
@@ -351,7 +352,7 @@ class Discriminator(nn.Module):
             layers.append(nn.Linear(in_dim, width))
             layers.append(nn.LeakyReLU(0.2) if activation == "leaky_relu" else nn.ReLU())
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                layers.append(LocalDropout(dropout))  # masks from the fit's own generator
             in_dim = width
         layers.append(nn.Linear(in_dim, 1))
         if sigmoid:
@@ -364,7 +365,12 @@ class Discriminator(nn.Module):
 
 
 def activate(
-    raw: torch.Tensor, spans: Sequence[Span], output: str, tau: float | None, hard: bool = False
+    raw: torch.Tensor,
+    spans: Sequence[Span],
+    output: str,
+    tau: float | None,
+    hard: bool = False,
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Apply each span's output activation to raw generator outputs.
 
@@ -381,6 +387,8 @@ def activate(
         softmax (sigmoid for the classic preset).
     hard : bool
         One-hot samples (Gumbel-max) instead of relaxed ones, as the decode head draws them.
+    generator : torch.Generator, optional
+        Source of the Gumbel noise (training passes its own; None is torch's global RNG).
     """
     if output == "sigmoid":
         return torch.sigmoid(raw)
@@ -394,5 +402,5 @@ def activate(
         elif tau is None:
             parts.append(torch.softmax(block, dim=1))
         else:
-            parts.append(nn.functional.gumbel_softmax(block, tau=tau, hard=hard))
+            parts.append(gumbel_softmax(block, tau=tau, hard=hard, generator=generator))
     return torch.cat(parts, dim=1)

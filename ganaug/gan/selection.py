@@ -66,9 +66,9 @@ class Holdout:
         gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
         with torch.no_grad():
             noise = torch.randn(len(self.cond), cfg.noise_dim, generator=gen, device=self.device)
-            with torch.random.fork_rng(devices=[self.device.index or 0] if self.device.type == "cuda" else []):
-                torch.manual_seed(self.seed + 2)  # gumbel draws: the same for every candidate
-                fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True)
+            # gumbel draws: the same for every candidate
+            gumbel = torch.Generator(device=self.device).manual_seed(self.seed + 2)
+            fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True, generator=gumbel)
             total = 0.0
             for c in self.classes:
                 total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)

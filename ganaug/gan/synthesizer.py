@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 
-from ganaug.core.labels import class_index
+from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.noise import noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
 from ganaug.gan.codec import TableCodec
@@ -21,6 +20,7 @@ from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator, activate
 from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig, get_preset
+from ganaug.gan.rng import dropout_generator, local_draws
 from ganaug.gan.rows import MemoryRows, RowSource
 from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, snapshot
 
@@ -68,7 +68,9 @@ class ConditionalGAN:
     verbose : bool, default=False
         Show a progress bar.
     random_state : int, optional
-        Seed; training uses a local torch RNG context and never changes global RNG state.
+        Seed; every random draw of training comes from ``torch.Generator`` objects seeded with
+        it, so the global torch (CPU and CUDA) and numpy RNG states are neither read nor changed
+        and fits in several threads give the rows they give one at a time. None: fresh entropy.
 
     Attributes
     ----------
@@ -187,8 +189,7 @@ class ConditionalGAN:
                     f"y must be 1-dimensional with one label per row of X ({len(Z)}); got shape "
                     f"{y_arr.shape}"
                 )
-            if pd.isna(pd.Series(y_arr)).any():
-                raise ValueError("y contains missing values")
+            check_labels_present(y_arr)
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
         return self._fit_rows(MemoryRows(Z, y_idx), device)
@@ -207,17 +208,23 @@ class ConditionalGAN:
             self.config_ = self.config_.with_overrides(noise_dim=int(width) + 1)
         seed = seed_from(self.random_state)
         self.seed_ = seed
-        devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            # ranks draw different dropout and Gumbel noise; DDP copies rank 0's initial weights
-            torch.manual_seed(seed + comm.rank)
+        # every draw of the fit comes from generators seeded here: the global torch RNG (CPU
+        # and CUDA) is neither read nor changed, so fits in threads do not race (gan/rng.py);
+        # ranks draw different dropout and Gumbel noise, DDP copies rank 0's initial weights
+        init = torch.Generator().manual_seed(seed + comm.rank)
+        with local_draws(init):
             self._build(len(self.classes_))
-            self._train(rows, device, seed, comm)
+        self._train(rows, device, seed, comm, init)
         self.generator_.to("cpu").eval()
         self.discriminator_.to("cpu").eval()
         return self
 
-    def _train(self, rows: RowSource, device: torch.device, seed: int, comm: Local) -> None:
+    def _train(
+        self, rows: RowSource, device: torch.device, seed: int, comm: Local, init: torch.Generator
+    ) -> None:
+        """Train; ``init`` (CPU, seeded) has drawn the networks' weights and draws the rest of
+        what a global RNG seeded with ``seed`` drew: the auxiliary classifier, dropout masks
+        and Gumbel noise (on a CUDA device, a generator of its own seeded with ``seed``)."""
         cfg = self.config_
         rng = np.random.default_rng(seed + comm.rank)
         Z_val, y_val = np.empty((0, self.codec_.output_dim), np.float32), np.empty(0, np.int64)
@@ -254,20 +261,27 @@ class ConditionalGAN:
         aux = None
         if cfg.aux_weight > 0 and n_classes > 1:
             width = cfg.discriminator_hidden[0]
-            aux = nn.Sequential(
-                nn.Linear(self.codec_.output_dim, width), nn.LeakyReLU(0.2), nn.Linear(width, n_classes)
-            ).to(device)
+            with local_draws(init):
+                aux = nn.Sequential(
+                    nn.Linear(self.codec_.output_dim, width),
+                    nn.LeakyReLU(0.2),
+                    nn.Linear(width, n_classes),
+                ).to(device)
             aux = comm.wrap(aux)
             opt_c = torch.optim.Adam(aux.parameters(), lr=cfg.lr_d, betas=cfg.betas)
             cross_entropy = nn.CrossEntropyLoss()
         gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
+        draws = (
+            init if device.type == "cpu"
+            else torch.Generator(device=device).manual_seed(seed + comm.rank)
+        )
 
         def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
             return rows.draw(batch, gen, uniform=cfg.class_sampling == "uniform")
 
         def fake(cond: torch.Tensor) -> torch.Tensor:
             noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
-            return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau)
+            return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau, generator=draws)
 
         history: dict[str, Any] = {"generator": [], "discriminator": []}
         holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
@@ -289,7 +303,7 @@ class ConditionalGAN:
         step = 0
         G.train()
         D.train()
-        with progress:
+        with progress, dropout_generator(D, draws):
             task = progress.add_task("pretraining GAN", total=epochs)
             for _ in range(epochs):
                 g_sum = d_sum = 0.0

@@ -9,6 +9,9 @@ import pandas as pd
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
+from ganaug.core.errors import SchemaMismatchError
+from ganaug.core.labels import check_labels_present
+
 #: the hint added to scikit-learn's "Unknown label type" error for a continuous target
 REGRESSION_HINT = (
     " GANAugmenter treats y as class labels unless told otherwise: pass task='regression' to "
@@ -62,7 +65,12 @@ def check_table(X: Any, y: Any) -> tuple[Any, np.ndarray]:
 
 
 def check_labels(y: Any) -> None:
-    """scikit-learn's classification-target check, with a hint towards ``task='regression'``."""
+    """scikit-learn's classification-target check, with a hint towards ``task='regression'``.
+
+    Missing labels are refused first (a DataError naming their positions): scikit-learn would
+    fail sorting ``None`` among strings without saying a label is missing.
+    """
+    check_labels_present(y)
     try:
         check_classification_targets(y)
     except ValueError as exc:
@@ -73,8 +81,7 @@ def check_labels(y: Any) -> None:
 
 def check_class_labels(y: np.ndarray) -> None:
     """Class labels: no missing values and at least two classes."""
-    if pd.isna(pd.Series(y)).any():
-        raise ValueError("y contains missing values")
+    check_labels_present(y)
     if len(np.unique(y)) < 2:
         raise ValueError(
             f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
@@ -84,6 +91,7 @@ def check_class_labels(y: np.ndarray) -> None:
 
 def check_regression_target(y: np.ndarray) -> None:
     """A numeric, finite regression target."""
+    check_labels_present(y, what="target value")
     try:
         values = y.astype(np.float64)
     except (TypeError, ValueError):
@@ -99,11 +107,47 @@ def concat_rows(X: Any, X_new: Any) -> Any:
     if isinstance(X, pd.DataFrame):
         if not isinstance(X_new, pd.DataFrame):
             X_new = pd.DataFrame(X_new, columns=X.columns)
-        return pd.concat([X, X_new.astype(X.dtypes.to_dict(), errors="ignore")], ignore_index=True)
+        return pd.concat([X, as_dtypes(X_new, X.dtypes)], ignore_index=True)
     X_new = np.asarray(X_new)
     if len(X_new) == 0:
         return X.copy()
     return np.concatenate([X, X_new.astype(X.dtype, copy=False)], axis=0)
+
+
+def as_dtypes(X_new: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
+    """Synthetic rows in the dtypes of the real ones, so that concatenating keeps them.
+
+    Sampled rows already come in the training dtypes; they differ when a pretrained generator
+    samples for new data (an int column where it saw floats, categories of another order). An
+    int column gets the nearest integers, except where the generator makes missing values
+    (it saw some in training): ints cannot hold NaN, so that column stays float, as in
+    :func:`ganaug.core.schema.assemble`. A column that cannot be converted is a
+    SchemaMismatchError naming it, never left as it is.
+    """
+    changes = {c: t for c, t in dtypes.items() if X_new[c].dtype != t}
+    if changes:
+        X_new = X_new.copy(deep=False)
+    for column, dtype in changes.items():
+        values = X_new[column]
+        if isinstance(dtype, np.dtype) and dtype.kind in "iub" and values.isna().any():
+            continue
+        if pd.api.types.is_integer_dtype(dtype) and pd.api.types.is_float_dtype(values.dtype):
+            values = values.round()  # the nearest integer, not a truncation
+        if isinstance(dtype, pd.CategoricalDtype):
+            unknown = set(values.dropna().unique()) - set(dtype.categories)
+            if unknown:
+                raise SchemaMismatchError(
+                    f"column {column!r}: the generator makes categories {sorted(map(str, unknown))} "
+                    "that the data's categorical dtype does not have"
+                )
+        try:
+            X_new[column] = values.astype(dtype)
+        except (TypeError, ValueError) as exc:
+            raise SchemaMismatchError(
+                f"column {column!r}: the generated values (dtype {values.dtype}) cannot be "
+                f"converted to the data's dtype {dtype}: {exc}"
+            ) from None
+    return X_new
 
 
 def concat_target(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:

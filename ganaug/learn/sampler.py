@@ -16,9 +16,9 @@ from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ganaug.core.errors import SchemaMismatchError
 from ganaug.core.labels import TARGET_COLUMN
 from ganaug.core.noise import check_n, plan_conditions, seed_from
+from ganaug.core.reuse import check_reuse
 from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions
@@ -62,7 +62,10 @@ class GANAugmenter(BaseOverSampler):
         Extra columns to model as categorical (object, category, bool and string columns are).
     generator : path-like, optional
         Start from a pretrained generator (an artifact directory or an exported ``.onnx`` file)
-        instead of training: ``fit_resample`` then only samples.
+        instead of training: ``fit_resample`` then only samples. ``X`` must have the columns it
+        was trained on, of the same kinds (numbers, booleans, text; a SchemaMismatchError
+        otherwise); a numeric column on another scale gets a ScaleShiftWarning
+        (:mod:`ganaug.core.reuse`).
     device : {"auto", "cpu", "cuda"}, default="auto"
         Training device.
     early_stopping : bool, default=False
@@ -82,7 +85,9 @@ class GANAugmenter(BaseOverSampler):
         was trained for. Regression happens only when asked for: ``task="regression"`` (an
         integer target's synthetic values are then rounded to integers).
     random_state : int, RandomState or None
-        Seeds training and sampling; the same value gives the same rows.
+        Seeds training and sampling; the same value gives the same rows. None draws fresh
+        entropy from the operating system (``numpy.random.default_rng()``); numpy's global
+        ``RandomState`` is never drawn from or changed.
 
     Attributes
     ----------
@@ -224,15 +229,10 @@ class GANAugmenter(BaseOverSampler):
         return model, extra.get("task")
 
     def _check_schema(self, model: Any, data: Any) -> None:
+        """Same columns, of the same kinds (SchemaMismatchError), on a similar scale
+        (ScaleShiftWarning): see :mod:`ganaug.core.reuse`."""
         schema = model.codec_.schema_ if hasattr(model, "codec_") else model.schema
-        names = list(data.columns) if isinstance(data, pd.DataFrame) else list(range(data.shape[1]))
-        if schema.container == "numpy" and isinstance(data, pd.DataFrame):
-            names = list(range(data.shape[1]))
-        if names != schema.names:
-            raise SchemaMismatchError(
-                f"the pretrained generator was trained on columns {schema.names[:8]} "
-                f"({len(schema.names)}), but X has {names[:8]} ({len(names)})"
-            )
+        check_reuse(schema, data)
 
     def fit(self, X: Any, y: Any, **params: Any) -> GANAugmenter:
         """Train the GAN (or load ``generator``) and work out how many rows to add.
@@ -263,8 +263,11 @@ class GANAugmenter(BaseOverSampler):
     def _fit(self, X: Any, y: np.ndarray) -> Any:
         """Fit (or load) the model on checked inputs; returns the table it models."""
         model = self._pretrained
-        rs = check_random_state(self.random_state)
-        train_seed, self._sample_seed = (int(s) for s in rs.randint(0, 2**31 - 1, size=2))
+        if self.random_state is None:  # fresh entropy: numpy's global RandomState stays untouched
+            seeds = np.random.default_rng().integers(0, 2**31 - 1, size=2)
+        else:
+            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)
+        train_seed, self._sample_seed = (int(s) for s in seeds)
         if self.task_ == "regression":
             data, labels = self._joint(X, y), None
             ratio = 1.0 if self.augment_ratio is None else self.augment_ratio

@@ -19,18 +19,24 @@ and unconditional models, whose rows already hold the target) or, with ``"format
 ``text/csv`` table with the class label as a last ``label`` column. Only ``n`` is required; without
 ``class`` the classes come in training proportions; without ``seed`` a fresh one is drawn (and
 returned, so the rows can be reproduced). Errors are JSON ``{"error": "..."}``: 400 for malformed
-JSON, unknown keys, a bad ``n``, ``seed`` or ``format``; 404 for an unknown model or path; 413 for
-``n`` over the cap (``max_rows``) or an oversized body; 422 for an unknown class.
+JSON (also nested too deeply, or an integer over Python's 4,300-digit limit), unknown keys, a bad
+``n``, ``class``, ``seed`` or ``format``; 404 for an unknown model or path; 413 for ``n`` over the
+cap (``max_rows``) or a body over :data:`MAX_BODY_BYTES` (refused from its ``Content-Length``
+before a byte of it is read, and streamed with the cap when it has none); 422 for an unknown class.
 
 The server binds to 127.0.0.1 unless told otherwise. Inference runs in a worker thread pool, off
-the event loop.
+the event loop, and at most ``max_concurrent`` sampling calls run at once, server-wide (default
+:data:`DEFAULT_MAX_CONCURRENT`; later requests wait their turn): memory and threads stay bounded
+however many requests arrive, each call using up to ``n_threads`` sampling threads.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +47,7 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.core.errors import ArtifactError
-from ganaug.core.labels import parse_label, to_python
+from ganaug.core.labels import find_typed_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime.generator import OnnxGenerator
 
@@ -49,7 +55,7 @@ try:
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
-    from starlette.requests import Request
+    from starlette.requests import ClientDisconnect, Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 except ImportError as _exc:  # pragma: no cover - exercised only without the extra
@@ -60,6 +66,8 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the ext
 logger = logging.getLogger("ganaug.runtime.server")
 
 DEFAULT_MAX_ROWS = 100_000
+#: sampling calls running at once, server-wide (``max_concurrent``)
+DEFAULT_MAX_CONCURRENT = 4
 #: request bodies larger than this are refused (413)
 MAX_BODY_BYTES = 64 * 1024
 SAMPLE_KEYS = frozenset({"n", "class", "seed", "format"})
@@ -145,12 +153,45 @@ def _conditional(gen: OnnxGenerator) -> bool:
     return gen.task != "regression" and not (len(gen.classes_) == 1 and gen.classes_[0] is None)
 
 
+def _too_large() -> ApiError:
+    return ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, at most ``limit`` bytes (413 above it).
+
+    A ``Content-Length`` over the limit is refused before a byte is read (a client that
+    announces 10 GB and sends 7 bytes gets its answer at once); a body without one is read
+    chunk by chunk and refused as soon as it passes the limit, so memory never grows with it.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.strip().isdigit():
+            raise ApiError(400, f"invalid Content-Length header {declared!r}")
+        if int(declared) > limit:
+            raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError(400, "the client disconnected before sending the whole body") from None
+    return b"".join(chunks)
+
+
 def _parse_sample_request(body: bytes, gen: OnnxGenerator, max_rows: int) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
-        raise ApiError(413, f"request body is larger than {MAX_BODY_BYTES} bytes")
+        raise _too_large()
     try:
         req = json.loads(body) if body.strip() else None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except RecursionError:
+        raise ApiError(400, "malformed JSON: nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or an integer over
+        # Python's digit limit (int_max_str_digits)
         raise ApiError(400, f"malformed JSON: {exc}") from None
     if not isinstance(req, dict):
         raise ApiError(400, 'the body must be a JSON object such as {"n": 100}')
@@ -175,17 +216,30 @@ def _parse_sample_request(body: bytes, gen: OnnxGenerator, max_rows: int) -> dic
     if label is not None:
         if not _conditional(gen):
             raise ApiError(422, 'this model has no classes: leave out "class"')
-        if isinstance(label, (list, dict)):
-            raise ApiError(400, f'"class" must be a single label; got {label!r}')
+        if isinstance(label, bool) or not isinstance(label, (str, int, float)):
+            # true is not class 1 (as it is not n=1): a label is one string or number
+            raise ApiError(400, f'"class" must be a single label (a string or a number); got {label!r}')
         index = _class_index(gen, label)
     return {"n": n, "seed": seed_from(seed), "format": fmt, "index": index}
 
 
 def _class_index(gen: OnnxGenerator, label: Any) -> int:
-    try:  # "1" for a class 1: labels in URLs and forms are often strings
-        return parse_label(label, gen.classes_)
-    except ValueError as exc:
-        raise ApiError(422, str(exc).replace("this generator knows", "this model knows")) from None
+    index = find_typed_label(label, gen.classes_)  # "1" for a class 1: typed labels are strings
+    if index is None:
+        known = [to_python(c) for c in gen.classes_]
+        raise ApiError(422, f"unknown class {label!r}: this model knows {known}")
+    return index
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities as None: JSON has no such numbers (a 500 otherwise)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _label_column(columns: Sequence[str]) -> str:
@@ -225,6 +279,7 @@ def create_app(
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
     n_threads: int | None = None,
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
 ) -> Starlette:
     """The ASGI application serving the models found at ``path``.
 
@@ -236,10 +291,14 @@ def create_app(
         Largest ``n`` one request may ask for (413 above it).
     n_threads : int, optional
         Sampling threads per request (default: see :func:`ganaug.runtime.default_num_threads`).
+    max_concurrent : int, default=4
+        Sampling calls running at once, server-wide; later requests wait for a free slot.
     """
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer; got {max_rows!r}")
+    for name, value in (("max_rows", max_rows), ("max_concurrent", max_concurrent)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer; got {value!r}")
     models = load_models(path, n_threads=n_threads)
+    slots = asyncio.Semaphore(max_concurrent)
 
     def lookup(request: Request) -> tuple[str, OnnxGenerator]:
         name = request.path_params["name"]
@@ -256,12 +315,15 @@ def create_app(
 
     async def get_model(request: Request) -> Response:
         name, gen = lookup(request)
-        return JSONResponse({**summary(name, gen), "max_rows": max_rows, "metadata": gen.metadata})
+        return JSONResponse(
+            _finite({**summary(name, gen), "max_rows": max_rows, "metadata": gen.metadata})
+        )
 
     async def sample(request: Request) -> Response:
         name, gen = lookup(request)
-        req = _parse_sample_request(await request.body(), gen, max_rows)
-        return await run_in_threadpool(_sample, name, gen, req)
+        req = _parse_sample_request(await read_body(request), gen, max_rows)
+        async with slots:
+            return await run_in_threadpool(_sample, name, gen, req)
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -286,6 +348,7 @@ def create_app(
     )
     app.state.models = models
     app.state.max_rows = max_rows
+    app.state.max_concurrent = max_concurrent
     return app
 
 
@@ -296,6 +359,7 @@ def serve(
     *,
     max_rows: int = DEFAULT_MAX_ROWS,
     n_threads: int | None = None,
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
@@ -304,7 +368,7 @@ def serve(
         import uvicorn
     except ImportError:
         raise ImportError("serving needs uvicorn: pip install 'ganaug[serve]'") from None
-    app = create_app(path, max_rows=max_rows, n_threads=n_threads)
+    app = create_app(path, max_rows=max_rows, n_threads=n_threads, max_concurrent=max_concurrent)
     if host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("serving on %s: the models are reachable from other machines", host)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
@@ -318,6 +382,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--max-rows", type=int, default=DEFAULT_MAX_ROWS)
     parser.add_argument("--threads", type=int, default=None, help="sampling threads per request")
+    parser.add_argument(
+        "--max-concurrent",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENT,
+        help="sampling calls running at once, server-wide",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
     serve(
@@ -326,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=args.port,
         max_rows=args.max_rows,
         n_threads=args.threads,
+        max_concurrent=args.max_concurrent,
         log_level=args.log_level,
     )
 
