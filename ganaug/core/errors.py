@@ -7,3 +7,7 @@ class ArtifactError(ValueError):
 
 class SchemaMismatchError(ValueError):
     """Data given to a pretrained generator does not match the schema it was trained on."""
+
+
+class ClusterError(ValueError):
+    """A compute cluster (a Dask scheduler) cannot be reached or cannot run the work."""
