@@ -109,11 +109,15 @@ def sample_table(
 ) -> pd.DataFrame:
     """``(X, y)`` from :meth:`OnnxGenerator.sample` as the one DataFrame :func:`sample_range` returns.
 
-    The features keep their names and dtypes (a numpy-container model's columns are its integer
-    positions); classification models append ``label_column`` (None leaves it out), regression
-    models their generated target under the name of the modelled target column.
+    The features keep their names and dtypes (a model trained on an array names its columns
+    ``"0"``, ``"1"`` ...: engines and Parquet want string names); classification models append
+    ``label_column`` (None leaves it out), regression models their generated target under the
+    name of the modelled target column.
     """
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=gen.schema.names[: np.shape(X)[1]])
+    if isinstance(X, pd.DataFrame):
+        frame = X
+    else:
+        frame = pd.DataFrame(X, columns=[str(c) for c in gen.schema.names[: np.shape(X)[1]]])
     if gen.task == "regression":
         return frame.assign(**{str(gen.target): labels})
     if label_column is None or not _has_label(gen):
