@@ -6,7 +6,6 @@ for any partitioning, class labels included; workers must hold one partition at 
 
 from __future__ import annotations
 
-import resource
 import socket
 import sys
 import threading
@@ -22,20 +21,22 @@ distributed = pytest.importorskip("distributed")
 pytest.importorskip("pyarrow")
 pytest.importorskip("onnx")
 
-from click.testing import CliRunner  # noqa: E402
-from imblearn.utils import check_sampling_strategy  # noqa: E402
+import itertools
 
-import ganaug.dask as gd  # noqa: E402
-from ganaug.cli import main  # noqa: E402
-from ganaug.core.errors import ClusterError, SchemaMismatchError  # noqa: E402
-from ganaug.core.noise import split_counts  # noqa: E402
-from ganaug.dask.cluster import local_cluster_options  # noqa: E402
-from ganaug.gan.export import export_onnx  # noqa: E402
-from ganaug.gan.presets import PRESETS  # noqa: E402
-from ganaug.learn.sampler import GANAugmenter  # noqa: E402
-from ganaug.learn.strategy import grow, oversampling_targets  # noqa: E402
-from ganaug.runtime import OnnxGenerator  # noqa: E402
-from ganaug.runtime.partitions import partition_bounds, sample_range, sample_table  # noqa: E402
+from click.testing import CliRunner
+from imblearn.utils import check_sampling_strategy
+
+import ganaug.dask as gd
+from ganaug.cli import main
+from ganaug.core.errors import ClusterError, SchemaMismatchError
+from ganaug.core.noise import split_counts
+from ganaug.dask.cluster import local_cluster_options
+from ganaug.gan.export import export_onnx
+from ganaug.gan.presets import PRESETS
+from ganaug.learn.sampler import GANAugmenter
+from ganaug.learn.strategy import grow, oversampling_targets
+from ganaug.runtime import OnnxGenerator
+from ganaug.runtime.partitions import partition_bounds, sample_range, sample_table
 
 # the default preset's graph (copula base, residual MLP, sampled categories), one short epoch
 FAST = PRESETS["default"].with_overrides(
@@ -92,7 +93,7 @@ def test_sample_range_pieces_are_the_single_process_rows(gen, model_path):
     n = 5003
     whole = reference(gen, n, 7)
     for cuts in ([0, n], [0, 1, 2, 1024, 1025, 3000, n], [0, 2047, 2048, 2049, n]):
-        pieces = [sample_range(model_path, a, b, n, 7) for a, b in zip(cuts[:-1], cuts[1:])]
+        pieces = [sample_range(model_path, a, b, n, 7) for a, b in itertools.pairwise(cuts)]
         pd.testing.assert_frame_equal(pd.concat(pieces), whole, check_exact=True)
     # one label, n labels (a piece may get its own slice of them), and {label: rows}
     pd.testing.assert_frame_equal(sample_range(gen, 100, 300, n, 2, y="mid"),
@@ -134,10 +135,6 @@ def test_dask_sample_is_the_single_process_sample(client, gen, model_path):
         gd.sample(model_path, 3, npartitions=4)
 
 
-def _peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 @pytest.fixture(scope="module")
 def wide_path(tmp_path_factory):
     """A classic GAN on a float32 array of 64 columns: 256 bytes a row, so memory is measurable."""
@@ -160,13 +157,13 @@ def test_workers_hold_one_partition_at_a_time(client, wide_path):
     # warm up with one partition of the same size per worker: the baseline holds one partition
     n, k = 800_000, 32
     gd.sample(wide_path, 2 * n // k, npartitions=2, random_state=1).drop(columns="label").sum().compute()
-    before = client.run(_peak_rss_mib)
+    before = client.run(gd.peak_memory_mib)
     frame = gd.sample(wide_path, n, npartitions=k, random_state=0)
     whole_mib = frame.get_partition(0).compute().memory_usage().sum() * k / 2**20
     assert whole_mib > 190
     sums = frame.drop(columns="label").sum().compute()
     assert len(sums) == 64 and np.isfinite(sums).all()
-    after = client.run(_peak_rss_mib)
+    after = client.run(gd.peak_memory_mib)
     growth = {w: after[w] - before[w] for w in after}
     assert max(growth.values()) < 0.25 * whole_mib, (growth, whole_mib)
 

@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
     ) from None
 
 from ganaug.dask.augment import augment, fit_quotas
-from ganaug.dask.cluster import connect, dask_client
+from ganaug.dask.cluster import connect, dask_client, peak_memory_mib
 from ganaug.dask.sampling import check_output_dir, sample, write_parquet
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "connect",
     "dask_client",
     "fit_quotas",
+    "peak_memory_mib",
     "sample",
     "write_parquet",
 ]

@@ -115,5 +115,22 @@ def local_cluster_options(n_workers: int | None, memory_limit: Any) -> dict[str,
         "processes": True,
         "memory_limit": memory_limit,
         "host": "127.0.0.1",
-        "dashboard_address": None,
+        "dashboard_address": ":0",  # any free port: several clusters may run on one machine
     }
+
+
+def peak_memory_mib() -> float | None:
+    """Peak resident memory of this process in MiB (``VmHWM``, Linux; None elsewhere).
+
+    Unlike ``getrusage``'s ``ru_maxrss``, which a spawned process inherits from its parent
+    across ``exec``, it counts this process's own memory only. Run it on every worker with
+    ``client.run(peak_memory_mib)``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
