@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from distributed import Client, LocalCluster
+from distributed.comm import connect as comm_connect
 from distributed.comm.addressing import parse_address, parse_host_port
 
 from ganaug.core.errors import ClusterError
@@ -61,12 +64,22 @@ def connect(address: str, timeout: float = DEFAULT_TIMEOUT) -> Client:
         raise ValueError(f"timeout must be positive; got {timeout!r}")
     _probe(address, timeout)
     try:
+        # Dask's handshake, bounded: a server that is not a Dask scheduler can make
+        # Client() wait forever for bytes that never come
+        with ThreadPoolExecutor(1) as pool:  # its own event loop, even inside a running one
+            pool.submit(asyncio.run, _handshake(address, timeout)).result()
         return Client(address, timeout=timeout)
     except Exception as exc:  # noqa: BLE001 - a non-Dask server answers with anything (MemoryError)
+        detail = " ".join(str(exc).split())[:200]
         raise ClusterError(
             f"no Dask scheduler answered at {address} within {timeout:g} s "
-            f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})"
+            f"({type(exc).__name__}{': ' + detail if detail else ''})"
         ) from None
+
+
+async def _handshake(address: str, timeout: float) -> None:
+    comm = await asyncio.wait_for(comm_connect(address, timeout=timeout), timeout)
+    await comm.close()
 
 
 @contextmanager
