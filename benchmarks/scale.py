@@ -51,25 +51,48 @@ def dask_part(path: Path, rows: Sequence[int], workers: int, scratch: Path) -> l
             t0 = time.perf_counter()
             OnnxGenerator(path).write(out, n, random_state=0)
             seconds = time.perf_counter() - t0
-        results.append({"engine": "single process", "rows": n, "seconds": seconds,
-                        "rows_per_s": n / seconds, "peak_mib": [mem.absolute_mb],
-                        "bytes": out.stat().st_size})
-        print(f"single  n={n:>12,d} {seconds:8.1f} s {n / seconds:>12,.0f} rows/s "
-              f"peak {mem.absolute_mb:.0f} MiB", flush=True)
+        results.append(
+            {
+                "engine": "single process",
+                "rows": n,
+                "seconds": seconds,
+                "rows_per_s": n / seconds,
+                "peak_mib": [mem.absolute_mb],
+                "bytes": out.stat().st_size,
+            }
+        )
+        print(
+            f"single  n={n:>12,d} {seconds:8.1f} s {n / seconds:>12,.0f} rows/s "
+            f"peak {mem.absolute_mb:.0f} MiB",
+            flush=True,
+        )
         out.unlink()
         with gd.dask_client(n_workers=workers) as client:
             client.run(lambda: None)
-            frame = gd.sample(path, n, random_state=0, npartitions=max(workers * 2, -(-n // 500_000)))
+            frame = gd.sample(
+                path, n, random_state=0, npartitions=max(workers * 2, -(-n // 500_000))
+            )
             t0 = time.perf_counter()
             gd.write_parquet(frame, scratch / "dask")
             seconds = time.perf_counter() - t0
             peaks = sorted(client.run(gd.peak_memory_mib).values())
         size = sum(p.stat().st_size for p in (scratch / "dask").iterdir())
-        results.append({"engine": f"dask, {workers} workers", "rows": n, "seconds": seconds,
-                        "rows_per_s": n / seconds, "peak_mib": peaks, "bytes": size,
-                        "partitions": frame.npartitions})
-        print(f"dask    n={n:>12,d} {seconds:8.1f} s {n / seconds:>12,.0f} rows/s "
-              f"peaks {', '.join(f'{p:.0f}' for p in peaks)} MiB", flush=True)
+        results.append(
+            {
+                "engine": f"dask, {workers} workers",
+                "rows": n,
+                "seconds": seconds,
+                "rows_per_s": n / seconds,
+                "peak_mib": peaks,
+                "bytes": size,
+                "partitions": frame.npartitions,
+            }
+        )
+        print(
+            f"dask    n={n:>12,d} {seconds:8.1f} s {n / seconds:>12,.0f} rows/s "
+            f"peaks {', '.join(f'{p:.0f}' for p in peaks)} MiB",
+            flush=True,
+        )
         shutil.rmtree(scratch / "dask")
     return results
 
@@ -79,24 +102,55 @@ def markdown(report: dict[str, Any]) -> str:
     lines = ["# Scale-out", "", common.machine_markdown(report["machine"]), ""]
     lines += [f"- config: {', '.join(f'{k}={v}' for k, v in cfg.items())}", ""]
     if "dask" in report:
-        lines += [("## Sampling to Parquet: Dask LocalCluster vs one process "
-                  "(default preset, 30 mixed columns)"), ""]
-        lines.append(common.markdown_table(
-            ["engine", "rows", "seconds", "rows/s", "peak RSS per process (MiB)", "Parquet MiB"],
-            [[r["engine"], f"{r['rows']:,}", f"{r['seconds']:.1f}", f"{r['rows_per_s']:,.0f}",
-              ", ".join(f"{p:.0f}" for p in r["peak_mib"]), f"{r['bytes'] / 2**20:,.0f}"]
-             for r in report["dask"]]))
-        lines += ["", ("Single process: `OnnxGenerator.write` (one file, a thread per core). Dask: "
-                  "`ganaug.dask.sample` + `write_parquet`, single-threaded worker processes, "
-                  "500,000-row partitions (at least two per worker); the peak is each worker's (the scheduler and the "
-                  "client are not counted).")]
+        lines += [
+            (
+                "## Sampling to Parquet: Dask LocalCluster vs one process "
+                "(default preset, 30 mixed columns)"
+            ),
+            "",
+        ]
+        lines.append(
+            common.markdown_table(
+                [
+                    "engine",
+                    "rows",
+                    "seconds",
+                    "rows/s",
+                    "peak RSS per process (MiB)",
+                    "Parquet MiB",
+                ],
+                [
+                    [
+                        r["engine"],
+                        f"{r['rows']:,}",
+                        f"{r['seconds']:.1f}",
+                        f"{r['rows_per_s']:,.0f}",
+                        ", ".join(f"{p:.0f}" for p in r["peak_mib"]),
+                        f"{r['bytes'] / 2**20:,.0f}",
+                    ]
+                    for r in report["dask"]
+                ],
+            )
+        )
+        lines += [
+            "",
+            (
+                "Single process: `OnnxGenerator.write` (one file, a thread per core). Dask: "
+                "`ganaug.dask.sample` + `write_parquet`, single-threaded worker processes, "
+                "500,000-row partitions (at least two per worker); the peak is each "
+                "worker's (the scheduler and the "
+                "client are not counted)."
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     as_int = lambda s: int(float(s))
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--parts", default="dask", help=f"comma-separated parts to run: {', '.join(PARTS)}")
+    p.add_argument(
+        "--parts", default="dask", help=f"comma-separated parts to run: {', '.join(PARTS)}"
+    )
     p.add_argument("--reduced", action="store_true", help="smoke run")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     p.add_argument("--rows", nargs="+", type=as_int, default=None, help="rows to generate (dask)")

@@ -66,7 +66,9 @@ def model_path(tmp_path_factory):
     from ganaug.gan.synthesizer import ConditionalGAN
 
     df = table(240)
-    gan = ConditionalGAN(FAST, time_budget=0.3, random_state=0).fit(df.drop(columns="label"), df["label"])
+    gan = ConditionalGAN(FAST, time_budget=0.3, random_state=0).fit(
+        df.drop(columns="label"), df["label"]
+    )
     return export_onnx(gan, tmp_path_factory.mktemp("dask") / "model.onnx", exporter="torchscript")
 
 
@@ -96,12 +98,17 @@ def test_sample_range_pieces_are_the_single_process_rows(gen, model_path):
         pieces = [sample_range(model_path, a, b, n, 7) for a, b in itertools.pairwise(cuts)]
         pd.testing.assert_frame_equal(pd.concat(pieces), whole, check_exact=True)
     # one label, n labels (a piece may get its own slice of them), and {label: rows}
-    pd.testing.assert_frame_equal(sample_range(gen, 100, 300, n, 2, y="mid"),
-                                  reference(gen, n, 2, "mid").iloc[100:300], check_exact=True)
+    pd.testing.assert_frame_equal(
+        sample_range(gen, 100, 300, n, 2, y="mid"),
+        reference(gen, n, 2, "mid").iloc[100:300],
+        check_exact=True,
+    )
     labels = np.random.default_rng(0).choice(CLASSES, 50)
     expected = reference(gen, 50, 3, labels)
     pd.testing.assert_frame_equal(sample_range(gen, 10, 30, 50, 3, y=labels), expected.iloc[10:30])
-    pd.testing.assert_frame_equal(sample_range(gen, 10, 30, 50, 3, y=labels[10:30]), expected.iloc[10:30])
+    pd.testing.assert_frame_equal(
+        sample_range(gen, 10, 30, 50, 3, y=labels[10:30]), expected.iloc[10:30]
+    )
     counts = {"mid": 7, "high": 20}
     grouped = reference(gen, 27, 4, np.repeat(list(counts), list(counts.values())))
     pd.testing.assert_frame_equal(sample_range(gen, 5, 27, 27, 4, y=counts), grouped.iloc[5:])
@@ -142,8 +149,9 @@ def wide_path(tmp_path_factory):
 
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(200, 64)).astype(np.float32), rng.integers(0, 2, 200)
-    config = PRESETS["classic"].with_overrides(epochs=1, noise_dim=4, generator_hidden=(16,),
-                                               discriminator_hidden=(16,))
+    config = PRESETS["classic"].with_overrides(
+        epochs=1, noise_dim=4, generator_hidden=(16,), discriminator_hidden=(16,)
+    )
     gan = ConditionalGAN(config, random_state=0).fit(X, y)
     return export_onnx(gan, tmp_path_factory.mktemp("wide") / "wide.onnx", exporter="torchscript")
 
@@ -156,7 +164,9 @@ def test_workers_hold_one_partition_at_a_time(client, wide_path):
     assert limits == {2**30}
     # warm up with one partition of the same size per worker: the baseline holds one partition
     n, k = 800_000, 32
-    gd.sample(wide_path, 2 * n // k, npartitions=2, random_state=1).drop(columns="label").sum().compute()
+    gd.sample(wide_path, 2 * n // k, npartitions=2, random_state=1).drop(
+        columns="label"
+    ).sum().compute()
     before = client.run(gd.peak_memory_mib)
     frame = gd.sample(wide_path, n, npartitions=k, random_state=0)
     whole_mib = frame.get_partition(0).compute().memory_usage().sum() * k / 2**20
@@ -199,8 +209,22 @@ def test_unreachable_scheduler_is_a_clear_error():
 def test_cli_writes_a_parquet_dataset(client, gen, model_path, tmp_path):
     out = tmp_path / "rows"
     runner = CliRunner()
-    args = ["sample", str(model_path), "-n", "30011", "--seed", "5", "--engine", "dask",
-            "--scheduler", client.scheduler.address, "--npartitions", "3", "-o", str(out)]
+    args = [
+        "sample",
+        str(model_path),
+        "-n",
+        "30011",
+        "--seed",
+        "5",
+        "--engine",
+        "dask",
+        "--scheduler",
+        client.scheduler.address,
+        "--npartitions",
+        "3",
+        "-o",
+        str(out),
+    ]
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [f"part.{i}.parquet" for i in range(3)]
@@ -208,15 +232,31 @@ def test_cli_writes_a_parquet_dataset(client, gen, model_path, tmp_path):
     pd.testing.assert_frame_equal(back, reference(gen, 30011, 5), check_exact=True)
     # the output exists and is not empty: refused before any work
     result = runner.invoke(main, args)
-    assert result.exit_code == 1 and f"output directory '{out}' exists and is not empty" in result.output
+    assert (
+        result.exit_code == 1
+        and f"output directory '{out}' exists and is not empty" in result.output
+    )
     (tmp_path / "file").write_text("x")
     result = runner.invoke(main, [*args[:-1], str(tmp_path / "file")])
     assert "exists and is not a directory" in result.output
     result = runner.invoke(main, ["sample", str(model_path), "-n", "5", "--scheduler", "x:1"])
     assert result.exit_code == 2 and "--scheduler apply only with --engine dask" in result.output
-    result = runner.invoke(main, [*args[:8], "--scheduler", "tcp://127.0.0.1:1", "--timeout", "1",
-                                  "-o", str(tmp_path / "new")])
-    assert result.exit_code == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.output
+    result = runner.invoke(
+        main,
+        [
+            *args[:8],
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--timeout",
+            "1",
+            "-o",
+            str(tmp_path / "new"),
+        ],
+    )
+    assert (
+        result.exit_code == 1
+        and "cannot reach the Dask scheduler at tcp://127.0.0.1:1" in result.output
+    )
     assert not (tmp_path / "new").exists()
 
 
@@ -224,20 +264,32 @@ def test_cli_without_dask_says_how_to_install_it(model_path, tmp_path, monkeypat
     for name in [m for m in sys.modules if m == "ganaug.dask" or m.startswith("ganaug.dask.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)
-    result = CliRunner().invoke(main, ["sample", str(model_path), "-n", "5", "--engine", "dask",
-                                       "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        ["sample", str(model_path), "-n", "5", "--engine", "dask", "-o", str(tmp_path / "out")],
+    )
     assert result.exit_code == 1
     assert "missing dependency" in result.output and "pip install 'ganaug[dask]'" in result.output
 
 
 @pytest.mark.parametrize(
-    "strategy", ["auto", "minority", "not minority", "not majority", "all",
-                 {"high": 900, "mid": 700}, {"low": 700}]
+    "strategy",
+    [
+        "auto",
+        "minority",
+        "not minority",
+        "not majority",
+        "all",
+        {"high": 900, "mid": 700},
+        {"low": 700},
+    ],
 )
 def test_oversampling_targets_are_imbalanced_learns(strategy):
     y = np.repeat(CLASSES, [120, 700, 300])
     counts = dict(zip(*np.unique(y, return_counts=True)))
-    assert oversampling_targets(counts, strategy) == check_sampling_strategy(strategy, y, "over-sampling")
+    assert oversampling_targets(counts, strategy) == check_sampling_strategy(
+        strategy, y, "over-sampling"
+    )
 
 
 def test_oversampling_targets_binary_ratio_and_errors():
@@ -255,12 +307,21 @@ def test_oversampling_targets_binary_ratio_and_errors():
     assert grow(counts, {1: 80}, 0.5) == {0: 45, 1: 125}
 
 
-@pytest.mark.parametrize("strategy, ratio", [("auto", None), ("minority", 0.25), ({"high": 2000}, None)])
+@pytest.mark.parametrize(
+    "strategy, ratio", [("auto", None), ("minority", 0.25), ({"high": 2000}, None)]
+)
 def test_augment_adds_the_rows_the_sampler_would(client, model_path, strategy, ratio):
     df = table(1800, seed=1)
     data = dd.from_pandas(df, npartitions=4)
-    out = gd.augment(data, "label", generator=model_path, sampling_strategy=strategy,
-                     augment_ratio=ratio, npartitions=3, random_state=0)
+    out = gd.augment(
+        data,
+        "label",
+        generator=model_path,
+        sampling_strategy=strategy,
+        augment_ratio=ratio,
+        npartitions=3,
+        random_state=0,
+    )
     assert out.dtypes.to_dict() == data.dtypes.to_dict()
     rows = out.compute()
     pd.testing.assert_frame_equal(rows.iloc[: len(df)], data.compute())
@@ -268,17 +329,27 @@ def test_augment_adds_the_rows_the_sampler_would(client, model_path, strategy, r
     aug = GANAugmenter(generator=model_path, sampling_strategy=strategy, augment_ratio=ratio)
     _, y_res = aug.fit_resample(df.drop(columns="label"), df["label"].to_numpy())
     assert Counter(rows["label"]) == Counter(y_res)
-    assert rows.iloc[len(df):].notna()["colour"].all()
+    assert rows.iloc[len(df) :].notna()["colour"].all()
 
 
 def test_augment_fits_a_generator_on_a_bounded_stratified_sample(client, tmp_path, monkeypatch):
     # the TorchScript exporter only to keep this test fast; the file format is the same
-    monkeypatch.setattr(GANAugmenter, "export_onnx", lambda self, path: export_onnx(
-        self.model_, path, task=self.task_, exporter="torchscript"))
+    monkeypatch.setattr(
+        GANAugmenter,
+        "export_onnx",
+        lambda self, path: export_onnx(self.model_, path, task=self.task_, exporter="torchscript"),
+    )
     df = table(3000, seed=2)
     data = dd.from_pandas(df, npartitions=5)
-    out = gd.augment(data, "label", fit_rows=300, model_path=tmp_path / "fit.onnx",
-                     random_state=0, preset="classic", epochs=1)
+    out = gd.augment(
+        data,
+        "label",
+        fit_rows=300,
+        model_path=tmp_path / "fit.onnx",
+        random_state=0,
+        preset="classic",
+        epochs=1,
+    )
     fitted = OnnxGenerator(tmp_path / "fit.onnx")
     real = df["label"].value_counts()
     # every class is larger than its share (100 rows) here: 100 rows each

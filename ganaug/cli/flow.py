@@ -110,10 +110,10 @@ def export_command(source, output) -> None:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="CSV or Parquet file (default: stdout CSV).")
 @click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP
-              + " With --engine dask and no --scheduler: the local cluster's worker processes.")
+              + " With --engine dask and no --scheduler: the local cluster's workers.")
 @click.option("--engine", type=ENGINE_CHOICE, default="onnxruntime", show_default=True,
-              help="dask: partitions computed by Dask workers, written as a Parquet dataset (-o DIR).")
-@click.option("--scheduler", help="Dask scheduler address (default: a local cluster on this machine).")
+              help="dask: Dask workers compute the rows, written as a Parquet dataset (-o DIR).")
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster).")
 @click.option("--npartitions", type=click.IntRange(min=1),
               help="Dask partitions, one Parquet file each (default: one per 500,000 rows).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,

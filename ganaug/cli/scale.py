@@ -10,12 +10,16 @@ import click
 ENGINE_CHOICE = click.Choice(["onnxruntime", "dask"])
 
 
-def check_engine_options(engine: str, scheduler: str | None, npartitions: int | None,
-                         output: str | None) -> None:
-    """Refuse Dask options without ``--engine dask``, and ``--engine dask`` without an output dir."""
+def check_engine_options(
+    engine: str, scheduler: str | None, npartitions: int | None, output: str | None
+) -> None:
+    """Refuse Dask options without ``--engine dask``, and ``--engine dask`` without ``-o DIR``."""
     if engine != "dask":
-        given = [name for name, value in (("--scheduler", scheduler), ("--npartitions", npartitions))
-                 if value is not None]
+        given = [
+            name
+            for name, value in (("--scheduler", scheduler), ("--npartitions", npartitions))
+            if value is not None
+        ]
         if given:
             raise click.UsageError(f"{' and '.join(given)} apply only with --engine dask")
         return
@@ -23,9 +27,17 @@ def check_engine_options(engine: str, scheduler: str | None, npartitions: int | 
         raise click.UsageError("--engine dask writes a Parquet dataset: give its directory with -o")
 
 
-def sample_with_dask(model: Path, n_rows: int, label: str | None, seed: int, output: str,
-                     scheduler: str | None, npartitions: int | None, workers: int | None,
-                     timeout: float) -> None:
+def sample_with_dask(
+    model: Path,
+    n_rows: int,
+    label: str | None,
+    seed: int,
+    output: str,
+    scheduler: str | None,
+    npartitions: int | None,
+    workers: int | None,
+    timeout: float,
+) -> None:
     """Sample ``n_rows`` on a Dask cluster (``scheduler``, or a local one) into ``output``/."""
     import ganaug.dask as gd  # ImportError with the install hint when dask is missing
     from ganaug.cli.files import _parse_label
@@ -38,5 +50,6 @@ def sample_with_dask(model: Path, n_rows: int, label: str | None, seed: int, out
         frame = gd.sample(model, n_rows, npartitions=npartitions, random_state=seed, y=y)
         gd.write_parquet(frame, output)
         where = scheduler or f"a local cluster of {len(client.scheduler_info()['workers'])} workers"
-    click.echo(f"wrote {n_rows} rows in {frame.npartitions} Parquet files to {output}/ ({where})",
-               err=True)
+    click.echo(
+        f"wrote {n_rows} rows in {frame.npartitions} Parquet files to {output}/ ({where})", err=True
+    )

@@ -1,4 +1,4 @@
-"""Augment a ``dask.dataframe`` training set: its partitions, then synthetic rows from the workers."""
+"""Augment a ``dask.dataframe`` training set: its partitions, then synthetic rows from workers."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def augment(
     random_state: Any = None,
     **params: Any,
 ) -> dd.DataFrame:
-    """The rows of ``data``, then synthetic rows, per class as ``GANAugmenter.fit_resample`` adds them.
+    """The rows of ``data``, then the synthetic rows ``GANAugmenter.fit_resample`` would add.
 
     The class counts are computed over all of ``data``; ``sampling_strategy`` and
     ``augment_ratio`` turn them into rows to add per class exactly as
@@ -85,24 +85,35 @@ def augment(
         raise TypeError(f"data must be a dask.dataframe.DataFrame; got {type(data).__name__}")
     if target not in data.columns:
         raise SchemaMismatchError(
-            f"target column {target!r} is not a column of the data (columns: {list(data.columns)[:10]})"
+            f"target column {target!r} is not a column of the data "
+            f"(columns: {list(data.columns)[:10]})"
         )
     if isinstance(fit_rows, bool) or not isinstance(fit_rows, (int, np.integer)) or fit_rows < 2:
         raise ValueError(f"fit_rows must be an integer >= 2; got {fit_rows!r}")
     counts = _class_counts(data, target)
     targets = oversampling_targets(counts, sampling_strategy)  # bad strategies fail before training
     wanted = {c: rows for c, rows in grow(counts, targets, augment_ratio).items() if rows > 0}
-    fit_seed, sample_seed = (int(s) for s in np.random.SeedSequence(seed_from(random_state)).generate_state(2))
+    fit_seed, sample_seed = (
+        int(s) for s in np.random.SeedSequence(seed_from(random_state)).generate_state(2)
+    )
     if generator is None:
         generator = _fit(data, target, counts, int(fit_rows), fit_seed, model_path, params)
     elif params:
-        raise TypeError(f"GANAugmenter parameters {sorted(params)} apply only when no generator is given")
+        raise TypeError(
+            f"GANAugmenter parameters {sorted(params)} apply only when no generator is given"
+        )
     gen = open_generator(generator)
     _check_generator(gen, data, target, counts)
     if not wanted:
         return data
-    synthetic = sample(gen, sum(wanted.values()), npartitions=npartitions, y=wanted,
-                       random_state=sample_seed, label_column=target)
+    synthetic = sample(
+        gen,
+        sum(wanted.values()),
+        npartitions=npartitions,
+        y=wanted,
+        random_state=sample_seed,
+        label_column=target,
+    )
     differ = {c: t for c, t in data.dtypes.items() if synthetic.dtypes[c] != t}
     if differ:  # e.g. pyarrow strings in data, numpy-backed ones from the generator
         synthetic = synthetic.astype(differ)
@@ -113,14 +124,22 @@ def _class_counts(data: dd.DataFrame, target: str) -> dict[Any, int]:
     """Rows per class over all partitions, in label order."""
     counts = data[target].value_counts(dropna=False).compute()
     if counts.index.hasnans:
-        raise ValueError(f"target column {target!r} has missing values ({int(counts[counts.index.isna()].sum())} rows)")
+        raise ValueError(
+            f"target column {target!r} has missing values "
+            f"({int(counts[counts.index.isna()].sum())} rows)"
+        )
     labels = np.unique(np.asarray(counts.index, dtype=object))
     return {label: int(counts[label]) for label in labels}
 
 
-def _check_generator(gen: OnnxGenerator, data: dd.DataFrame, target: str, counts: Mapping[Any, int]) -> None:
+def _check_generator(
+    gen: OnnxGenerator, data: dd.DataFrame, target: str, counts: Mapping[Any, int]
+) -> None:
     if gen.task != "classification":
-        raise ValueError(f"{gen.path}: augmenting a dask dataframe needs a classification generator; this one is {gen.task}")
+        raise ValueError(
+            f"{gen.path}: augmenting a dask dataframe needs a classification generator; "
+            f"this one is {gen.task}"
+        )
     features = [c for c in data.columns if c != target]
     if gen.schema.names != features:
         raise SchemaMismatchError(
@@ -144,21 +163,27 @@ def fit_quotas(counts: Mapping[Any, int], budget: int) -> dict[Any, int]:
     return {label: quotas[label] for label in counts}
 
 
-def _keep(part: pd.DataFrame, target: str, rates: dict[Any, float], seed: int, number: int) -> pd.DataFrame:
+def _keep(
+    part: pd.DataFrame, target: str, rates: dict[Any, float], seed: int, number: int
+) -> pd.DataFrame:
     """Rows of one partition kept with their class's rate (a stream per partition: reproducible)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(number,)))
     rate = part[target].map(rates).to_numpy(dtype=np.float64, na_value=0.0)
     return part[rng.random(len(part)) < rate]
 
 
-def _fit_sample(data: dd.DataFrame, target: str, counts: Mapping[Any, int], budget: int, seed: int) -> pd.DataFrame:
+def _fit_sample(
+    data: dd.DataFrame, target: str, counts: Mapping[Any, int], budget: int, seed: int
+) -> pd.DataFrame:
     """A stratified sample of ``data`` of at most ``budget`` rows, held in memory."""
     quotas = fit_quotas(counts, budget)
     # keep each row with a rate that gives the quota plus 4 standard deviations (and 10 rows)
     # in expectation, then trim: the sample hits the quota (but for odds under 1e-4) and stays
     # within about 1.5 times the budget while it is gathered
     rates = {c: min(1.0, (q + 4 * q**0.5 + 10) / counts[c]) for c, q in quotas.items()}
-    parts = [dask.delayed(_keep)(p, target, rates, seed, k) for k, p in enumerate(data.to_delayed())]
+    parts = [
+        dask.delayed(_keep)(p, target, rates, seed, k) for k, p in enumerate(data.to_delayed())
+    ]
     rows = pd.concat(dask.compute(*parts), ignore_index=True)
     rng = np.random.default_rng(seed)
     keep = [
@@ -181,6 +206,12 @@ def _fit(
     from ganaug.learn.sampler import GANAugmenter
 
     rows = _fit_sample(data, target, counts, budget, seed)
-    aug = GANAugmenter(random_state=seed, **params).fit(rows.drop(columns=[target]), rows[target].to_numpy())
-    path = Path(model_path) if model_path is not None else Path(tempfile.mkdtemp(prefix="ganaug-dask-")) / "model.onnx"
+    aug = GANAugmenter(random_state=seed, **params).fit(
+        rows.drop(columns=[target]), rows[target].to_numpy()
+    )
+    path = (
+        Path(model_path)
+        if model_path is not None
+        else Path(tempfile.mkdtemp(prefix="ganaug-dask-")) / "model.onnx"
+    )
     return aug.export_onnx(path)

@@ -35,7 +35,9 @@ class _Rows:
 
     def __call__(self, task: tuple[int, int, Any]) -> Any:
         start, stop, y = task
-        return sample_range(self.path, start, stop, self.n, self.seed, y, label_column=self.label_column)
+        return sample_range(
+            self.path, start, stop, self.n, self.seed, y, label_column=self.label_column
+        )
 
 
 def _partition_labels(y: Any, n: int, bounds: list[tuple[int, int]]) -> list[Any]:
@@ -100,8 +102,9 @@ def sample(
     tasks = [(a, b, part) for (a, b), part in zip(bounds, labels, strict=True)]
     # the metadata is that of a real row, so dtypes (categories, strings) match every partition
     a, _, part = tasks[0]
-    meta = sample_range(gen, a, a + 1, n, seed, part[:1] if _is_slice(part) else part,
-                        label_column=label_column).iloc[:0]
+    meta = sample_range(
+        gen, a, a + 1, n, seed, part[:1] if _is_slice(part) else part, label_column=label_column
+    ).iloc[:0]
     divisions = [a for a, _ in bounds] + [n - 1]
     # keep the generator's dtypes (Dask would turn string columns into pyarrow strings), so the
     # computed frame is the single-process one

@@ -36,7 +36,9 @@ def oversampling_targets(class_counts: Mapping[Any, int], sampling_strategy: Any
     """
     stats = dict(sorted((label, int(count)) for label, count in class_counts.items()))
     if len(stats) <= 1:
-        raise ValueError(f"The target 'y' needs to have more than 1 class. Got {len(stats)} class instead")
+        raise ValueError(
+            f"The target 'y' needs to have more than 1 class. Got {len(stats)} class instead"
+        )
     majority = max(stats, key=stats.get)
     minority = min(stats, key=stats.get)
     top = stats[majority]
@@ -61,16 +63,23 @@ def oversampling_targets(class_counts: Mapping[Any, int], sampling_strategy: Any
         for c, wanted in sampling_strategy.items():
             if wanted < stats[c]:
                 raise ValueError(
-                    f"With over-sampling methods, the number of samples in a class should be greater "
-                    f"or equal to the original number of samples. Originally, there is {stats[c]} "
+                    "With over-sampling methods, the number of samples in a class should be "
+                    "greater or equal to the original number of samples. Originally, there is "
+                    f"{stats[c]} "
                     f"samples and {wanted} samples are asked (class {c!r})."
                 )
-        return OrderedDict(sorted((c, int(wanted) - stats[c]) for c, wanted in sampling_strategy.items()))
+        return OrderedDict(
+            sorted((c, int(wanted) - stats[c]) for c, wanted in sampling_strategy.items())
+        )
     if isinstance(sampling_strategy, numbers.Real) and not isinstance(sampling_strategy, bool):
         if not 0 < sampling_strategy <= 1:
-            raise ValueError(f"a float sampling_strategy must be in (0, 1]; got {sampling_strategy}")
+            raise ValueError(
+                f"a float sampling_strategy must be in (0, 1]; got {sampling_strategy}"
+            )
         if len(stats) != 2:
-            raise ValueError('"sampling_strategy" can be a float only when the type of target is binary.')
+            raise ValueError(
+                '"sampling_strategy" can be a float only when the type of target is binary.'
+            )
         added = OrderedDict(
             (c, int(top * sampling_strategy - n)) for c, n in stats.items() if c != majority
         )
@@ -89,7 +98,7 @@ def oversampling_targets(class_counts: Mapping[Any, int], sampling_strategy: Any
 def grow(
     class_counts: Mapping[Any, int], targets: Mapping[Any, int], augment_ratio: float | None
 ) -> OrderedDict:
-    """Synthetic rows per class: the ``targets`` to add, then ``augment_ratio`` of the balanced class.
+    """Synthetic rows per class: ``targets``, then ``augment_ratio`` times the balanced class.
 
     Parameters
     ----------

@@ -62,8 +62,10 @@ def partition_bounds(n: int, npartitions: int) -> list[tuple[int, int]]:
     list of (start, stop)
     """
     n = check_n(n)
-    if isinstance(npartitions, bool) or not isinstance(npartitions, (int, np.integer)) or not (
-        1 <= npartitions <= n
+    if (
+        isinstance(npartitions, bool)
+        or not isinstance(npartitions, (int, np.integer))
+        or not (1 <= npartitions <= n)
     ):
         raise ValueError(f"npartitions must be an integer in [1, n={n}]; got {npartitions!r}")
     cuts = [n * k // int(npartitions) for k in range(int(npartitions) + 1)]
@@ -107,7 +109,7 @@ def _has_label(gen: OnnxGenerator) -> bool:
 def sample_table(
     gen: OnnxGenerator, X: Any, labels: np.ndarray, label_column: str | None = LABEL_COLUMN
 ) -> pd.DataFrame:
-    """``(X, y)`` from :meth:`OnnxGenerator.sample` as the one DataFrame :func:`sample_range` returns.
+    """``(X, y)`` of :meth:`OnnxGenerator.sample` as the DataFrame :func:`sample_range` returns.
 
     The features keep their names and dtypes (a model trained on an array names its columns
     ``"0"``, ``"1"`` ...: engines and Parquet want string names); classification models append
@@ -168,7 +170,9 @@ def sample_range(
     """
     gen = open_generator(model)
     n_total = check_n(n_total)
-    seed, start, stop = (_integer(name, v) for name, v in (("seed", seed), ("start", start), ("stop", stop)))
+    seed, start, stop = (
+        _integer(name, v) for name, v in (("seed", seed), ("start", start), ("stop", stop))
+    )
     seed = seed_from(seed)  # refuses a negative seed
     if not 0 <= start < stop <= n_total:
         raise ValueError(f"row range [{start}, {stop}) must be non-empty and inside [0, {n_total})")
