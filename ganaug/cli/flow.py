@@ -26,6 +26,7 @@ from ganaug.cli.files import (
     _write_stdout,
     _write_table,
 )
+from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_dask
 
 
 @main.command("pretrain")
@@ -139,12 +140,26 @@ def export_command(source, output) -> None:
 @click.option("--class", "label", help="Only rows of this class.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="CSV or Parquet file (default: stdout CSV).")
-@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
-def sample_command(model, n_rows, label, seed, output, threads) -> None:
+@click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP
+              + " With --engine dask and no --scheduler: the local cluster's workers.")
+@click.option("--engine", type=ENGINE_CHOICE, default="onnxruntime", show_default=True,
+              help="dask: Dask workers compute the rows, written as a Parquet dataset (-o DIR).")
+@click.option("--scheduler", help="Dask scheduler address (default: a local cluster).")
+@click.option("--npartitions", type=click.IntRange(min=1),
+              help="Dask partitions, one Parquet file each (default: one per 500,000 rows).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
+              show_default=True, help="Seconds to wait for the Dask scheduler.")
+def sample_command(model, n_rows, label, seed, output, threads, engine="onnxruntime",
+                   scheduler=None, npartitions=None, timeout=10.0) -> None:
     """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
     from ganaug.core.files import exit_on_sigterm
     from ganaug.runtime import OnnxGenerator
 
+    check_engine_options(engine, scheduler, npartitions, output)
+    if engine == "dask":
+        sample_with_dask(_onnx_path(model), n_rows, label, seed, output, scheduler, npartitions,
+                         threads, timeout)
+        return
     if output:
         _check_table_path(output)
     gen = OnnxGenerator(_onnx_path(model), n_threads=threads)

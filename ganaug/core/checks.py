@@ -176,6 +176,10 @@ def read_classes(meta: dict[str, Any], source: str) -> np.ndarray:
     """
     raw, counts = meta.get("classes"), meta.get("class_counts")
     _check_labels(raw, source, "classes")
+    if None in raw and len(raw) > 1:
+        raise ArtifactError(
+            f"{source}: field 'classes' holds null (an unconditional model) beside other classes"
+        )
     dtype = meta.get("class_dtype")
     try:
         if not isinstance(dtype, str):
@@ -194,10 +198,6 @@ def read_classes(meta: dict[str, Any], source: str) -> np.ndarray:
         dup = next(k for k in keys if keys.count(k) > 1)
         raise ArtifactError(
             f"{source}: field 'classes' lists {dup!r} twice (a class would never be sampled)"
-        )
-    if None in keys and len(keys) > 1:
-        raise ArtifactError(
-            f"{source}: field 'classes' holds null (an unconditional model) beside other classes"
         )
     if not isinstance(counts, list) or len(counts) != len(raw):
         got = f"{len(counts)} entries" if isinstance(counts, list) else repr(counts)

@@ -24,3 +24,7 @@ class DataError(ValueError):
 
 class ScaleShiftWarning(UserWarning):
     """Data given to a pretrained generator is on a very different scale from its training data."""
+
+
+class ClusterError(ValueError):
+    """A compute cluster (a Dask scheduler) cannot be reached or cannot run the work."""

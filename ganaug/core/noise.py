@@ -42,7 +42,35 @@ def split_counts(n: int, weights: np.ndarray) -> np.ndarray:
 
 def conditions_from_counts(counts: np.ndarray) -> np.ndarray:
     """Class index per row, grouped by class in class order."""
-    return np.repeat(np.arange(len(counts), dtype=np.int64), np.asarray(counts, dtype=np.int64))
+    counts = np.asarray(counts, dtype=np.int64)
+    return conditions_range(counts, 0, int(counts.sum()))
+
+
+def conditions_range(
+    counts: np.ndarray, start: int, stop: int, index: np.ndarray | None = None
+) -> np.ndarray:
+    """Rows ``[start, stop)`` of ``conditions_from_counts(counts)``, without drawing the others.
+
+    Parameters
+    ----------
+    counts : ndarray of int
+        Rows per group, the groups one after the other.
+    start, stop : int
+        Row range, ``0 <= start <= stop <= counts.sum()``.
+    index : ndarray of int64, optional
+        Class index of each group (default: the group's position, as in
+        :func:`conditions_from_counts`).
+
+    Returns
+    -------
+    ndarray of int64, shape (stop - start,)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    ends = np.cumsum(counts)
+    # the part of each group's rows [end - count, end) that falls inside [start, stop)
+    inside = np.clip(np.minimum(ends, stop) - np.maximum(ends - counts, start), 0, None)
+    groups = np.arange(len(counts), dtype=np.int64) if index is None else np.asarray(index, np.int64)
+    return np.repeat(groups, inside)
 
 
 def seed_from(random_state: int | np.random.Generator | np.random.RandomState | None) -> int:
@@ -145,11 +173,49 @@ def plan_conditions(
         Maps an array of labels to class indices (unknown labels raise ValueError).
     """
     n = check_n(n)
+    return plan_conditions_range(n, y, class_counts, class_index, 0, n)
+
+
+def plan_conditions_range(
+    n: int,
+    y: object,
+    class_counts: np.ndarray,
+    class_index: Callable[[np.ndarray], np.ndarray],
+    start: int,
+    stop: int,
+) -> np.ndarray:
+    """Rows ``[start, stop)`` of ``plan_conditions(n, y, ...)``, in memory ``O(stop - start)``.
+
+    The plan of a slice of a sampling request, so that the rows of a request can be computed
+    in pieces (for example one piece per Dask partition) and still be the rows of the whole.
+
+    Parameters
+    ----------
+    n : int
+        Rows of the whole request.
+    y : None, a label, n labels or ``stop - start`` labels
+        As in :func:`plan_conditions`; a sequence of ``stop - start`` labels gives the labels of
+        these rows only (the two readings agree when the slice is the whole request).
+    class_counts : ndarray
+        Training rows per class.
+    class_index : callable
+        Maps an array of labels to class indices (unknown labels raise ValueError).
+    start, stop : int
+        Row range, ``0 <= start <= stop <= n``.
+
+    Returns
+    -------
+    ndarray of int64, shape (stop - start,)
+    """
+    if not 0 <= start <= stop <= n:
+        raise ValueError(f"row range [{start}, {stop}) is not inside [0, {n})")
     if y is None:
-        return conditions_from_counts(split_counts(n, class_counts))
+        return conditions_range(split_counts(n, class_counts), start, stop)
     labels = np.atleast_1d(np.asarray(y, dtype=object))
     if len(labels) == 1:
-        return np.full(n, class_index(labels)[0], dtype=np.int64)
-    if len(labels) != n:
-        raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
-    return class_index(labels)
+        return np.full(stop - start, class_index(labels)[0], dtype=np.int64)
+    if len(labels) == n:
+        return class_index(labels[start:stop])
+    if len(labels) == stop - start:
+        return class_index(labels)
+    raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")

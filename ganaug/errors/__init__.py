@@ -2,6 +2,7 @@
 
 from ganaug.core.errors import (  # noqa: F401
     ArtifactError,
+    ClusterError,
     DataError,
     ScaleShiftWarning,
     SchemaMismatchError,

@@ -30,6 +30,7 @@ from ganaug.learn._inputs import (
     concat_rows,
     concat_target,
 )
+from ganaug.learn.strategy import grow
 
 
 class GANAugmenter(BaseOverSampler):
@@ -276,12 +277,8 @@ class GANAugmenter(BaseOverSampler):
             data, labels = X, y
             self.classes_ = np.unique(y)
             strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
-            ratio = self.augment_ratio or 0.0
             counts = dict(zip(*np.unique(y, return_counts=True)))
-            self.sampling_strategy_ = OrderedDict(
-                (c, int(strategy.get(c, 0) + round(ratio * (counts[c] + strategy.get(c, 0)))))
-                for c in self.classes_
-            )
+            self.sampling_strategy_ = grow(counts, strategy, self.augment_ratio)
         if self.generator is None:
             self.model_ = self._make_model(train_seed).fit(data, labels)
         else:

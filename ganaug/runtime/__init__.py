@@ -3,6 +3,8 @@
 Imports numpy, pandas, onnxruntime and :mod:`ganaug.core` only: never torch, scikit-learn,
 :mod:`ganaug.gan` or :mod:`ganaug.learn` (checked by the import contracts in ``pyproject.toml``).
 The HTTP server is :mod:`ganaug.runtime.server`, imported on demand.
+:mod:`ganaug.runtime.partitions` computes any row range of a request (pandas out), for engines
+such as Dask, Spark or Ray.
 """
 
 from __future__ import annotations
