@@ -162,7 +162,7 @@ class TableEncoder(nn.Module):
                 parts.append(self._quantile_codes(numeric))
         if self.n_missing:
             missing = torch.isnan(numeric.index_select(1, self.missing_columns)).float()
-            parts.append(torch.stack([1.0 - missing, missing], dim=2).reshape(len(numeric), -1))
+            parts.append(torch.stack([1.0 - missing, missing], dim=2).reshape(numeric.shape[0], -1))
         for j, dim in enumerate(self.categories):
             parts.append(one_hot(codes[:, j], dim))
         return torch.cat(parts, dim=1).index_select(1, self.order)

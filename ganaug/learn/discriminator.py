@@ -134,7 +134,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         from ganaug.gan.features import CriticTrunk
 
         self._validate_params()
-        X, y = check_table(X, y)
+        X, y = check_table(check_rows(X), y)
         check_classification_targets(y)
         validate_data(self, X, reset=True, skip_check_array=True)
         unlabeled = unlabeled_rows(y, self.unlabeled_value)

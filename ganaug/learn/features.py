@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions
-from ganaug.learn._inputs import check_table, n_rows
 
 
 def pretrained_gan(source: Any) -> Any:
@@ -228,5 +228,29 @@ class GANFeatures(TransformerMixin, BaseEstimator):
 
 
 def check_rows(X: Any) -> Any:
-    """X as a DataFrame or 2-D ndarray (the checks of :func:`ganaug.learn._inputs.check_table`)."""
-    return check_table(X, None if X is None else np.zeros(n_rows(X)))[0]
+    """X as a DataFrame or 2-D ndarray of at least one row and one column; clear errors
+    otherwise (complex numbers refused as scikit-learn refuses them)."""
+    if X is None:
+        raise ValueError("X is None: a 2-D table is required")
+    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+        raise TypeError("sparse input is not supported: pass a dense array or a DataFrame")
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. Reshape "
+                "your data with X.reshape(-1, 1) for a single feature."
+            )
+        if np.iscomplexobj(X):
+            raise ValueError("Complex data not supported: X holds complex numbers")
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
+            "of 1 is required."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+            "minimum of 1 is required."
+        )
+    return X
