@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions
+from ganaug.learn._inputs import check_2d
 
 
 def pretrained_gan(source: Any) -> Any:
@@ -54,17 +55,19 @@ def pretrain(estimator: Any, X: Any) -> Any:
     its ``generator``, loaded)."""
     if estimator.generator is not None:
         return pretrained_gan(estimator.generator)
+    seed = int(check_random_state(estimator.random_state).randint(0, 2**31 - 1))
+    return make_gan(estimator, seed).fit(X)
+
+
+def make_gan(estimator: Any, seed: int) -> Any:
+    """An unfitted ConditionalGAN with the estimator's parameters of the same names."""
+    import inspect
+
     from ganaug.gan.synthesizer import ConditionalGAN
 
-    seed = int(check_random_state(estimator.random_state).randint(0, 2**31 - 1))
-    return ConditionalGAN(
-        preset=estimator.preset,
-        epochs=estimator.epochs,
-        categorical_features=estimator.categorical_features,
-        device=estimator.device,
-        time_budget=estimator.time_budget,
-        random_state=seed,
-    ).fit(X)
+    names = inspect.signature(ConditionalGAN).parameters
+    shared = {n: getattr(estimator, n) for n in names if n != "random_state" and hasattr(estimator, n)}
+    return ConditionalGAN(**shared, random_state=seed)
 
 
 #: the parameters GANFeatures and DiscriminatorClassifier share, with their constraints
@@ -230,19 +233,9 @@ class GANFeatures(TransformerMixin, BaseEstimator):
 def check_rows(X: Any) -> Any:
     """X as a DataFrame or 2-D ndarray of at least one row and one column; clear errors
     otherwise (complex numbers refused as scikit-learn refuses them)."""
-    if X is None:
-        raise ValueError("X is None: a 2-D table is required")
-    if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise TypeError("sparse input is not supported: pass a dense array or a DataFrame")
-    if not isinstance(X, pd.DataFrame):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(
-                f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. Reshape "
-                "your data with X.reshape(-1, 1) for a single feature."
-            )
-        if np.iscomplexobj(X):
-            raise ValueError("Complex data not supported: X holds complex numbers")
+    X = check_2d(X)
+    if not isinstance(X, pd.DataFrame) and np.iscomplexobj(X):
+        raise ValueError("Complex data not supported: X holds complex numbers")
     if X.shape[0] == 0:
         raise ValueError(
             f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "

@@ -203,19 +203,9 @@ class GANAugmenter(BaseOverSampler):
 
     # -------------------------------------------------------------------------- fitting
     def _make_model(self, seed: int) -> Any:
-        from ganaug.gan.synthesizer import ConditionalGAN
+        from ganaug.learn.features import make_gan
 
-        return ConditionalGAN(
-            preset=self.preset,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            categorical_features=self.categorical_features,
-            device=self.device,
-            early_stopping=self.early_stopping,
-            time_budget=self.time_budget,
-            verbose=self.verbose,
-            random_state=seed,
-        )
+        return make_gan(self, seed)
 
     def _joint(self, X: Any, y: np.ndarray) -> Any:
         """X with the regression target appended as the last column."""
