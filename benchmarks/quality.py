@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,7 @@ SEMI_METHODS: tuple[str, ...] = (
     "smote",
     "ganaug-supervised",
     "ganaug-semi",
+    "ganaug-semi-codec",
     "ganfeatures+lr",
     "discriminator",
     "discriminator-scratch",
@@ -642,6 +645,17 @@ def semi_labeled_rows(dataset: str, y: pd.Series, seed: int, n_labeled: int) -> 
     return np.sort(common.regime_rows(y, "lowdata", seed, n_labeled))
 
 
+@contextmanager
+def _patched(module: Any, name: str, value: Any) -> Iterator[None]:
+    """``module.name = value`` for the duration of the block (benchmark ablations only)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
 class LabeledOnly:
     """A transformer fitted on every row, then a classifier fitted on the labeled rows' output
     (``y`` = -1: unlabeled)."""
@@ -704,6 +718,7 @@ def run_semi(
     training row and scored as they are (model ``own``)."""
     from ganaug import GANFeatures
     from ganaug import evaluation as ev
+    from ganaug.gan import semi
     from ganaug.learn.sampler import GANAugmenter
 
     X, y = data
@@ -735,22 +750,26 @@ def run_semi(
             records.append(rec)
             continue
         with common.timer() as t:
-            if method in ("none", "smote", "ganaug-supervised", "ganaug-semi"):
+            if method in ("none", "smote", "ganaug-supervised", "ganaug-semi", "ganaug-semi-codec"):
                 if method.startswith("ganaug-"):
                     aug = GANAugmenter(
                         augment_ratio=ratio, random_state=seed, time_budget=args.time_budget,
                         epochs=args.epochs,
                     )
-                    if method == "ganaug-semi":
-                        X_res, y_res = aug.fit_resample(X_tr, y_semi)
+                    if method.startswith("ganaug-semi"):
+                        # the -codec ablation: unlabeled rows fit the codec's marginals only
+                        # (no posterior reaches the confidence threshold)
+                        confidence = 2.0 if method == "ganaug-semi-codec" else semi.CONFIDENCE
+                        with _patched(semi, "CONFIDENCE", confidence):
+                            X_res, y_res = aug.fit_resample(X_tr, y_semi)
                         rec["n_pseudo_labeled"] = aug.model_.n_pseudo_labeled_
                     else:
                         X_res, y_res = aug.fit_resample(X_lab, y_int[labeled])
                 else:
-                    strategy = "auto" if method == "none" else common.target_counts(y_lab, ratio)
+                    y_codes = pd.Series(y_int[labeled])
+                    strategy = "auto" if method == "none" else common.target_counts(y_codes, ratio)
                     X_res, y_res = ev.oversample(
-                        X_lab, pd.Series(y_int[labeled]), method, sampling_strategy=strategy,
-                        random_state=seed,
+                        X_lab, y_codes, method, sampling_strategy=strategy, random_state=seed
                     )
                 rec["n_synthetic"] = len(X_res) - len(labeled)
                 scores = ev.score_models(

@@ -106,12 +106,15 @@ def test_class_with_a_single_labeled_row(semi_data):
 
 def test_marker_that_is_a_real_label(semi_data):
     X, y, _ = semi_data
+    # -1/+1 labels: the default marker would leave one class, so -1 is a class
     plus_minus = np.where(y == 1, 1, -1)
-    with pytest.raises(LabelError, match="-1 marks unlabeled.*unlabeled_value=None"):
-        GANAugmenter(preset=FAST).fit(X, plus_minus)
-    # turned off, -1 is a class like any other
-    _, y_res = GANAugmenter(preset=FAST, unlabeled_value=None, random_state=0).fit_resample(X, plus_minus)
-    assert set(y_res) == {-1, 1}
+    aug = GANAugmenter(preset=FAST, random_state=0)
+    _, y_res = aug.fit_resample(X, plus_minus)
+    assert set(y_res) == {-1, 1} and aug.n_unlabeled_ == 0
+    # an explicit marker that leaves one class is refused
+    yes_no = np.where(y == 1, "yes", "no").astype(object)
+    with pytest.raises(LabelError, match="marker 'no' leaves a single labeled class.*real label"):
+        GANAugmenter(preset=FAST, unlabeled_value="no").fit(X, yes_no)
 
 
 def test_marker_that_is_a_class_of_the_pretrained_generator(semi_data):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
 import os
 from collections.abc import Sequence
@@ -154,7 +155,8 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
             head = torch.nn.Linear(trunk.n_features, len(self.classes_))
             rows = torch.from_numpy(self.codec_.encode(X)[~unlabeled])
             self._finetune(trunk, head, rows, torch.from_numpy(labels).long(), seed)
-        self.trunk_, self.head_ = trunk.eval(), head.eval()
+        # float64 for prediction: a row's probabilities do not depend on its batch
+        self.trunk_, self.head_ = trunk.double().eval(), head.double().eval()
         return self
 
     def _critic(self, X: Any) -> Any:
@@ -209,12 +211,13 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         X = check_rows(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         with torch.no_grad():
-            logits = self.head_(self.trunk_(torch.from_numpy(self.codec_.encode(X))))
+            logits = self.head_(self.trunk_(torch.from_numpy(self.codec_.encode(X)).double()))
             return torch.softmax(logits, dim=1).double().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: it says "not fitted" before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def export_onnx(self, path: str | os.PathLike[str]) -> Path:
         """Export encoder, network and softmax to one ``.onnx`` file; ONNX Runtime alone gives
@@ -223,7 +226,8 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         from ganaug.gan.features import FeatureModule, TableEncoder, export_rows_onnx
 
         check_is_fitted(self, "head_")
-        module = FeatureModule(TableEncoder(self.codec_), self.trunk_, self.head_)
+        trunk, head = copy.deepcopy(self.trunk_).float(), copy.deepcopy(self.head_).float()
+        module = FeatureModule(TableEncoder(self.codec_), trunk, head)
         return export_rows_onnx(
             module, self.codec_, path, kind="classifier", extra=classes_to_json(self.classes_)
         )

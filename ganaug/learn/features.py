@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import numbers
 import os
 from collections.abc import Sequence
@@ -172,7 +173,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         self : GANFeatures
         """
         self._validate_params()
-        X = check_rows(X)
+        X = check_rows(X, min_rows=2)
         validate_data(self, X, reset=True, skip_check_array=True)
         self.gan_ = pretrain(self, X)
         self._build()
@@ -184,7 +185,8 @@ class GANFeatures(TransformerMixin, BaseEstimator):
     def _build(self) -> None:
         from ganaug.gan.features import CriticTrunk
 
-        self.trunk_ = CriticTrunk(self.gan_.discriminator_).eval()
+        # float64: a row's features do not depend on the rows batched with it
+        self.trunk_ = CriticTrunk(self.gan_.discriminator_).double().eval()
 
     def transform(self, X: Any) -> np.ndarray:
         """The critic's features of the rows ``X`` (then their encoding if ``include_input``).
@@ -204,7 +206,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         validate_data(self, X, reset=False, skip_check_array=True)
         encoded = self.gan_.codec_.encode(X)
         with torch.no_grad():
-            features = self.trunk_(torch.from_numpy(encoded)).numpy()
+            features = self.trunk_(torch.from_numpy(encoded).double()).numpy()
         parts = [features, encoded] if self.include_input else [features]
         return np.hstack(parts).astype(np.float64)
 
@@ -223,16 +225,16 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         from ganaug.gan.features import FeatureModule, TableEncoder, export_rows_onnx
 
         check_is_fitted(self, "gan_")
-        module = FeatureModule(TableEncoder(self.gan_.codec_), self.trunk_)
+        module = FeatureModule(TableEncoder(self.gan_.codec_), copy.deepcopy(self.trunk_).float())
         return export_rows_onnx(module, self.gan_.codec_, path, kind="features")
 
     def __sklearn_tags__(self):
         return input_tags(super().__sklearn_tags__())
 
 
-def check_rows(X: Any) -> Any:
-    """X as a DataFrame or 2-D ndarray of at least one row and one column; clear errors
-    otherwise (complex numbers refused as scikit-learn refuses them)."""
+def check_rows(X: Any, min_rows: int = 1) -> Any:
+    """X as a DataFrame or 2-D ndarray of at least ``min_rows`` rows and one column; clear
+    errors otherwise (complex numbers refused as scikit-learn refuses them)."""
     X = check_2d(X)
     if not isinstance(X, pd.DataFrame) and np.iscomplexobj(X):
         raise ValueError("Complex data not supported: X holds complex numbers")
@@ -245,5 +247,10 @@ def check_rows(X: Any) -> Any:
         raise ValueError(
             f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
             "minimum of 1 is required."
+        )
+    if X.shape[0] < min_rows:
+        raise ValueError(
+            f"X has {X.shape[0]} sample(s) (n_samples = {X.shape[0]}): pretraining a GAN needs "
+            f"at least {min_rows}"
         )
     return X

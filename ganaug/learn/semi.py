@@ -7,12 +7,12 @@ A row is unlabeled when its label equals ``unlabeled_value``: ``-1`` by default,
 compared as :func:`ganaug.core.labels.to_python` compares them (``-1``, ``np.int64(-1)`` and
 ``-1.0`` are one label; the string ``"-1"`` is another).
 
-A marker that is also a real label cannot be told apart from the data alone; the rule: when the
-default ``-1`` leaves a single labeled class, ``-1`` is taken to be a class (labels -1/+1, the
-other common binary convention) and the fit is refused with :class:`LabelError` rather than
-silently treating half the data as unlabeled. A marker that is one of a pretrained generator's
-classes is refused too. Labels such as -1/0/1 with the default marker are read as two classes
-plus unlabeled rows: pass ``unlabeled_value=None`` there.
+A marker that is also a real label cannot always be told apart from the data. The rules: when
+the default ``-1`` would leave a single labeled class, ``-1`` is a class (labels -1/+1, the other
+common binary convention, which scikit-learn's own checks use) and no row is unlabeled; any
+other marker that leaves a single class is refused with :class:`LabelError`, as is a marker that
+is one of a pretrained generator's classes. Labels such as -1/0/1 with the default marker are
+read as two classes plus unlabeled rows: pass ``unlabeled_value=None`` there.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def unlabeled_rows(y: Any, unlabeled_value: Any) -> np.ndarray:
     """Boolean mask of the rows of 1-D ``y`` whose label is ``unlabeled_value``.
 
     ``None`` marks nothing (the convention is off); ``NaN`` or ``pd.NA`` marks missing labels.
+    The default ``-1`` marks nothing when the other rows have a single class (labels -1/+1).
     """
     labels = pd.Series(np.asarray(y), dtype=object)
     if unlabeled_value is None:
@@ -42,6 +43,8 @@ def unlabeled_rows(y: Any, unlabeled_value: Any) -> np.ndarray:
         return labels.isna().to_numpy()
     values = labels.unique()
     marked = [v for v in values if _same(to_python(v), marker)]
+    if _same(marker, DEFAULT_MARKER) and len(values) - len(marked) == 1:
+        return np.zeros(len(labels), dtype=bool)  # -1/+1 labels: -1 is a class
     return labels.isin(marked).to_numpy()
 
 
@@ -56,8 +59,8 @@ def check_semi_labels(y: np.ndarray, unlabeled: np.ndarray, unlabeled_value: Any
     """Refuse labels that semi-supervised fitting cannot use, with a :class:`LabelError`.
 
     ``y`` holds every row's label, ``unlabeled`` marks the unlabeled rows. Refused: no labeled
-    row at all; the default marker ``-1`` leaving one labeled class (then ``-1`` is a class);
-    fewer than two labeled classes; a class with a single labeled row.
+    row at all; a marker that leaves a single labeled class (it is then a real label); a class
+    with a single labeled row.
     """
     if not unlabeled.any():
         return
@@ -70,15 +73,11 @@ def check_semi_labels(y: np.ndarray, unlabeled: np.ndarray, unlabeled_value: Any
         )
     classes, counts = np.unique(labeled, return_counts=True)
     if len(classes) < 2:
-        if _same(to_python(unlabeled_value), DEFAULT_MARKER):
-            raise LabelError(
-                f"y has the labels -1 and {to_python(classes[0])!r} only: -1 marks unlabeled rows "
-                "(scikit-learn's convention), which would leave a single class. If -1 is a real "
-                "class (labels -1/+1), pass unlabeled_value=None"
-            )
         raise LabelError(
-            f"the labeled rows of y have a single class ({to_python(classes[0])!r}; "
-            f"{int(unlabeled.sum())} rows are unlabeled): at least 2 classes are needed"
+            f"the marker {unlabeled_value!r} leaves a single labeled class "
+            f"({to_python(classes[0])!r}; {int(unlabeled.sum())} rows unlabeled): at least 2 "
+            f"classes are needed. If {unlabeled_value!r} is a real label, pass another "
+            "unlabeled_value (or None)"
         )
     few = [to_python(c) for c, k in zip(classes, counts) if k < 2]
     if few:
