@@ -196,13 +196,9 @@ def _quiet() -> Any:
         registration.setLevel(level)
 
 
-def _export_dynamo(
-    module: Any,
-    args: tuple[Any, Any],
-    opset: int,
-    inputs: tuple[str, ...] = INPUT_NAMES,
-    outputs: tuple[str, ...] = OUTPUT_NAMES,
-) -> Any:
+def _export_dynamo(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
+    """``names``: (input names, output names), the generator's by default."""
+    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
     import torch
 
     batch = torch.export.Dim("batch", min=1)
@@ -221,13 +217,9 @@ def _export_dynamo(
     return program.model_proto
 
 
-def _export_torchscript(
-    module: Any,
-    args: tuple[Any, Any],
-    opset: int,
-    inputs: tuple[str, ...] = INPUT_NAMES,
-    outputs: tuple[str, ...] = OUTPUT_NAMES,
-) -> Any:
+def _export_torchscript(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
+    """``names``: (input names, output names), the generator's by default."""
+    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
     import onnx
     import torch
 
@@ -365,7 +357,7 @@ def convert(
     with torch.no_grad():
         if exporter == "dynamo":
             try:
-                proto = _export_dynamo(module, args, opset, inputs, outputs)
+                proto = _export_dynamo(module, args, opset, (inputs, outputs))
             except Exception as exc:
                 if not auto:
                     raise
@@ -377,7 +369,7 @@ def convert(
                 )
                 exporter = "torchscript"
         if exporter == "torchscript":
-            proto = _export_torchscript(module, args, opset, inputs, outputs)
+            proto = _export_torchscript(module, args, opset, (inputs, outputs))
     got_in = tuple(i.name for i in proto.graph.input)
     got_out = tuple(o.name for o in proto.graph.output)
     if got_in != tuple(inputs) or got_out != tuple(outputs):

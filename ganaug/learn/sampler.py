@@ -466,13 +466,9 @@ class GANAugmenter(BaseOverSampler):
         return export_onnx(self.model_, path, task=self.task_)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
-        return tags
+        from ganaug.learn.features import input_tags
+
+        return input_tags(super().__sklearn_tags__())
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
