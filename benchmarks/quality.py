@@ -735,7 +735,7 @@ def run_semi(
     y_te_int = y_te.map(codes).to_numpy()
     base = {
         "dataset": dataset, "task": "classification", "regime": "semi", "seed": seed,
-        "n_train": len(labeled), "n_unlabeled": len(y_tr) - len(labeled), "n_test": len(X_te),
+        "n_labeled": len(labeled), "n_unlabeled": len(y_tr) - len(labeled), "n_test": len(X_te),
         "class_counts": {str(k): int(v) for k, v in y_lab.value_counts().sort_index().items()},
         "note": "", "n_synthetic": 0,
         # the realism metrics of the other regimes are not computed here
@@ -1023,6 +1023,19 @@ def render_markdown(
         "augmented training set.",
         "",
     ]
+    if any(r.get("regime") == "semi" for r in records):
+        parts += [
+            (
+                "Regime `semi`: `lowdata_rows` labeled training rows (stratified; `mnist`: 10 per "
+            "class), the rest of the training split unlabeled, the test split untouched. "
+            "`none`, `smote`, `ganaug-*` are scored with the downstream models on the labeled "
+            "rows plus their synthetic rows (`ganaug-semi` pretrains on the unlabeled rows too; "
+            "`ganaug-semi-codec`: they fit the codec only); the other methods are classifiers "
+            "fitted on every training row and scored as they are. The lift of every method is "
+                "over `none` (supervised only, the downstream models on the labeled rows)."
+            ),
+            "",
+        ]
     means = means_table(summary)
     if means is not None:
         parts += [

@@ -228,3 +228,27 @@ def test_classifier_bad_labels(semi_data):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_benchmark_semi_regime_reduced_run(tmp_path):
+    import importlib
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    quality = importlib.import_module("quality")
+    methods = "none,ganaug-semi,discriminator,selftraining-lr,labelspreading"
+    argv = ["--reduced", "--datasets", "wine,mixed", "--regimes", "semi", "--models", "logreg",
+            "--semi-methods", methods, "--name", "semi", "--out", str(tmp_path)]
+    assert quality.main(argv) == 0
+    records = pd.DataFrame(json.loads((tmp_path / "semi.json").read_text())["records"])
+    assert set(records["dataset"]) == {"mixed"}  # wine's 106 training rows are all labeled
+    assert set(records["method"]) == set(methods.split(","))
+    # 300 rows, 60% training: 120 labeled, 60 unlabeled; the test split is untouched
+    assert (records["n_labeled"] == 120).all() and (records["n_unlabeled"] == 60).all()
+    assert (records["n_test"] == 120).all()
+    assert records["balanced_accuracy"].between(0, 1).all()
+    assert (records.loc[records["method"] == "ganaug-semi", "n_synthetic"] > 0).all()
+    md = (tmp_path / "semi.md").read_text()
+    assert "Regime `semi`" in md and "| mixed | semi | labelspreading |" in md
