@@ -47,7 +47,7 @@ IMAGE_DATASETS: tuple[str, ...] = ("mnist",)
 ALL_DATASETS: tuple[str, ...] = (
     *DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS, *IMAGE_DATASETS
 )
-REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full")
+REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full", "semi")
 DEFAULT_REGIMES: tuple[str, ...] = ("imbalanced", "lowdata")
 MINORITY_FRACTION = 0.15
 MINORITY_MIN_ROWS = 6

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,23 @@ COPULA_OVERRIDES: dict[str, Any] = {"lr_g": 0.0}
 #: DCR / frequency error: at most this many synthetic (and held-out) rows are compared
 DCR_MAX_ROWS = 2000
 SEEDS: tuple[int, ...] = (0, 1, 2)
+#: the ``semi`` regime's methods: augmentation methods (scored with ``--models``), then
+#: classifiers that use the unlabeled rows themselves (scored as they are)
+SEMI_METHODS: tuple[str, ...] = (
+    "none",
+    "smote",
+    "ganaug-supervised",
+    "ganaug-semi",
+    "ganaug-semi-codec",
+    "ganfeatures+lr",
+    "discriminator",
+    "discriminator-scratch",
+    "selftraining-lr",
+    "selftraining-hgb",
+    "labelspreading",
+)
+#: the ``semi`` regime on images: labeled rows per class (MNIST-5k: 10 per class, 100 labels)
+SEMI_IMAGE_LABELS_PER_CLASS = 10
 REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3}
 
 
@@ -144,6 +163,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1.0,
         help="lowdata regime: after balancing, every class grows by this fraction (default: 1.0)",
     )
+    p.add_argument(
+        "--semi-methods",
+        type=_csv(str),
+        default=list(SEMI_METHODS),
+        help=f"the semi regime's methods, from {','.join(SEMI_METHODS)} (default: all)",
+    )
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=None,
+        help="seconds of adversarial training at most for every ganaug fit (default: none)",
+    )
     p.add_argument("--cv", type=int, default=5, help="detection AUC folds (default: 5)")
     p.add_argument(
         "--name",
@@ -161,6 +192,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("datasets", common.ALL_DATASETS),
         ("regimes", common.REGIMES),
         ("methods", METHODS),
+        ("semi_methods", SEMI_METHODS),
     ):
         bad = [v for v in getattr(args, name) if v not in allowed]
         if bad:
@@ -304,6 +336,8 @@ def resample(
             params["augment_ratio"] = augment_ratio
         if args.epochs:
             params["epochs"] = args.epochs
+        if getattr(args, "time_budget", None):
+            params["time_budget"] = args.time_budget
         return GANAugmenter(**params).fit_resample(X, y)
     if method == "ctgan":
         try:
@@ -595,6 +629,180 @@ def run_one(
     return records
 
 
+# --- the semi regime ------------------------------------------------------------------------------
+
+
+def semi_labeled_rows(dataset: str, y: pd.Series, seed: int, n_labeled: int) -> np.ndarray:
+    """Positions of the training rows that keep their label: ``n_labeled`` stratified rows
+    (images: :data:`SEMI_IMAGE_LABELS_PER_CLASS` per class); the others are unlabeled."""
+    if dataset in common.IMAGE_DATASETS:
+        rng = np.random.default_rng(seed)
+        labels = y.to_numpy()
+        return np.sort(np.concatenate([
+            rng.choice(np.flatnonzero(labels == c), SEMI_IMAGE_LABELS_PER_CLASS, replace=False)
+            for c in np.unique(labels)
+        ]))
+    return np.sort(common.regime_rows(y, "lowdata", seed, n_labeled))
+
+
+@contextmanager
+def _patched(module: Any, name: str, value: Any) -> Iterator[None]:
+    """``module.name = value`` for the duration of the block (benchmark ablations only)."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)
+
+
+class LabeledOnly:
+    """A transformer fitted on every row, then a classifier fitted on the labeled rows' output
+    (``y`` = -1: unlabeled)."""
+
+    def __init__(self, transformer: Any, classifier: Any) -> None:
+        self.transformer, self.classifier = transformer, classifier
+
+    def fit(self, X: Any, y: Any) -> LabeledOnly:
+        labeled = np.asarray(y) != -1
+        features = self.transformer.fit(X).transform(X)
+        self.classifier.fit(features[labeled], np.asarray(y)[labeled])
+        self.classes_ = self.classifier.classes_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classifier.predict(self.transformer.transform(X))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.classifier.predict_proba(self.transformer.transform(X))
+
+
+def semi_classifier(method: str, seed: int, args: argparse.Namespace, pretrained: Any) -> Any:
+    """The estimator a classifier method of the semi regime fits on ``(X, y with -1)``."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
+
+    from ganaug import DiscriminatorClassifier, GANFeatures
+    from ganaug.learn.preprocessing import make_preprocessor
+    gan = {"time_budget": args.time_budget, "epochs": args.epochs, "random_state": seed}
+    if method == "ganfeatures+lr":
+        return LabeledOnly(
+            GANFeatures(include_input=True, generator=pretrained, **gan),
+            make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed)),
+        )
+    if method == "discriminator":
+        return DiscriminatorClassifier(generator=pretrained, **gan)
+    if method == "discriminator-scratch":
+        return DiscriminatorClassifier(pretrain=False, **gan)
+    if method == "selftraining-lr":  # the preprocessing of the logreg model, outside the loop
+        lr = LogisticRegression(max_iter=1000, random_state=seed)
+        return make_pipeline(make_preprocessor(scale=True), SelfTrainingClassifier(lr))
+    if method == "selftraining-hgb":
+        hgb = HistGradientBoostingClassifier(max_iter=20 if args.reduced else 50, random_state=seed)
+        return make_pipeline(make_preprocessor(), SelfTrainingClassifier(hgb))
+    if method == "labelspreading":
+        return make_pipeline(make_preprocessor(scale=True), LabelSpreading(kernel="knn", n_neighbors=7))
+    raise ValueError(f"unknown semi method {method!r}")
+
+
+def run_semi(
+    dataset: str, seed: int, args: argparse.Namespace, data: tuple[Any, Any]
+) -> list[dict[str, Any]]:
+    """The ``semi`` regime: ``lowdata_rows`` labeled training rows (stratified), the rest of
+    the training split unlabeled (-1), the test split untouched. Augmentation methods build a
+    training set from the labeled rows (``ganaug-semi`` also pretrains on the unlabeled ones)
+    and are scored with ``--models``; the other methods are classifiers fitted on every
+    training row and scored as they are (model ``own``)."""
+    from ganaug import GANFeatures
+    from ganaug import evaluation as ev
+    from ganaug.gan import semi
+    from ganaug.learn.sampler import GANAugmenter
+
+    X, y = data
+    X_tr, y_tr, X_te, y_te = common.split(X, y, seed)
+    labeled = semi_labeled_rows(dataset, y_tr, seed, args.lowdata_rows)
+    if len(labeled) >= len(y_tr):
+        print(f"  {dataset}/semi: skipped (the training split has no rows left unlabeled)")
+        return []
+    X_lab, y_lab = X_tr.iloc[labeled].reset_index(drop=True), y_tr.iloc[labeled].reset_index(drop=True)
+    codes = {c: i for i, c in enumerate(sorted(pd.unique(y_tr)))}  # -1 needs integer labels
+    y_int = y_tr.map(codes).to_numpy()
+    y_semi = np.full(len(y_tr), -1)
+    y_semi[labeled] = y_int[labeled]
+    y_te_int = y_te.map(codes).to_numpy()
+    base = {
+        "dataset": dataset, "task": "classification", "regime": "semi", "seed": seed,
+        "n_labeled": len(labeled), "n_unlabeled": len(y_tr) - len(labeled), "n_test": len(X_te),
+        "class_counts": {str(k): int(v) for k, v in y_lab.value_counts().sort_index().items()},
+        "note": "", "n_synthetic": 0,
+        # the realism metrics of the other regimes are not computed here
+        **dict.fromkeys(
+            ("detection_auc", "detection_auc_seen", "dcr_ratio", "frequency_error"), float("nan")
+        ),
+    }
+    ratio = args.lowdata_ratio
+    pretrained = None  # one unconditional GAN serves GANFeatures and the discriminator
+    records: list[dict[str, Any]] = []
+    for method in args.semi_methods:
+        rec = {**base, "method": method}
+        slow = {"selftraining-hgb": "too slow on 784 columns", "ganaug-semi-codec": "tables only"}
+        if method in slow and dataset in common.IMAGE_DATASETS:
+            # boosting 50 x 10 trees per self-training round on 784 pixel columns, or a second
+            # semi-supervised GAN fit (3 minutes here): too slow for the time budget
+            rec.update(method_seconds=0.0, note=f"skipped: {slow[method]}", model="own")
+            records.append(rec)
+            continue
+        with common.timer() as t:
+            if method in ("none", "smote", "ganaug-supervised", "ganaug-semi", "ganaug-semi-codec"):
+                if method.startswith("ganaug-"):
+                    aug = GANAugmenter(
+                        augment_ratio=ratio, random_state=seed, time_budget=args.time_budget,
+                        epochs=args.epochs,
+                    )
+                    if method.startswith("ganaug-semi"):
+                        # the -codec ablation: unlabeled rows fit the codec's marginals only
+                        # (no posterior reaches the confidence threshold)
+                        confidence = 2.0 if method == "ganaug-semi-codec" else semi.CONFIDENCE
+                        with _patched(semi, "CONFIDENCE", confidence):
+                            X_res, y_res = aug.fit_resample(X_tr, y_semi)
+                        rec["n_pseudo_labeled"] = aug.model_.n_pseudo_labeled_
+                    else:
+                        X_res, y_res = aug.fit_resample(X_lab, y_int[labeled])
+                else:
+                    y_codes = pd.Series(y_int[labeled])
+                    strategy = "auto" if method == "none" else common.target_counts(y_codes, ratio)
+                    X_res, y_res = ev.oversample(
+                        X_lab, y_codes, method, sampling_strategy=strategy, random_state=seed
+                    )
+                rec["n_synthetic"] = len(X_res) - len(labeled)
+                scores = ev.score_models(
+                    X_res, np.asarray(y_res), X_te, y_te_int,
+                    models=model_factories(args, seed), task="classification", random_state=seed,
+                )
+            else:
+                if method in ("ganfeatures+lr", "discriminator") and pretrained is None:
+                    pretrained = GANFeatures(
+                        time_budget=args.time_budget, epochs=args.epochs, random_state=seed
+                    ).fit(X_tr).gan_
+                clf = semi_classifier(method, seed, args, pretrained)
+                scores = ev.score_models(
+                    X_tr, y_semi, X_te, y_te_int, models={"own": lambda clf=clf: clf},
+                    task="classification", random_state=seed,
+                )
+        rec["method_seconds"] = t["seconds"]
+        for row in scores.to_dict("records"):
+            records.append({**rec, **row})
+        print(
+            f"  {dataset}/semi/seed {seed}: {method} {t['seconds']:.1f}s "
+            f"balanced_accuracy {scores['balanced_accuracy'].mean():.3f}",
+            flush=True,
+        )
+    return records
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -815,6 +1023,19 @@ def render_markdown(
         "augmented training set.",
         "",
     ]
+    if any(r.get("regime") == "semi" for r in records):
+        parts += [
+            (
+                "Regime `semi`: `lowdata_rows` labeled training rows (stratified; `mnist`: 10 per "
+            "class), the rest of the training split unlabeled, the test split untouched. "
+            "`none`, `smote`, `ganaug-*` are scored with the downstream models on the labeled "
+            "rows plus their synthetic rows (`ganaug-semi` pretrains on the unlabeled rows too; "
+            "`ganaug-semi-codec`: they fit the codec only); the other methods are classifiers "
+            "fitted on every training row and scored as they are. The lift of every method is "
+                "over `none` (supervised only, the downstream models on the labeled rows)."
+            ),
+            "",
+        ]
     means = means_table(summary)
     if means is not None:
         parts += [
@@ -883,8 +1104,11 @@ def _run_task(task: tuple[str, int], args: argparse.Namespace) -> list[dict[str,
     records: list[dict[str, Any]] = []
     try:
         for regime in args.regimes:
-            if task == "regression" and regime == "imbalanced":
-                continue  # no classes to cut
+            if task == "regression" and regime in ("imbalanced", "semi"):
+                continue  # no classes to cut or to label
+            if regime == "semi":
+                records += run_semi(dataset, seed, args, (X, y))
+                continue
             records += run_one(dataset, regime, seed, args, (X, y))
     finally:
         _stop_loky()
@@ -919,6 +1143,8 @@ def main(argv: list[str] | None = None) -> int:
         "lowdata_rows": args.lowdata_rows,
         "lowdata_ratio": args.lowdata_ratio,
         "detection_cv": args.cv,
+        "semi_methods": args.semi_methods,
+        "time_budget": args.time_budget,
         "jobs": args.jobs,
         "test_size": 0.4,
         "minority_fraction": common.MINORITY_FRACTION,
@@ -936,10 +1162,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         chunks = [_run_task(task, args) for task in tasks]
     records: list[dict[str, Any]] = [r for chunk in chunks for r in chunk]
-    summary = summary_table(records)
     out = Path(args.out)
     json_path, md_path = out / f"{args.name}.json", out / f"{args.name}.md"
+    # the raw records first: a failure in the summary must not lose a long run
     common.write_json(json_path, {"machine": info, "config": config, "records": records})
+    summary = summary_table(records)
     md = render_markdown(summary, records, info, config)
     md_path.write_text(md, encoding="utf-8")
     print(f"wrote {json_path} and {md_path}")

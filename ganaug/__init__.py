@@ -15,6 +15,8 @@ from ganaug._version import __version__
 _LAZY = {
     "GANAugmenter": "ganaug.learn.sampler",
     "AugmentedEstimator": "ganaug.learn.estimator",
+    "GANFeatures": "ganaug.learn.features",
+    "DiscriminatorClassifier": "ganaug.learn.discriminator",
     "ConditionalGAN": "ganaug.gan.synthesizer",
     "TableCodec": "ganaug.gan.codec",
     "export_onnx": "ganaug.gan.export",

@@ -186,9 +186,12 @@ def sample_command(model, n_rows, label, seed, output, threads, engine="onnxrunt
 @click.option("--generator", type=click.Path(exists=True), help="Reuse a pretrained generator (artifact or .onnx).")
 @click.option("--task", type=TASK_CHOICE, help="Override the inferred task.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--unlabeled-value", "unlabeled",
+              help="Label of unlabeled rows (default -1; 'nan' for empty cells, 'none' for no "
+                   "unlabeled rows): they help pretrain and are left out of the output.")
 @click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
 def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
-                    output) -> None:
+                    unlabeled, output) -> None:
     """Add synthetic rows to DATA (fit_resample) and write the augmented table."""
     from ganaug.learn.sampler import GANAugmenter
 
@@ -201,9 +204,33 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
     aug = GANAugmenter(sampling_strategy=strategy_value, augment_ratio=ratio, preset=preset,
                        epochs=epochs, generator=generator, verbose=True,
                        task=task or ("auto" if generator else ds.task), random_state=seed)
+    if unlabeled is not None:
+        aug.set_params(unlabeled_value=_typed_marker(unlabeled, y))
     X_res, y_res = aug.fit_resample(X, y)
     _write_table(X_res, y_res, ds.target or "target", output)
-    click.echo(f"{ds.name}: {len(y)} real + {len(y_res) - len(y)} synthetic rows -> {output}")
+    n_real = len(y) - aug.n_unlabeled_
+    dropped = f" ({aug.n_unlabeled_} unlabeled rows used for pretraining)" if aug.n_unlabeled_ else ""
+    click.echo(f"{ds.name}: {n_real} real + {len(y_res) - n_real} synthetic rows{dropped} -> {output}")
+
+
+def _typed_marker(text: str, y: Any) -> Any:
+    """The typed ``--unlabeled-value``: None, NaN, a number for a numeric target, else the text."""
+    if text.lower() == "none":
+        return None
+    if text.lower() in ("nan", ""):
+        return float("nan")
+    import numpy as np
+
+    if np.asarray(y).dtype.kind in "iuf":
+        try:
+            number = float(text)
+        except ValueError:
+            raise click.BadParameter(
+                f"{text!r} is not a number, but the target's labels are numbers",
+                param_hint="--unlabeled-value",
+            ) from None
+        return int(number) if number.is_integer() else number
+    return text
 
 
 @main.command("serve")

@@ -28,3 +28,8 @@ class ScaleShiftWarning(UserWarning):
 
 class ClusterError(ValueError):
     """A compute cluster (a Dask scheduler) cannot be reached or cannot run the work."""
+
+
+class LabelError(ValueError):
+    """The labels of ``y`` cannot be used: no labeled rows, a class with too few labeled rows, or
+    an unlabeled marker that is also a real label."""

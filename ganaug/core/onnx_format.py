@@ -14,3 +14,10 @@ READABLE_VERSIONS = (1, 2)
 METADATA_KEY = "ganaug"
 INPUT_NAMES = ("noise", "condition")
 OUTPUT_NAMES = ("numeric", "codes")
+
+#: graphs that read rows instead of noise: the critic's features (``kind`` "features") and the
+#: fine-tuned discriminator classifier (``kind`` "classifier"); see :mod:`ganaug.gan.features`
+ROWS_FORMAT = "ganaug-rows-onnx"
+ROWS_FORMAT_VERSION = 1
+ROWS_INPUT_NAMES = ("numeric", "codes")
+ROWS_OUTPUT_NAMES = {"features": ("features",), "classifier": ("probabilities",)}

@@ -196,7 +196,9 @@ def _quiet() -> Any:
         registration.setLevel(level)
 
 
-def _export_dynamo(module: Any, args: tuple[Any, Any], opset: int) -> Any:
+def _export_dynamo(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
+    """``names``: (input names, output names), the generator's by default."""
+    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
     import torch
 
     batch = torch.export.Dim("batch", min=1)
@@ -205,9 +207,9 @@ def _export_dynamo(module: Any, args: tuple[Any, Any], opset: int) -> Any:
             module,
             args,
             dynamo=True,
-            input_names=list(INPUT_NAMES),
-            output_names=list(OUTPUT_NAMES),
-            dynamic_shapes={"noise": {0: batch}, "condition": {0: batch}},
+            input_names=list(inputs),
+            output_names=list(outputs),
+            dynamic_shapes={name: {0: batch} for name in inputs},
             opset_version=opset,
             optimize=True,
             verbose=False,
@@ -215,20 +217,22 @@ def _export_dynamo(module: Any, args: tuple[Any, Any], opset: int) -> Any:
     return program.model_proto
 
 
-def _export_torchscript(module: Any, args: tuple[Any, Any], opset: int) -> Any:
+def _export_torchscript(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
+    """``names``: (input names, output names), the generator's by default."""
+    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
     import onnx
     import torch
 
     buffer = io.BytesIO()
-    axes = {name: {0: "batch"} for name in INPUT_NAMES + OUTPUT_NAMES}
+    axes = {name: {0: "batch"} for name in inputs + outputs}
     with _quiet():
         torch.onnx.export(
             module,
             args,
             buffer,
             dynamo=False,
-            input_names=list(INPUT_NAMES),
-            output_names=list(OUTPUT_NAMES),
+            input_names=list(inputs),
+            output_names=list(outputs),
             dynamic_axes=axes,
             opset_version=opset,
         )
@@ -308,6 +312,38 @@ def export_onnx(
         return path
     if not hasattr(model, "generator_"):
         raise ValueError("the model is not fitted yet: call fit first")
+    meta = build_metadata(model, task)
+    module = model.sampling_module().eval()
+    args = _example_inputs(model)
+    proto, exporter = convert(module, args, opset, exporter)
+    blob = seal(
+        proto,
+        meta,
+        "ganaug conditional generator with decoding: (noise, condition) -> (numeric, codes).",
+        exporter,
+        opset,
+    )
+    if verify:
+        _verify(blob, module, args)
+    atomic_write_bytes(path, blob)
+    return path
+
+
+def convert(
+    module: Any,
+    args: tuple[Any, ...],
+    opset: int,
+    exporter: str,
+    inputs: tuple[str, ...] = INPUT_NAMES,
+    outputs: tuple[str, ...] = OUTPUT_NAMES,
+) -> tuple[Any, str]:
+    """``(ModelProto, exporter used)`` of an eval-mode module with a dynamic batch dimension.
+
+    ``exporter="auto"`` uses the dynamo exporter and falls back to the TorchScript one if it is
+    missing or fails.
+    """
+    import torch
+
     auto = exporter == "auto"
     if auto:
         try:
@@ -318,17 +354,10 @@ def export_onnx(
             exporter = "torchscript"
     else:
         _require_onnx(exporter)
-
-    import onnx
-    import torch
-
-    meta = build_metadata(model, task)
-    module = model.sampling_module().eval()
-    args = _example_inputs(model)
     with torch.no_grad():
         if exporter == "dynamo":
             try:
-                proto = _export_dynamo(module, args, opset)
+                proto = _export_dynamo(module, args, opset, (inputs, outputs))
             except Exception as exc:
                 if not auto:
                     raise
@@ -340,27 +369,28 @@ def export_onnx(
                 )
                 exporter = "torchscript"
         if exporter == "torchscript":
-            proto = _export_torchscript(module, args, opset)
-    inputs = [i.name for i in proto.graph.input]
-    outputs = [o.name for o in proto.graph.output]
-    if tuple(inputs) != INPUT_NAMES or tuple(outputs) != OUTPUT_NAMES:
-        raise RuntimeError(f"unexpected graph signature: inputs {inputs}, outputs {outputs}")
+            proto = _export_torchscript(module, args, opset, (inputs, outputs))
+    got_in = tuple(i.name for i in proto.graph.input)
+    got_out = tuple(o.name for o in proto.graph.output)
+    if got_in != tuple(inputs) or got_out != tuple(outputs):
+        raise RuntimeError(f"unexpected graph signature: inputs {got_in}, outputs {got_out}")
+    return proto, exporter
+
+
+def seal(proto: Any, meta: dict[str, Any], description: str, exporter: str, opset: int) -> bytes:
+    """The file's bytes: ``meta`` (plus exporter and opset) as JSON in ``metadata_props``,
+    producer and doc string set, checked by ``onnx.checker``."""
+    import onnx
+
     meta["exporter"] = exporter
     meta["opset"] = opset
     proto.producer_name = "ganaug"
     proto.producer_version = __version__
-    proto.doc_string = (
-        "ganaug conditional generator with decoding: (noise, condition) -> (numeric, codes). "
-        f"Description as JSON in metadata_props['{METADATA_KEY}']."
-    )
+    proto.doc_string = f"{description} Description as JSON in metadata_props['{METADATA_KEY}']."
     del proto.metadata_props[:]
     onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(meta, allow_nan=False)})
     onnx.checker.check_model(proto, full_check=True)
-    blob = proto.SerializeToString()
-    if verify:
-        _verify(blob, module, args)
-    atomic_write_bytes(path, blob)
-    return path
+    return proto.SerializeToString()
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -158,7 +159,7 @@ class ConditionalGAN:
         self.head_ = DecodeHead(self.codec_, output=cfg.output)
 
     # ------------------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any = None) -> ConditionalGAN:
+    def fit(self, X: Any, y: Any = None, *, X_unlabeled: Any = None) -> ConditionalGAN:
         """Train on a table, conditioned on class labels ``y`` (or unconditionally).
 
         Parameters
@@ -167,6 +168,13 @@ class ConditionalGAN:
             Training rows.
         y : array-like of shape (n_samples,), optional
             Class labels to condition on.
+        X_unlabeled : DataFrame or array-like, optional
+            Rows of the same columns without labels (semi-supervised pretraining, needs ``y``):
+            the codec's marginals are fitted on every row, and unlabeled rows whose class
+            posterior under an EM-fitted class model is confident join that class for the
+            copula and the adversarial stage (:mod:`ganaug.gan.semi`). ``class_counts_`` (the
+            sampling proportions) count labeled rows only; ``n_pseudo_labeled_`` says how many
+            unlabeled rows were used.
 
         Returns
         -------
@@ -174,10 +182,12 @@ class ConditionalGAN:
         """
         self.config_ = self._config()
         device = resolve_device(self.device)
+        if X_unlabeled is not None and y is None:
+            raise ValueError("X_unlabeled needs the labels y of X (semi-supervised fitting)")
         self.codec_ = TableCodec(
             categorical_features=self.categorical_features,
             numeric_encoding=self.config_.numeric_encoding,  # type: ignore[arg-type]
-        ).fit(X)
+        ).fit(X if X_unlabeled is None else _stack_rows(X, X_unlabeled))
         Z = self.codec_.encode(X)
         if y is None:
             self.classes_ = np.array([None], dtype=object)
@@ -192,6 +202,15 @@ class ConditionalGAN:
             check_labels_present(y_arr)
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
+        self.n_pseudo_labeled_ = 0
+        if X_unlabeled is not None:
+            from ganaug.gan.semi import pseudo_labels
+
+            Z_unlabeled = self.codec_.encode(X_unlabeled)
+            guess = pseudo_labels(Z, y_idx, Z_unlabeled, len(self.classes_))
+            keep = guess >= 0
+            Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
+            self.n_pseudo_labeled_ = int(keep.sum())
         return self._fit_rows(MemoryRows(Z, y_idx), device)
 
     def _fit_rows(self, rows: RowSource, device: torch.device, comm: Local | None = None) -> ConditionalGAN:
@@ -444,6 +463,13 @@ class ConditionalGAN:
         conditions = plan_conditions(n, y, self.class_counts_, self.class_index)
         X = self.generate(conditions, random_state=random_state)
         return X, self.classes_[conditions]
+
+
+def _stack_rows(X: Any, X_more: Any) -> Any:
+    """The rows of ``X`` then those of ``X_more``, in X's container."""
+    if isinstance(X, pd.DataFrame):
+        return pd.concat([X, pd.DataFrame(X_more, columns=X.columns)], ignore_index=True)
+    return np.concatenate([np.asarray(X), np.asarray(X_more)])
 
 
 def _progress(verbose: bool, total: int) -> Any:

@@ -8,7 +8,8 @@ validation of ``sample_weight``.
 
 from __future__ import annotations
 
+from sklearn.utils import _safe_indexing as safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
-__all__ = ["HasMethods", "Interval", "StrOptions", "check_sample_weight"]
+__all__ = ["HasMethods", "Interval", "StrOptions", "check_sample_weight", "safe_indexing"]

@@ -23,12 +23,12 @@ def n_rows(X: Any) -> int:
     return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
-def check_table(X: Any, y: Any) -> tuple[Any, np.ndarray]:
-    """X as a DataFrame or a 2-D ndarray, y as a 1-D ndarray; clear errors otherwise."""
+def check_2d(X: Any) -> Any:
+    """X as a DataFrame or a 2-D ndarray (not None, not sparse); clear errors otherwise."""
     if X is None:
         raise ValueError("X is None: a 2-D table is required")
     if hasattr(X, "toarray") or hasattr(X, "tocsr"):
-        raise TypeError("sparse input is not supported by GANAugmenter: pass a dense array")
+        raise TypeError("sparse input is not supported by ganaug: pass a dense array or a DataFrame")
     if not isinstance(X, pd.DataFrame):
         X = np.asarray(X)
         if X.ndim != 2:
@@ -36,6 +36,12 @@ def check_table(X: Any, y: Any) -> tuple[Any, np.ndarray]:
                 f"X must be 2-dimensional (n_samples, n_features); got shape {X.shape}. "
                 "Reshape your data with X.reshape(-1, 1) for a single feature."
             )
+    return X
+
+
+def check_table(X: Any, y: Any) -> tuple[Any, np.ndarray]:
+    """X as a DataFrame or a 2-D ndarray, y as a 1-D ndarray; clear errors otherwise."""
+    X = check_2d(X)
     if y is None:
         raise ValueError(
             "GANAugmenter requires y to be passed, but the target y is None: it conditions on "

@@ -21,7 +21,7 @@ from ganaug.core.noise import check_n, plan_conditions, seed_from
 from ganaug.core.reuse import check_reuse
 from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
-from ganaug.learn._compat import HasMethods, Interval, StrOptions
+from ganaug.learn._compat import HasMethods, Interval, StrOptions, safe_indexing
 from ganaug.learn._inputs import (
     check_class_labels,
     check_labels,
@@ -29,7 +29,9 @@ from ganaug.learn._inputs import (
     check_table,
     concat_rows,
     concat_target,
+    n_rows,
 )
+from ganaug.learn.semi import check_marker_not_a_class, check_semi_labels, unlabeled_rows
 from ganaug.learn.strategy import grow
 
 
@@ -37,7 +39,7 @@ class GANAugmenter(BaseOverSampler):
     """Over-sample (or grow) a training set with rows from a class-conditional GAN.
 
     ``fit_resample(X, y)`` returns the original rows followed by synthetic rows. ``y`` holds class
-    labels, as for every imbalanced-learn sampler (a continuous ``y`` is refused with "Unknown
+    labels (rows labeled ``unlabeled_value``, ``-1`` by default, are unlabeled: see below), as for every imbalanced-learn sampler (a continuous ``y`` is refused with "Unknown
     label type"), unless ``task="regression"``: then ``y`` is modelled jointly with ``X``.
     For classification the number of new rows per class follows ``sampling_strategy`` exactly as
     imbalanced-learn's samplers do (same per-class counts as ``RandomOverSampler``), then
@@ -85,6 +87,17 @@ class GANAugmenter(BaseOverSampler):
         multiclass or label-indicator targets), or, with ``generator``, the task the generator
         was trained for. Regression happens only when asked for: ``task="regression"`` (an
         integer target's synthetic values are then rounded to integers).
+    unlabeled_value : label, default=-1
+        Classification: rows whose label is this value are unlabeled (scikit-learn's
+        semi-supervised convention; use a string such as ``"?"`` for string labels, ``NaN`` for
+        missing labels, None to turn it off). They take part in pretraining (the codec's
+        marginals, and, when an EM-fitted class model is confident about their class, the copula
+        and the adversarial stage; see :mod:`ganaug.gan.semi`), not in the counts:
+        ``sampling_strategy`` and ``augment_ratio`` apply to the labeled rows, and
+        ``fit_resample`` returns the labeled rows followed by the synthetic ones, *without* the
+        unlabeled rows. Refused with :class:`ganaug.core.errors.LabelError`: no labeled row, a
+        class with a single labeled row, the default ``-1`` next to a single other class (then
+        ``-1`` is taken to be a class; pass None), a marker that is a class of ``generator``.
     random_state : int, RandomState or None
         Seeds training and sampling; the same value gives the same rows. None draws fresh
         entropy from the operating system (``numpy.random.default_rng()``); numpy's global
@@ -100,6 +113,8 @@ class GANAugmenter(BaseOverSampler):
         Class labels (classification only).
     task_ : {"classification", "regression"}
         ``task``, or what was inferred from ``y``.
+    n_unlabeled_ : int
+        Unlabeled rows seen by ``fit`` (classification).
     n_features_in_ : int
         Number of features.
     feature_names_in_ : ndarray
@@ -120,6 +135,7 @@ class GANAugmenter(BaseOverSampler):
         "filter_ratio": [Interval(numbers.Real, 1, None, closed="left")],
         "verbose": ["boolean"],
         "task": [StrOptions({"auto", "classification", "regression"})],
+        "unlabeled_value": "no_validation",
     }
 
     def __init__(
@@ -139,6 +155,7 @@ class GANAugmenter(BaseOverSampler):
         verbose: bool = False,
         task: str = "auto",
         random_state: Any = None,
+        unlabeled_value: Any = -1,
     ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
         self.augment_ratio = augment_ratio
@@ -154,6 +171,7 @@ class GANAugmenter(BaseOverSampler):
         self.verbose = verbose
         self.task = task
         self.random_state = random_state
+        self.unlabeled_value = unlabeled_value
 
     # ----------------------------------------------------------------------- validation
     def _declared_task(self) -> str:
@@ -191,19 +209,9 @@ class GANAugmenter(BaseOverSampler):
 
     # -------------------------------------------------------------------------- fitting
     def _make_model(self, seed: int) -> Any:
-        from ganaug.gan.synthesizer import ConditionalGAN
+        from ganaug.learn.features import make_gan
 
-        return ConditionalGAN(
-            preset=self.preset,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            categorical_features=self.categorical_features,
-            device=self.device,
-            early_stopping=self.early_stopping,
-            time_budget=self.time_budget,
-            verbose=self.verbose,
-            random_state=seed,
-        )
+        return make_gan(self, seed)
 
     def _joint(self, X: Any, y: np.ndarray) -> Any:
         """X with the regression target appended as the last column."""
@@ -248,14 +256,33 @@ class GANAugmenter(BaseOverSampler):
         self : GANAugmenter
         """
         self._start(y)
+        X, y = self._split_unlabeled(X, y)
         X, y, _ = self._check_X_y(X, y)
         self._fit(X, y)
         return self
+
+    def _split_unlabeled(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """The labeled rows of ``(X, y)`` in their containers; the unlabeled rows of X are kept
+        for pretraining (classification with a 1-D ``y`` only)."""
+        y_arr = np.asarray(y) if y is not None else None
+        if self.task_ != "classification" or y_arr is None or y_arr.ndim != 1:
+            return X, y
+        mask = unlabeled_rows(y_arr, self.unlabeled_value)
+        check_semi_labels(y_arr, mask, self.unlabeled_value)
+        if not mask.any():
+            return X, y
+        if n_rows(X) != len(y_arr):
+            return X, y  # the shape check that follows reports it
+        self._X_unlabeled = safe_indexing(X, np.flatnonzero(mask))
+        self.n_unlabeled_ = int(mask.sum())
+        labeled = np.flatnonzero(~mask)
+        return safe_indexing(X, labeled), safe_indexing(y, labeled)
 
     def _start(self, y: Any) -> None:
         """Validate the parameters and settle the task before anything reads ``y``."""
         self._validate_params()
         self.task_ = self._declared_task()
+        self._X_unlabeled, self.n_unlabeled_ = None, 0
         if y is None:
             check_table(np.zeros((2, 1)), None)  # the same error as for any other check
         if self.task_ == "classification":
@@ -279,17 +306,25 @@ class GANAugmenter(BaseOverSampler):
             strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
             counts = dict(zip(*np.unique(y, return_counts=True)))
             self.sampling_strategy_ = grow(counts, strategy, self.augment_ratio)
+        unlabeled = {} if self._X_unlabeled is None else {"X_unlabeled": self._X_unlabeled}
         if self.generator is None:
-            self.model_ = self._make_model(train_seed).fit(data, labels)
+            self.model_ = self._make_model(train_seed).fit(data, labels, **unlabeled)
         else:
             self.model_ = model
             self._check_schema(self.model_, data)
             if labels is not None:
                 self.model_.class_index(self.classes_)  # unknown classes -> clear error
+                if unlabeled:
+                    check_marker_not_a_class(
+                        self.unlabeled_value, self.model_.classes_, "the pretrained generator"
+                    )
         return data
 
     def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
         """Fit, then return the original rows followed by the synthetic ones.
+
+        Unlabeled rows (label ``unlabeled_value``) are used to fit the GAN but are *not*
+        returned: the result is the labeled rows, in their order, then the synthetic rows.
 
         Classification goes through imbalanced-learn's ``fit_resample``: a label-indicator ``y``
         comes back as one, and ``X`` and ``y`` come back in the caller's containers (list,
@@ -307,6 +342,7 @@ class GANAugmenter(BaseOverSampler):
         """
         self._start(y)
         if self.task_ == "classification":
+            X, y = self._split_unlabeled(X, y)
             return super().fit_resample(X, y, **params)
         y_in = y
         X, y, _ = self._check_X_y(X, y)
@@ -430,13 +466,9 @@ class GANAugmenter(BaseOverSampler):
         return export_onnx(self.model_, path, task=self.task_)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        tags.input_tags.categorical = True
-        tags.non_deterministic = False
-        return tags
+        from ganaug.learn.features import input_tags
+
+        return input_tags(super().__sklearn_tags__())
 
 
 def _jsonable(params: dict[str, Any]) -> dict[str, Any]:

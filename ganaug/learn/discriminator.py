@@ -1,0 +1,236 @@
+"""``DiscriminatorClassifier``: a GAN's critic, pretrained on every row, fine-tuned on the labels."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ganaug.gan.presets import GANConfig
+from ganaug.learn._compat import Interval
+from ganaug.learn._inputs import check_table
+from ganaug.learn.features import PRETRAINING_CONSTRAINTS, check_rows, input_tags, pretrain
+from ganaug.learn.semi import check_semi_labels, unlabeled_rows
+
+
+class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose network is a GAN critic pretrained without labels, then fine-tuned.
+
+    ``fit(X, y)`` trains an unconditional GAN on every row of ``X``, labeled or not (rows labeled
+    ``unlabeled_value``, ``-1`` by default, are unlabeled), then replaces the critic's scoring
+    layer with a ``K``-class softmax layer on its hidden activations and fine-tunes the whole
+    network on the labeled rows with cross-entropy. ``pretrain=False`` fine-tunes the same
+    network from a random initialisation (the ablation that says what pretraining brings).
+
+    Parameters
+    ----------
+    preset : {"default", "classic"} or GANConfig, default="default"
+        GAN hyperparameters for pretraining (and the critic's layout).
+    epochs : int, optional
+        Overrides the preset's pretraining length.
+    categorical_features : sequence of str or int, optional
+        Extra columns to model as categorical.
+    generator : ConditionalGAN, GANAugmenter or path-like, optional
+        Reuse a pretrained GAN (a fitted model or an artifact directory) instead of training one.
+    pretrain : bool, default=True
+        Start fine-tuning from the pretrained critic; False starts from random weights.
+    finetune_steps : int, default=300
+        Optimiser steps of fine-tuning (Adam, minibatches of at most 64 labeled rows).
+    learning_rate : float, default=1e-3
+        Fine-tuning learning rate.
+    weight_decay : float, default=1e-4
+        Fine-tuning weight decay.
+    dropout : float, default=0.25
+        Dropout after each hidden layer during fine-tuning.
+    unlabeled_value : label, default=-1
+        Rows with this label are unlabeled (see :mod:`ganaug.learn.semi`); None: every row is
+        labeled.
+    device : {"auto", "cpu", "cuda"}, default="auto"
+        Pretraining device (fine-tuning runs on the CPU).
+    time_budget : float, optional
+        Seconds of adversarial pretraining at most.
+    random_state : int, RandomState or None
+        Seeds pretraining and fine-tuning.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        Class labels (the labeled rows').
+    gan_ : ConditionalGAN or None
+        The pretrained GAN (None with ``pretrain=False``).
+    codec_ : TableCodec
+        The encoding of the rows (fitted on every row).
+    n_unlabeled_ : int
+        Unlabeled rows used by pretraining.
+    n_features_in_ : int
+    feature_names_in_ : ndarray
+        Column names, for DataFrame input.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **PRETRAINING_CONSTRAINTS,
+        "pretrain": ["boolean"],
+        "finetune_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "unlabeled_value": "no_validation",
+    }
+
+    def __init__(
+        self,
+        *,
+        preset: str | GANConfig = "default",
+        epochs: int | None = None,
+        categorical_features: Sequence[str | int] | None = None,
+        generator: Any = None,
+        pretrain: bool = True,
+        finetune_steps: int = 300,
+        learning_rate: float = 1e-3,
+        weight_decay: float = 1e-4,
+        dropout: float = 0.25,
+        unlabeled_value: Any = -1,
+        device: str = "auto",
+        time_budget: float | None = None,
+        random_state: Any = None,
+    ) -> None:
+        self.preset = preset
+        self.epochs = epochs
+        self.categorical_features = categorical_features
+        self.generator = generator
+        self.pretrain = pretrain
+        self.finetune_steps = finetune_steps
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.dropout = dropout
+        self.unlabeled_value = unlabeled_value
+        self.device = device
+        self.time_budget = time_budget
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any) -> DiscriminatorClassifier:
+        """Pretrain on every row of ``X``, fine-tune on the labeled ones.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Class labels; ``unlabeled_value`` marks unlabeled rows.
+
+        Returns
+        -------
+        self : DiscriminatorClassifier
+        """
+        import torch
+
+        from ganaug.gan.features import CriticTrunk
+
+        self._validate_params()
+        X, y = check_table(check_rows(X), y)
+        check_classification_targets(y)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        unlabeled = unlabeled_rows(y, self.unlabeled_value)
+        check_semi_labels(y, unlabeled, self.unlabeled_value)
+        self.n_unlabeled_ = int(unlabeled.sum())
+        self.classes_, labels = np.unique(y[~unlabeled], return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has a single class ({self.classes_[0]!r}): a classifier needs at least 2 classes"
+            )
+        rs = check_random_state(self.random_state)
+        seed = int(rs.randint(0, 2**31 - 1))
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            critic = self._critic(X)
+            trunk = CriticTrunk(critic, dropout=self.dropout)
+            head = torch.nn.Linear(trunk.n_features, len(self.classes_))
+            rows = torch.from_numpy(self.codec_.encode(X)[~unlabeled])
+            self._finetune(trunk, head, rows, torch.from_numpy(labels).long(), seed)
+        # float64 for prediction: a row's probabilities do not depend on its batch
+        self.trunk_, self.head_ = trunk.double().eval(), head.double().eval()
+        return self
+
+    def _critic(self, X: Any) -> Any:
+        if self.pretrain:
+            self.gan_ = pretrain(self, X)
+            self.codec_ = self.gan_.codec_
+            return self.gan_.discriminator_
+        from ganaug.gan.codec import TableCodec
+        from ganaug.gan.networks import Discriminator
+        from ganaug.gan.presets import get_preset
+
+        config = self.preset if isinstance(self.preset, GANConfig) else get_preset(self.preset)
+        self.gan_ = None
+        self.codec_ = TableCodec(
+            categorical_features=self.categorical_features,
+            numeric_encoding=config.numeric_encoding,  # type: ignore[arg-type]
+        ).fit(X)
+        return Discriminator(
+            self.codec_.output_dim, 1, config.discriminator_hidden, activation=config.d_activation
+        )
+
+    def _finetune(self, trunk: Any, head: Any, rows: Any, labels: Any, seed: int) -> None:
+        import torch
+
+        params = [*trunk.parameters(), *head.parameters()]
+        opt = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.weight_decay)
+        gen = torch.Generator().manual_seed(seed)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        batch = min(64, len(rows))
+        trunk.train()
+        for _ in range(self.finetune_steps):
+            pick = torch.randint(len(rows), (batch,), generator=gen)
+            loss = loss_fn(head(trunk(rows[pick])), labels[pick])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in :attr:`classes_` order.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        import torch
+
+        check_is_fitted(self, "head_")
+        X = check_rows(X)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        with torch.no_grad():
+            logits = self.head_(self.trunk_(torch.from_numpy(self.codec_.encode(X)).double()))
+            return torch.softmax(logits, dim=1).double().numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        proba = self.predict_proba(X)  # first: it says "not fitted" before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def export_onnx(self, path: str | os.PathLike[str]) -> Path:
+        """Export encoder, network and softmax to one ``.onnx`` file; ONNX Runtime alone gives
+        the probabilities (:class:`ganaug.runtime.features.OnnxRowModel`)."""
+        from ganaug.core.labels import classes_to_json
+        from ganaug.gan.features import FeatureModule, TableEncoder, export_rows_onnx
+
+        check_is_fitted(self, "head_")
+        trunk, head = copy.deepcopy(self.trunk_).float(), copy.deepcopy(self.head_).float()
+        module = FeatureModule(TableEncoder(self.codec_), trunk, head)
+        return export_rows_onnx(
+            module, self.codec_, path, kind="classifier", extra=classes_to_json(self.classes_)
+        )
+
+    def __sklearn_tags__(self):
+        return input_tags(super().__sklearn_tags__())
