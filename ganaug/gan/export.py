@@ -1,6 +1,8 @@
 """Export a fitted generator, decoding included, to one self-describing ONNX file.
 
-The exported graph is :class:`ganaug.gan.networks.SamplingModule` (generator + decode head)::
+The exported graph is :class:`ganaug.gan.decode.SamplingModule` (generator + decode head) behind
+:class:`ganaug.gan.guard.InputGuard` (a row with an unknown class or non-finite noise comes out as
+NaN and code -1)::
 
     inputs:  noise      float32 [batch, noise_dim]   (caller-supplied, so sampling is reproducible)
              condition  int64   [batch]              (class index, see metadata "classes")
@@ -10,7 +12,10 @@ The exported graph is :class:`ganaug.gan.networks.SamplingModule` (generator + d
 Everything needed to turn those outputs into the user's table (schema with column names, dtypes,
 category labels and missing-value rates; class labels and counts; noise dimension; task; format
 and ganaug versions) is stored as JSON under the ``"ganaug"`` key of the model's
-``metadata_props``. :class:`ganaug.runtime.OnnxGenerator` reads it back with ONNX Runtime alone.
+``metadata_props``, and in the sidecar ``<file>.json`` for clients that cannot read
+``metadata_props`` (ONNX Runtime for Node). The metadata also holds the SHA-256 of the graph
+(:func:`ganaug.core.onnx_format.graph_digest`), checked at load. :class:`ganaug.runtime.OnnxGenerator`
+reads it all back with ONNX Runtime alone. The contract for other clients is ``docs/onnx-format.md``.
 
 Exporter choice (torch 2.13, onnxruntime 1.32, measured on a shared 2-core x86 machine: classic
 preset, 30 numeric columns, 1 intra-op thread, median rows/s of the graph alone over 5 runs):
@@ -38,8 +43,10 @@ import contextlib
 import datetime as _dt
 import io
 import json
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +56,16 @@ from ganaug._version import __version__
 from ganaug.core.labels import TARGET_COLUMN  # the joint regression target column
 from ganaug.core.noise import NOISE_BLOCK_ROWS
 from ganaug.core.onnx_format import (
+    DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
+    GRAPH_NAME,
     INPUT_NAMES,
     METADATA_KEY,
     OUTPUT_NAMES,
+    SIDECAR_SUFFIX,
+    graph_digest,
+    sidecar_path,
 )
 
 EXPORTERS = ("auto", "dynamo", "torchscript")
@@ -179,28 +191,40 @@ def _example_inputs(model: Any) -> tuple[Any, Any]:
     return noise, condition
 
 
-@contextlib.contextmanager
-def _quiet() -> Any:
-    """Silence the exporters' progress prints and known-harmless warnings."""
-    import logging
+#: (category, message regex) of the exporters' known, harmless warnings on torch 2.3 - 2.13
+_KNOWN_WARNINGS = (
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+    (UserWarning, r"# The axis name: .* will not be used"),
+    (DeprecationWarning, r"You are using the legacy TorchScript-based ONNX export"),
+    (DeprecationWarning, r"The feature will be removed"),
+)
+_REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
 
-    # the dynamo exporter logs one warning per torchvision operator when torchvision is absent
-    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
-    level = registration.level
-    registration.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        registration.setLevel(level)
+
+class _NoTorchvisionNotice(logging.Filter):
+    """Drop the dynamo exporter's one log line per torchvision operator when torchvision is absent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "torchvision is not installed" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _known_warnings_ignored() -> Iterator[None]:
+    """Ignore only the exporters' known warnings; any other warning still reaches the caller."""
+    logger = logging.getLogger(_REGISTRATION_LOGGER)
+    if not any(isinstance(f, _NoTorchvisionNotice) for f in logger.filters):
+        logger.addFilter(_NoTorchvisionNotice())  # once per process; a filter is thread-safe
+    with warnings.catch_warnings():
+        for category, message in _KNOWN_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
 
 
 def _export_dynamo(module: Any, args: tuple[Any, Any], opset: int) -> Any:
     import torch
 
     batch = torch.export.Dim("batch", min=1)
-    with _quiet():
+    with _known_warnings_ignored():
         program = torch.onnx.export(
             module,
             args,
@@ -221,7 +245,7 @@ def _export_torchscript(module: Any, args: tuple[Any, Any], opset: int) -> Any:
 
     buffer = io.BytesIO()
     axes = {name: {0: "batch"} for name in INPUT_NAMES + OUTPUT_NAMES}
-    with _quiet():
+    with _known_warnings_ignored():
         torch.onnx.export(
             module,
             args,
@@ -287,7 +311,8 @@ def export_onnx(
     Returns
     -------
     Path
-        The written file.
+        The written file; its metadata JSON is also written to the sidecar ``<path>.json``
+        (both atomically).
 
     Raises
     ------
@@ -305,6 +330,7 @@ def export_onnx(
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export
         atomic_write_bytes(path, model._model_bytes)
+        atomic_write_bytes(sidecar_path(path), model._metadata_json.encode("utf-8"))
         return path
     if not hasattr(model, "generator_"):
         raise ValueError("the model is not fitted yet: call fit first")
@@ -322,8 +348,10 @@ def export_onnx(
     import onnx
     import torch
 
+    from ganaug.gan.guard import InputGuard
+
     meta = build_metadata(model, task)
-    module = model.sampling_module().eval()
+    module = InputGuard(model.sampling_module(), len(model.classes_)).eval()
     args = _example_inputs(model)
     with torch.no_grad():
         if exporter == "dynamo":
@@ -349,17 +377,26 @@ def export_onnx(
     meta["opset"] = opset
     proto.producer_name = "ganaug"
     proto.producer_version = __version__
+    proto.model_version = FORMAT_VERSION
+    proto.graph.name = GRAPH_NAME
     proto.doc_string = (
         "ganaug conditional generator with decoding: (noise, condition) -> (numeric, codes). "
-        f"Description as JSON in metadata_props['{METADATA_KEY}']."
+        f"Description as JSON in metadata_props['{METADATA_KEY}'] and in the sidecar file "
+        f"<this file>{SIDECAR_SUFFIX}."
     )
     del proto.metadata_props[:]
-    onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(meta, allow_nan=False)})
     onnx.checker.check_model(proto, full_check=True)
+    # the digest leaves metadata_props out, so it can be stored there; checked once written
+    meta[DIGEST_KEY] = graph_digest(proto.SerializeToString())
+    text = json.dumps(meta, allow_nan=False)
+    onnx.helper.set_model_props(proto, {METADATA_KEY: text})
     blob = proto.SerializeToString()
+    if graph_digest(blob) != meta[DIGEST_KEY]:
+        raise RuntimeError("the serialized graph changed when its metadata was added")
     if verify:
         _verify(blob, module, args)
     atomic_write_bytes(path, blob)
+    atomic_write_bytes(sidecar_path(path), text.encode("utf-8"))
     return path
 
 
