@@ -325,12 +325,9 @@ def export_onnx(
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     path = Path(path)
     model, task = _resolve(model, task)
-    from ganaug.core.files import atomic_write_bytes
-
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export
-        atomic_write_bytes(path, model._model_bytes)
-        atomic_write_bytes(sidecar_path(path), model._metadata_json.encode("utf-8"))
+        write_export(path, model._model_bytes, model._metadata_json)
         return path
     if not hasattr(model, "generator_"):
         raise ValueError("the model is not fitted yet: call fit first")
@@ -345,7 +342,6 @@ def export_onnx(
     else:
         _require_onnx(exporter)
 
-    import onnx
     import torch
 
     from ganaug.gan.guard import InputGuard
@@ -377,27 +373,44 @@ def export_onnx(
     meta["opset"] = opset
     proto.producer_name = "ganaug"
     proto.producer_version = __version__
-    proto.model_version = FORMAT_VERSION
-    proto.graph.name = GRAPH_NAME
     proto.doc_string = (
         "ganaug conditional generator with decoding: (noise, condition) -> (numeric, codes). "
         f"Description as JSON in metadata_props['{METADATA_KEY}'] and in the sidecar file "
         f"<this file>{SIDECAR_SUFFIX}."
     )
+    blob, text = _seal_with_digest(proto, meta)
+    if verify:
+        _verify(blob, module, args)
+    write_export(path, blob, text)
+    return path
+
+
+def _seal_with_digest(proto: Any, meta: dict[str, Any]) -> tuple[bytes, str]:
+    """``(file bytes, metadata JSON)``: graph name and model version set, the graph checked, its
+    digest (:func:`ganaug.core.onnx_format.graph_digest`) added to ``meta``, ``meta`` stored."""
+    import onnx
+
+    proto.model_version = FORMAT_VERSION
+    proto.graph.name = GRAPH_NAME
     del proto.metadata_props[:]
     onnx.checker.check_model(proto, full_check=True)
-    # the digest leaves metadata_props out, so it can be stored there; checked once written
+    # the digest leaves metadata_props out, so it can be stored there; checked once added
     meta[DIGEST_KEY] = graph_digest(proto.SerializeToString())
     text = json.dumps(meta, allow_nan=False)
     onnx.helper.set_model_props(proto, {METADATA_KEY: text})
     blob = proto.SerializeToString()
     if graph_digest(blob) != meta[DIGEST_KEY]:
         raise RuntimeError("the serialized graph changed when its metadata was added")
-    if verify:
-        _verify(blob, module, args)
+    return blob, text
+
+
+def write_export(path: str | os.PathLike[str], blob: bytes, metadata_json: str) -> None:
+    """Write an exported file and its sidecar ``<path>.json`` (the same metadata JSON), each
+    atomically; the file first, so a sidecar never describes a file that is not there yet."""
+    from ganaug.core.files import atomic_write_bytes
+
     atomic_write_bytes(path, blob)
-    atomic_write_bytes(sidecar_path(path), text.encode("utf-8"))
-    return path
+    atomic_write_bytes(sidecar_path(path), metadata_json.encode("utf-8"))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
