@@ -27,6 +27,7 @@ onnx = pytest.importorskip("onnx")
 torch = pytest.importorskip("torch")
 
 from click.testing import CliRunner
+from test_runtime import make_table as runtime_table
 
 from ganaug.core.errors import ArtifactError
 from ganaug.core.onnx_format import (
@@ -47,18 +48,10 @@ TINY = PRESETS["default"].with_overrides(
 )
 
 
-def make_table(n: int = 160, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    X = pd.DataFrame(
-        {
-            "age": rng.integers(18, 80, n),
-            "income": np.exp(rng.normal(10, 1, n)),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-            "score": np.where(rng.random(n) < 0.15, np.nan, rng.normal(size=n)),
-        }
-    )
-    y = rng.choice(np.array([10, 20, 30]), n, p=[0.6, 0.3, 0.1])
-    return X, y
+def make_table() -> tuple[pd.DataFrame, np.ndarray]:
+    """test_runtime's 3-class table, with a numeric column ("score", with missing values) last."""
+    X, y = runtime_table()
+    return X[["age", "income", "city", "score"]], y
 
 
 @pytest.fixture(scope="module")
