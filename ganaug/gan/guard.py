@@ -37,9 +37,11 @@ class InputGuard(nn.Module):
     def forward(
         self, noise: torch.Tensor, condition: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        finite = torch.isfinite(noise)
-        valid = finite.all(dim=1) & (condition >= 0) & (condition < self.n_classes)
-        safe_noise = torch.where(finite, noise, 0.0).clamp(-NOISE_LIMIT, NOISE_LIMIT)
+        # a row sum is NaN or infinite when the row holds a NaN or an infinity (or when finite
+        # values near float32's limit overflow it): one reduction instead of a test per value
+        finite = torch.isfinite(noise.sum(dim=1))
+        valid = finite & (condition >= 0) & (condition < self.n_classes)
+        safe_noise = torch.where(finite.unsqueeze(1), noise, 0.0).clamp(-NOISE_LIMIT, NOISE_LIMIT)
         numeric, codes = self.module(safe_noise, torch.where(valid, condition, 0))
         keep = valid.unsqueeze(1)
         numeric = torch.where(keep, numeric, torch.full_like(numeric, float("nan")))
