@@ -22,6 +22,7 @@ from ganaug.core.noise import split_counts
 from ganaug.gan.export import export_onnx
 from ganaug.gan.presets import PRESETS
 from ganaug.runtime import OnnxGenerator, default_num_threads
+from ganaug.runtime.chunks import max_workers
 
 TINY = PRESETS["default"].with_overrides(
     generator_hidden=(32, 32), discriminator_hidden=(32, 32), batch_size=32, epochs=2, noise_dim=8
@@ -193,11 +194,13 @@ def test_threads_and_pickle(gen, trained):
     parts = list(three.iter_samples(5000, random_state=8))
     assert max(len(p[0]) for p in parts) == 700 and sum(len(p[0]) for p in parts) == 5000
     pd.testing.assert_frame_equal(pd.concat([p[0] for p in parts], ignore_index=True), X1)
-    # a consumer that stops early leaves no thread behind
+    # a consumer that stops early starts no threads beyond the persistent shared pool (see
+    # tests/test_reliability_onnx.py for the cancelled chunks)
     stream = three.iter_samples(50_000, random_state=8)
     next(stream)
     stream.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("ganaug-sample")]
+    pool_threads = [t for t in threading.enumerate() if t.name.startswith("ganaug-sample")]
+    assert len(pool_threads) <= max_workers()
     clone = pickle.loads(pickle.dumps(three))
     assert clone.n_threads == 3 and clone.batch_size == 700
     pd.testing.assert_frame_equal(clone.sample(20, random_state=5)[0], gen.sample(20, random_state=5)[0])

@@ -148,6 +148,25 @@ def noise_batches(
         yield noise_rows(seed, start, start + len(cond), noise_dim), cond
 
 
+def check_conditions(conditions: object, n_classes: int) -> np.ndarray:
+    """Class indices as int64, or a ValueError: not 1-D, not integers, or outside ``[0, n_classes)``.
+
+    Every sampler checks its conditions with this before running (an exported graph would
+    otherwise wrap ``-1`` to the last class).
+    """
+    cond = np.asarray(conditions)
+    if cond.ndim != 1:
+        raise ValueError(f"conditions must be 1-dimensional; got shape {cond.shape}")
+    if len(cond) and cond.dtype.kind not in "iu":
+        raise ValueError(f"conditions must be integer class indices; got dtype {cond.dtype}")
+    cond = cond.astype(np.int64, copy=False)
+    if len(cond) and (cond.min() < 0 or cond.max() >= n_classes):
+        raise ValueError(
+            f"condition indices must be in [0, {n_classes}); got [{cond.min()}, {cond.max()}]"
+        )
+    return cond
+
+
 def check_n(n: object) -> int:
     """``n`` as an int, or a ValueError if it is not a positive integer (bools refused)."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

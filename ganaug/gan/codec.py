@@ -9,8 +9,10 @@ categories and missing indicators.
 Numeric columns use a quantile normalisation: each value is mapped through the column's empirical
 CDF, then through the inverse normal CDF. It captures any marginal, multi-modal or skewed, exactly,
 is fitted in milliseconds (CTGAN's per-column Bayesian GMM takes seconds), and its inverse is a
-table look-up with linear interpolation that fits in an ONNX graph. Decoded values are always
-inside the observed range; integer columns decode to integers.
+table look-up with linear interpolation that fits in an ONNX graph. The table's knots are
+midpoints of adjacent sorted values, never a rare training value (:func:`quantile_knots`), since
+the table is stored in artifacts and exported files. Decoded values are always inside the
+outermost knots (so inside the observed range); integer columns decode to integers.
 
 Categorical columns (the one rule of :mod:`ganaug.core.columns`: object, category, bool and
 string dtypes, or columns the user names) are one-hot encoded. A column with missing values gets a two-way indicator span, so missingness is modelled and
@@ -39,6 +41,59 @@ from ganaug.core.schema import Column, Schema
 
 #: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
 _P_EPS = 1e-7
+#: the quantile table has at most one knot per this many training rows of the column
+ROWS_PER_KNOT = 4
+#: a value held by at least this many training rows of a column (or by all of them) is common:
+#: it may be stored as a knot; rarer values never are
+COMMON_VALUE_ROWS = 5
+
+
+def quantile_knots(values: np.ndarray, n_knots: int) -> np.ndarray:
+    """The quantile table of a numeric column, built so that it holds no rare training value.
+
+    Knot ``i`` of ``k`` lies at position ``j + 1/2`` of the sorted column, where
+    ``j = min(floor(i (n - 1) / (k - 1)), n - 2)``: the midpoint of two adjacent sorted values,
+    within half a row of the ``i / (k - 1)`` quantile. Such a midpoint is a training value only
+    when the two are equal (a tie). A tie on a rare value (held by fewer than
+    :data:`COMMON_VALUE_ROWS` rows) is moved to the midpoint between that value and its nearest
+    distinct neighbour on the knot's side of the run, so rare values (outliers, the extremes, any
+    value of a continuous column) are never stored; common values keep their plateau of knots,
+    so spikes (many zeros) and small integer codes are reproduced exactly. The table has
+    ``k = max(2, min(n_knots, n // ROWS_PER_KNOT))`` knots, so each interval between knots spans
+    about :data:`ROWS_PER_KNOT` rows or more. The outermost knots are the midpoints of the two
+    smallest and of the two largest values: decoded values stay inside them.
+
+    Parameters
+    ----------
+    values : ndarray of float64
+        The column's observed (non-missing) values, at least 2.
+    n_knots : int
+        Most knots (``TableCodec(n_quantiles=...)``).
+
+    Returns
+    -------
+    ndarray of float64, non-decreasing
+    """
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    n = len(x)
+    k = max(2, min(int(n_knots), n // ROWS_PER_KNOT))
+    j = np.minimum(np.arange(k) * (n - 1) // (k - 1), n - 2)
+    knots = 0.5 * (x[j] + x[j + 1])
+    ties = np.flatnonzero(x[j] == x[j + 1])
+    if not len(ties):
+        return knots
+    value = x[j[ties]]
+    first = np.searchsorted(x, value, side="left")  # the run of the tied value: [first, last]
+    last = np.searchsorted(x, value, side="right") - 1
+    rare = (last - first + 1) < min(COMMON_VALUE_ROWS, n)
+    ties, value, first, last = ties[rare], value[rare], first[rare], last[rare]
+    # the lower half of a run (and a run at the top) moves down, the rest up; a run cannot touch
+    # both ends, since then every row would hold the value and it would be common
+    down = ((j[ties] + 0.5 <= 0.5 * (first + last)) & (first > 0)) | (last == n - 1)
+    below = x[np.maximum(first - 1, 0)]
+    above = x[np.minimum(last + 1, n - 1)]
+    knots[ties] = np.where(down, 0.5 * (below + value), 0.5 * (value + above))
+    return knots
 
 
 @dataclass(frozen=True)
@@ -87,7 +142,10 @@ class TableCodec:
         ``quantile``: empirical CDF then inverse normal CDF (unbounded values). ``minmax``: scale
         to [0, 1] (for sigmoid outputs, as in the classic GAN).
     n_quantiles : int, default=1000
-        Size of the quantile table per numeric column (capped at the number of observed values).
+        Most knots of the quantile table per numeric column; a column of ``n`` observed values
+        gets at most ``n // 4``. Knots are midpoints of adjacent sorted values and never a value
+        held by fewer than 5 rows (see :func:`quantile_knots`), so an exported file does not
+        carry the training column.
     max_categories : int, default=1000
         A categorical column with more distinct values is refused (one-hot would explode).
 
@@ -216,16 +274,16 @@ class TableCodec:
         if not np.isfinite(values).all():
             raise ValueError(f"column {name!r} contains infinite values")
         integer = bool(np.all(values == np.round(values)))
-        n_q = int(max(2, min(self.n_quantiles, len(values))))
-        quantiles = np.quantile(values, np.linspace(0.0, 1.0, n_q))
+        knots = quantile_knots(values, self.n_quantiles)
         return Column(
             name=name,
             kind="numeric",
             dtype=dtype_str,
             integer=integer,
-            minimum=float(values.min()),
-            maximum=float(values.max()),
-            quantiles=quantiles.tolist(),
+            # the outermost knots, not the training extremes (see quantile_knots)
+            minimum=float(knots[0]),
+            maximum=float(knots[-1]),
+            quantiles=knots.tolist(),
             missing_rate=float(missing.mean()),
         )
 

@@ -129,11 +129,13 @@ class DecodeHead(nn.Module):
                 idx = (lo.long() + self.row_offset).reshape(-1)
                 pairs = self.q_pairs.index_select(0, idx).reshape(n, k, 2)
                 value = pairs[:, :, 0] + frac * pairs[:, :, 1]
+            # clip, then round: the outermost knots of an integer column may be half-integers
+            # (codec.quantile_knots), and rounding inside them stays inside the observed range
+            value = torch.minimum(torch.maximum(value, self.minimum), self.maximum)
             if self.all_integer:
                 value = torch.round(value)
             elif self.any_integer:
                 value = torch.where(self.integer, torch.round(value), value)
-            value = torch.minimum(torch.maximum(value, self.minimum), self.maximum)
             if m:
                 observed, missing = raw[:, k : k + m], raw[:, k + m : k + 2 * m]
                 if self.sigmoid:

@@ -1,6 +1,8 @@
 """Export a fitted generator, decoding included, to one self-describing ONNX file.
 
-The exported graph is :class:`ganaug.gan.networks.SamplingModule` (generator + decode head)::
+The exported graph is :class:`ganaug.gan.decode.SamplingModule` (generator + decode head) behind
+:class:`ganaug.gan.guard.InputGuard` (a row with an unknown class or non-finite noise comes out as
+NaN and code -1)::
 
     inputs:  noise      float32 [batch, noise_dim]   (caller-supplied, so sampling is reproducible)
              condition  int64   [batch]              (class index, see metadata "classes")
@@ -10,7 +12,10 @@ The exported graph is :class:`ganaug.gan.networks.SamplingModule` (generator + d
 Everything needed to turn those outputs into the user's table (schema with column names, dtypes,
 category labels and missing-value rates; class labels and counts; noise dimension; task; format
 and ganaug versions) is stored as JSON under the ``"ganaug"`` key of the model's
-``metadata_props``. :class:`ganaug.runtime.OnnxGenerator` reads it back with ONNX Runtime alone.
+``metadata_props``, and in the sidecar ``<file>.json`` for clients that cannot read
+``metadata_props`` (ONNX Runtime for Node). The metadata also holds the SHA-256 of the graph
+(:func:`ganaug.core.onnx_format.graph_digest`), checked at load. :class:`ganaug.runtime.OnnxGenerator`
+reads it all back with ONNX Runtime alone. The contract for other clients is ``docs/onnx-format.md``.
 
 Exporter choice (torch 2.13, onnxruntime 1.32, measured on a shared 2-core x86 machine: classic
 preset, 30 numeric columns, 1 intra-op thread, median rows/s of the graph alone over 5 runs):
@@ -38,8 +43,10 @@ import contextlib
 import datetime as _dt
 import io
 import json
+import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +56,16 @@ from ganaug._version import __version__
 from ganaug.core.labels import TARGET_COLUMN  # the joint regression target column
 from ganaug.core.noise import NOISE_BLOCK_ROWS
 from ganaug.core.onnx_format import (
+    DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
+    GRAPH_NAME,
     INPUT_NAMES,
     METADATA_KEY,
     OUTPUT_NAMES,
+    SIDECAR_SUFFIX,
+    graph_digest,
+    sidecar_path,
 )
 
 EXPORTERS = ("auto", "dynamo", "torchscript")
@@ -179,21 +191,33 @@ def _example_inputs(model: Any) -> tuple[Any, Any]:
     return noise, condition
 
 
-@contextlib.contextmanager
-def _quiet() -> Any:
-    """Silence the exporters' progress prints and known-harmless warnings."""
-    import logging
+#: (category, message regex) of the exporters' known, harmless warnings on torch 2.3 - 2.13
+_KNOWN_WARNINGS = (
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+    (UserWarning, r"# The axis name: .* will not be used"),
+    (DeprecationWarning, r"You are using the legacy TorchScript-based ONNX export"),
+    (DeprecationWarning, r"The feature will be removed"),
+)
+_REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
 
-    # the dynamo exporter logs one warning per torchvision operator when torchvision is absent
-    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
-    level = registration.level
-    registration.setLevel(logging.ERROR)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        registration.setLevel(level)
+
+class _NoTorchvisionNotice(logging.Filter):
+    """Drop the dynamo exporter's one log line per torchvision operator when torchvision is absent."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "torchvision is not installed" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _known_warnings_ignored() -> Iterator[None]:
+    """Ignore only the exporters' known warnings; any other warning still reaches the caller."""
+    logger = logging.getLogger(_REGISTRATION_LOGGER)
+    if not any(isinstance(f, _NoTorchvisionNotice) for f in logger.filters):
+        logger.addFilter(_NoTorchvisionNotice())  # once per process; a filter is thread-safe
+    with warnings.catch_warnings():
+        for category, message in _KNOWN_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        yield
 
 
 def _export_dynamo(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
@@ -202,7 +226,7 @@ def _export_dynamo(module: Any, args: tuple[Any, ...], opset: int, names: Any = 
     import torch
 
     batch = torch.export.Dim("batch", min=1)
-    with _quiet():
+    with _known_warnings_ignored():
         program = torch.onnx.export(
             module,
             args,
@@ -225,7 +249,7 @@ def _export_torchscript(module: Any, args: tuple[Any, ...], opset: int, names: A
 
     buffer = io.BytesIO()
     axes = {name: {0: "batch"} for name in inputs + outputs}
-    with _quiet():
+    with _known_warnings_ignored():
         torch.onnx.export(
             module,
             args,
@@ -291,7 +315,8 @@ def export_onnx(
     Returns
     -------
     Path
-        The written file.
+        The written file; its metadata JSON is also written to the sidecar ``<path>.json``
+        (both atomically).
 
     Raises
     ------
@@ -304,19 +329,19 @@ def export_onnx(
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     path = Path(path)
     model, task = _resolve(model, task)
-    from ganaug.core.files import atomic_write_bytes
-
     path.parent.mkdir(parents=True, exist_ok=True)
     if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export
-        atomic_write_bytes(path, model._model_bytes)
+        write_export(path, model._model_bytes, model._metadata_json)
         return path
     if not hasattr(model, "generator_"):
         raise ValueError("the model is not fitted yet: call fit first")
+    from ganaug.gan.guard import InputGuard
+
     meta = build_metadata(model, task)
-    module = model.sampling_module().eval()
+    module = InputGuard(model.sampling_module(), len(model.classes_)).eval()
     args = _example_inputs(model)
     proto, exporter = convert(module, args, opset, exporter)
-    blob = seal(
+    blob, text = seal(
         proto,
         meta,
         "ganaug conditional generator with decoding: (noise, condition) -> (numeric, codes).",
@@ -325,7 +350,7 @@ def export_onnx(
     )
     if verify:
         _verify(blob, module, args)
-    atomic_write_bytes(path, blob)
+    write_export(path, blob, text)
     return path
 
 
@@ -377,20 +402,55 @@ def convert(
     return proto, exporter
 
 
-def seal(proto: Any, meta: dict[str, Any], description: str, exporter: str, opset: int) -> bytes:
-    """The file's bytes: ``meta`` (plus exporter and opset) as JSON in ``metadata_props``,
-    producer and doc string set, checked by ``onnx.checker``."""
-    import onnx
-
+def seal(
+    proto: Any,
+    meta: dict[str, Any],
+    description: str,
+    exporter: str,
+    opset: int,
+    graph_name: str = GRAPH_NAME,
+    model_version: int = FORMAT_VERSION,
+) -> tuple[bytes, str]:
+    """``(file bytes, metadata JSON)``: ``meta`` (plus exporter, opset and the graph digest) as
+    JSON in ``metadata_props``, producer, doc string, model version and graph name set, checked by
+    ``onnx.checker``. Write both with :func:`write_export`."""
     meta["exporter"] = exporter
     meta["opset"] = opset
     proto.producer_name = "ganaug"
     proto.producer_version = __version__
-    proto.doc_string = f"{description} Description as JSON in metadata_props['{METADATA_KEY}']."
+    proto.doc_string = (
+        f"{description} Description as JSON in metadata_props['{METADATA_KEY}'] and in the "
+        f"sidecar file <this file>{SIDECAR_SUFFIX}."
+    )
+    proto.model_version = model_version
+    proto.graph.name = graph_name
+    return _seal_with_digest(proto, meta)
+
+
+def _seal_with_digest(proto: Any, meta: dict[str, Any]) -> tuple[bytes, str]:
+    """``(file bytes, metadata JSON)``: graph name and model version set, the graph checked, its
+    digest (:func:`ganaug.core.onnx_format.graph_digest`) added to ``meta``, ``meta`` stored."""
+    import onnx
+
     del proto.metadata_props[:]
-    onnx.helper.set_model_props(proto, {METADATA_KEY: json.dumps(meta, allow_nan=False)})
     onnx.checker.check_model(proto, full_check=True)
-    return proto.SerializeToString()
+    # the digest leaves metadata_props out, so it can be stored there; checked once added
+    meta[DIGEST_KEY] = graph_digest(proto.SerializeToString())
+    text = json.dumps(meta, allow_nan=False)
+    onnx.helper.set_model_props(proto, {METADATA_KEY: text})
+    blob = proto.SerializeToString()
+    if graph_digest(blob) != meta[DIGEST_KEY]:
+        raise RuntimeError("the serialized graph changed when its metadata was added")
+    return blob, text
+
+
+def write_export(path: str | os.PathLike[str], blob: bytes, metadata_json: str) -> None:
+    """Write an exported file and its sidecar ``<path>.json`` (the same metadata JSON), each
+    atomically; the file first, so a sidecar never describes a file that is not there yet."""
+    from ganaug.core.files import atomic_write_bytes
+
+    atomic_write_bytes(path, blob)
+    atomic_write_bytes(sidecar_path(path), metadata_json.encode("utf-8"))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -271,14 +271,13 @@ def export_rows_onnx(
     import onnxruntime as ort
 
     from ganaug._version import __version__
-    from ganaug.core.files import atomic_write_bytes
     from ganaug.core.onnx_format import (
         ROWS_FORMAT,
         ROWS_FORMAT_VERSION,
         ROWS_INPUT_NAMES,
         ROWS_OUTPUT_NAMES,
     )
-    from ganaug.gan.export import convert, seal
+    from ganaug.gan.export import convert, seal, write_export
 
     schema = codec.schema_
     module = module.eval()
@@ -316,7 +315,10 @@ def export_rows_onnx(
         },
         **(extra or {}),
     }
-    blob = seal(proto, meta, f"ganaug {kind} extractor: (numeric, codes) -> {outputs[0]}.", used, opset)
+    blob, text = seal(
+        proto, meta, f"ganaug {kind} extractor: (numeric, codes) -> {outputs[0]}.", used, opset,
+        graph_name=f"ganaug_{kind}", model_version=ROWS_FORMAT_VERSION,
+    )
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
     session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
@@ -327,5 +329,5 @@ def export_rows_onnx(
         raise RuntimeError("the exported ONNX graph does not reproduce the torch outputs")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, blob)
+    write_export(path, blob, text)
     return path

@@ -4,9 +4,10 @@ Memory does not grow with the row count:
 
 * **Codec** (:func:`fit_codec`): one pass keeps, per process, a uniform sample of at most
   ``sample_rows`` rows (bottom-k of a random key, so the samples of all processes merge into a
-  uniform sample of the whole table) and exact per-column summaries: minimum, maximum, missing
-  count, integer-ness, and the set of categorical levels. The quantile tables come from the merged
-  sample, with the exact extremes; levels and missing rates are exact. A table no larger than the
+  uniform sample of the whole table) and exact per-column summaries: missing count,
+  integer-ness, and the set of categorical levels. The quantile tables come from the merged
+  sample (knots that hold no rare training value, as in :func:`ganaug.gan.codec.quantile_knots`);
+  levels and missing rates are exact. A table no larger than the
   sample gives exactly the codec of :meth:`TableCodec.fit` on all rows.
 * **Copula** (:class:`StreamRows`): a second pass encodes one batch at a time and sums the
   per-class counts, sums and cross-products, which give the same copula as the rows in memory.
@@ -30,6 +31,7 @@ import pandas as pd
 import torch
 
 from ganaug.core.columns import is_categorical, named_columns
+from ganaug.core.dtypes import holds_missing
 from ganaug.core.labels import class_index, class_lookup, to_python
 from ganaug.gan.codec import Span, TableCodec
 from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
@@ -212,20 +214,12 @@ def _exact(column: Any, summary: ColumnSummary, n_rows: int) -> Any:
             except TypeError:  # mixed types: first-seen order
                 pass
         return replace(column, categories=levels + [None] * (summary.n_missing > 0), missing_rate=rate)
-    quantiles = np.asarray(column.quantiles, dtype=np.float64)
-    quantiles[0], quantiles[-1] = summary.minimum, summary.maximum
+    # the knots stay the sample's (ganaug.gan.codec.quantile_knots): the exact extremes are
+    # training values, which an artifact or export must not carry
     dtype = column.dtype
-    if summary.n_missing and np.dtype(dtype).kind in "iub":  # a batch without gaps read as int
+    if summary.n_missing and not holds_missing(dtype):  # a batch without gaps read as int
         dtype = "float64"
-    return replace(
-        column,
-        dtype=dtype,
-        integer=summary.integer,
-        minimum=summary.minimum,
-        maximum=summary.maximum,
-        quantiles=np.maximum.accumulate(quantiles).tolist(),
-        missing_rate=rate,
-    )
+    return replace(column, dtype=dtype, integer=summary.integer, missing_rate=rate)
 
 
 def label_indices(y: np.ndarray, classes: np.ndarray, lookup: dict[Any, int] | None = None) -> np.ndarray:

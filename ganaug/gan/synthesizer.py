@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ganaug.core.labels import check_labels_present, class_index
-from ganaug.core.noise import noise_batches, plan_conditions, seed_from
+from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.decode import DecodeHead, SamplingModule
@@ -423,6 +423,7 @@ class ConditionalGAN:
     def generate(self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536) -> Any:
         """Generate one row per entry of ``conditions`` (class indices), decoded to the input format."""
         self._check_fitted()
+        conditions = check_conditions(conditions, len(self.classes_))
         module = self.sampling_module()
         seed = seed_from(random_state)
         numeric, codes = [], []

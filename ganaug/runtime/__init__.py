@@ -10,7 +10,13 @@ such as Dask, Spark or Ray.
 from __future__ import annotations
 
 from ganaug.core.onnx_format import FORMAT, FORMAT_VERSION, INPUT_NAMES, METADATA_KEY, OUTPUT_NAMES
-from ganaug.runtime.chunks import INFERENCE_ROWS, MAX_DEFAULT_THREADS, default_num_threads
+from ganaug.runtime.chunks import (
+    INFERENCE_ROWS,
+    MAX_DEFAULT_THREADS,
+    default_num_threads,
+    set_max_workers,
+    shared_executor,
+)
 from ganaug.runtime.generator import DEFAULT_BATCH_SIZE, OnnxGenerator
 
 __all__ = [
@@ -24,4 +30,6 @@ __all__ = [
     "OUTPUT_NAMES",
     "OnnxGenerator",
     "default_num_threads",
+    "set_max_workers",
+    "shared_executor",
 ]

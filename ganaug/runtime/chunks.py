@@ -1,11 +1,21 @@
-"""How a sampling request is cut into chunks and spread over threads: sizes and thread count.
+"""How a sampling request is cut into chunks and spread over threads: sizes, thread count, pool.
 
 Used by :class:`ganaug.runtime.OnnxGenerator`; numpy and the standard library only.
+
+Every :class:`~ganaug.runtime.OnnxGenerator` runs its chunks on one persistent thread pool shared
+by the whole process (:func:`shared_executor`), created on first use, instead of a pool per call:
+threads are not started and joined for every request, and the pool's size is a process-wide cap
+on sampling threads, however many requests run at once. :func:`set_max_workers` fixes that cap
+(a server calls it once at start-up); until then the pool has :func:`default_num_threads` workers,
+or more if a generator is built with a larger ``n_threads``. A generator can also be given its own
+``concurrent.futures.Executor`` (``OnnxGenerator(..., executor=...)``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -17,9 +27,15 @@ about 20% more rows/s than calls of 65,536 rows on both presets (one thread)."""
 MAX_DEFAULT_THREADS = 8
 """Cap of the default thread count: every thread adds a chunk of up to ``batch_size`` rows to the
 memory a large request holds."""
+THREAD_NAME_PREFIX = "ganaug-sample"
 
 # a chunk job: rows [start, stop) of the noise stream, and their class indices
 _Job = tuple[int, int, np.ndarray]
+
+_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+_fixed_size: int | None = None  # set by set_max_workers: the pool never grows past it
 
 
 def default_num_threads() -> int:
@@ -29,3 +45,72 @@ def default_num_threads() -> int:
     except (AttributeError, OSError):
         available = os.cpu_count() or 1
     return max(1, min(available, MAX_DEFAULT_THREADS))
+
+
+def _check_workers(n: object) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"max_workers must be a positive integer; got {n!r}")
+    return int(n)
+
+
+def _replace_pool(size: int) -> ThreadPoolExecutor:
+    """A new shared pool of ``size`` workers (caller holds the lock); the old one drains."""
+    global _pool, _pool_size
+    old = _pool
+    _pool = ThreadPoolExecutor(size, thread_name_prefix=THREAD_NAME_PREFIX)
+    _pool_size = size
+    if old is not None:  # work already queued on it still runs; its threads then exit
+        old.shutdown(wait=False)
+    return _pool
+
+
+def set_max_workers(max_workers: int | None) -> None:
+    """Fix the size of the shared sampling pool: a process-wide cap on sampling threads.
+
+    Parameters
+    ----------
+    max_workers : int or None
+        Worker threads of the shared pool; ``None`` goes back to the default
+        (:func:`default_num_threads`, grown for generators asking for more ``n_threads``). A
+        generator's ``n_threads`` above this cap runs no more than ``max_workers`` chunks at once.
+        Requests already running finish on the previous pool.
+    """
+    global _fixed_size
+    size = None if max_workers is None else _check_workers(max_workers)
+    with _lock:
+        _fixed_size = size
+        if _pool is not None:
+            _replace_pool(size or default_num_threads())
+
+
+def max_workers() -> int:
+    """The size the shared sampling pool has (or will have when first used)."""
+    with _lock:
+        return _pool_size if _pool is not None else (_fixed_size or default_num_threads())
+
+
+def shared_executor(wanted: int = 1) -> ThreadPoolExecutor:
+    """The process-wide sampling pool, created on first use.
+
+    Parameters
+    ----------
+    wanted : int, default=1
+        Threads the caller would like to run at once: without a cap set by
+        :func:`set_max_workers`, a smaller pool is replaced by one of this size.
+    """
+    with _lock:
+        size = _fixed_size or max(default_num_threads(), wanted)
+        if _pool is None or (_fixed_size is None and _pool_size < size):
+            return _replace_pool(size)
+        return _pool
+
+
+def _forget_pool() -> None:
+    # a forked child inherits the pool object but not its threads: start afresh there
+    global _lock, _pool, _pool_size
+    _lock = threading.Lock()
+    _pool, _pool_size = None, 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
