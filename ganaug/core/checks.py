@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from ganaug.core.dtypes import canonical
 from ganaug.core.errors import ArtifactError
 from ganaug.core.labels import TARGET_COLUMN, classes_from_json, to_python
 from ganaug.core.schema import Schema
@@ -78,7 +78,7 @@ def _check_dtype(dtype: Any, where: str) -> None:
     try:
         if not isinstance(dtype, str):
             raise TypeError(f"not a string: {dtype!r}")
-        pd.api.types.pandas_dtype(dtype)
+        canonical(dtype)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"{where} is not a known dtype ({exc})") from None
 

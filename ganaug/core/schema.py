@@ -67,7 +67,7 @@ class Column:
         try:
             self.dtype = canonical(self.dtype)
         except DataError as exc:
-            raise DataError(f"column {self.name!r}: {exc}") from None
+            raise DataError(f"column {self.name!r}: field 'dtype': {exc}") from None
         for value in self.categories:
             if value is None or isinstance(value, (str, int)):  # bool is an int
                 continue
