@@ -1,3 +1,3 @@
 """Public import path of ganaug's exceptions; defined in :mod:`ganaug.core.errors`."""
 
-from ganaug.core.errors import ArtifactError, SchemaMismatchError  # noqa: F401
+from ganaug.core.errors import ArtifactError, ImageShapeError, SchemaMismatchError  # noqa: F401
