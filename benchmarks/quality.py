@@ -6,9 +6,9 @@ For each dataset x regime x seed:
 2. degrade the training split: ``imbalanced`` keeps the largest class and cuts every other
    class to 15% of its size (at least 6 rows); ``lowdata`` subsamples it to 200 rows;
 3. build one training set per method -- ``none``, ``random`` (random oversampling),
-   ``smote`` (SMOTE, SMOTENC for mixed tables), ``ganaug-classic``, ``ganaug-default`` and
-   ``ctgan`` (only when the ``ctgan`` package is installed) -- all asked for the same class
-   counts: every class balanced to the largest (``imbalanced``), then grown by
+   ``smote`` (SMOTE, SMOTENC for mixed tables), ``ganaug-classic``, ``ganaug-default``,
+   ``ganaug-conv`` (image tables only: ``digits``, ``mnist``) and ``ctgan`` (only when the
+   ``ctgan`` package is installed) -- all asked for the same class counts: every class balanced to the largest (``imbalanced``), then grown by
    ``--lowdata-ratio`` (``lowdata``, default 1.0, i.e. doubled);
 4. fit each downstream model (logreg, rf, hgb from ``ganaug.registry.models``) and score it on the real
    test split; the synthetic rows are compared with the real training rows (detection AUC,
@@ -39,6 +39,7 @@ METHODS: tuple[str, ...] = (
     "ganaug-classic",
     "ganaug-default",
     "ganaug-copula",
+    "ganaug-conv",
     "ctgan",
     "ceiling",
 )
@@ -304,7 +305,14 @@ def resample(
             params["augment_ratio"] = augment_ratio
         if args.epochs:
             params["epochs"] = args.epochs
-        return GANAugmenter(**params).fit_resample(X, y)
+        if preset != "conv":
+            return GANAugmenter(**params).fit_resample(X, y)
+        from ganaug.core.errors import ImageShapeError
+
+        try:
+            return GANAugmenter(**params).fit_resample(X, y)
+        except ImageShapeError as exc:  # the conv preset is for image tables only
+            raise MethodSkipped(str(exc)) from None
     if method == "ctgan":
         try:
             import ctgan  # noqa: F401
