@@ -123,6 +123,11 @@ def test_config_checks():
     with pytest.raises(ValueError, match="GANConfig.copula"):
         GANConfig(architecture="conv", copula=True)
     assert GANConfig.from_dict(TINY.with_overrides(image_shape=(8, 8)).to_dict()).image_shape == (8, 8)
+    X, y = digits(60)
+    with pytest.raises(ValueError, match="GANConfig.generator_hidden"):
+        ConditionalGAN(TINY.with_overrides(generator_hidden=()), random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="GANConfig.discriminator_hidden: 4 stages"):
+        ConditionalGAN(TINY.with_overrides(discriminator_hidden=(4,) * 4), random_state=0).fit(X, y)
 
 
 def test_augmenter_and_cli_accept_the_preset(tmp_path):

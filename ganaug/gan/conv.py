@@ -71,7 +71,20 @@ def _base_side(side: int, stages: int) -> int:
     return max(1, math.ceil(side / 2**stages))
 
 
-class ConvGenerator(nn.Module):
+class _ImageModule(nn.Module):
+    """What the generator and the critic share: class count, image shape, channel list check."""
+
+    def __init__(
+        self, n_classes: int, channels: Sequence[int], image_shape: Sequence[int], field: str
+    ) -> None:
+        super().__init__()
+        if not channels:
+            raise ValueError(f"GANConfig.{field} must list at least one channel count")
+        self.n_classes = n_classes
+        self.height, self.width = (int(s) for s in image_shape)
+
+
+class ConvGenerator(_ImageModule):
     """Class-conditional DCGAN generator: ``(noise, condition) -> height * width`` raw pixels.
 
     Parameters
@@ -91,12 +104,8 @@ class ConvGenerator(nn.Module):
     def __init__(
         self, noise_dim: int, n_classes: int, channels: Sequence[int], image_shape: Sequence[int]
     ) -> None:
-        super().__init__()
-        if not channels:
-            raise ValueError("GANConfig.generator_hidden must list at least one channel count")
+        super().__init__(n_classes, channels, image_shape, "generator_hidden")
         self.noise_dim = noise_dim
-        self.n_classes = n_classes
-        self.height, self.width = (int(s) for s in image_shape)
         stages = len(channels)
         self.base = (_base_side(self.height, stages), _base_side(self.width, stages))
         self.channels0 = int(channels[0])
@@ -118,7 +127,7 @@ class ConvGenerator(nn.Module):
         return x[:, 0, : self.height, : self.width].flatten(1)
 
 
-class ConvCritic(nn.Module):
+class ConvCritic(_ImageModule):
     """Class-conditional convolutional critic over packs of ``pac`` images, one score per pack.
 
     Each image enters with ``n_classes`` constant maps of its class one-hot as extra channels,
@@ -147,12 +156,8 @@ class ConvCritic(nn.Module):
         pac: int = 1,
         sigmoid: bool = False,
     ) -> None:
-        super().__init__()
-        if not channels:
-            raise ValueError("GANConfig.discriminator_hidden must list at least one channel count")
-        self.n_classes = n_classes
+        super().__init__(n_classes, channels, image_shape, "discriminator_hidden")
         self.pac = pac
-        self.height, self.width = (int(s) for s in image_shape)
         layers: list[nn.Module] = []
         c_in, h, w = pac * (1 + n_classes), self.height, self.width
         for c_out in channels:
