@@ -99,8 +99,6 @@ class ConvGenerator(_ImageModule):
         Height and width of the output image.
     """
 
-    copula = False  # the sampling module decodes these outputs as they come
-
     def __init__(
         self, noise_dim: int, n_classes: int, channels: Sequence[int], image_shape: Sequence[int]
     ) -> None:
