@@ -8,8 +8,9 @@ For each dataset x regime x seed:
 3. build one training set per method -- ``none``, ``random`` (random oversampling),
    ``smote`` (SMOTE, SMOTENC for mixed tables), ``ganaug-classic``, ``ganaug-default``,
    ``ganaug-conv`` (image tables only: ``digits``, ``mnist``) and ``ctgan`` (only when the
-   ``ctgan`` package is installed) -- all asked for the same class counts: every class balanced to the largest (``imbalanced``), then grown by
-   ``--lowdata-ratio`` (``lowdata``, default 1.0, i.e. doubled);
+   ``ctgan`` package is installed) -- all asked for the same class counts: every class
+   balanced to the largest (``imbalanced``), then grown by ``--lowdata-ratio`` (``lowdata``,
+   default 1.0, i.e. doubled);
 4. fit each downstream model (logreg, rf, hgb from ``ganaug.registry.models``) and score it on the real
    test split; the synthetic rows are compared with the real training rows (detection AUC,
    column fidelity).
@@ -305,8 +306,6 @@ def resample(
             params["augment_ratio"] = augment_ratio
         if args.epochs:
             params["epochs"] = args.epochs
-        if preset != "conv":
-            return GANAugmenter(**params).fit_resample(X, y)
         from ganaug.core.errors import ImageShapeError
 
         try:
