@@ -6,10 +6,11 @@ For each dataset x regime x seed:
 2. degrade the training split: ``imbalanced`` keeps the largest class and cuts every other
    class to 15% of its size (at least 6 rows); ``lowdata`` subsamples it to 200 rows;
 3. build one training set per method -- ``none``, ``random`` (random oversampling),
-   ``smote`` (SMOTE, SMOTENC for mixed tables), ``ganaug-classic``, ``ganaug-default`` and
-   ``ctgan`` (only when the ``ctgan`` package is installed) -- all asked for the same class
-   counts: every class balanced to the largest (``imbalanced``), then grown by
-   ``--lowdata-ratio`` (``lowdata``, default 1.0, i.e. doubled);
+   ``smote`` (SMOTE, SMOTENC for mixed tables), ``ganaug-classic``, ``ganaug-default``,
+   ``ganaug-conv`` (image tables only: ``digits``, ``mnist``) and ``ctgan`` (only when the
+   ``ctgan`` package is installed) -- all asked for the same class counts: every class
+   balanced to the largest (``imbalanced``), then grown by ``--lowdata-ratio`` (``lowdata``,
+   default 1.0, i.e. doubled);
 4. fit each downstream model (logreg, rf, hgb from ``ganaug.registry.models``) and score it on the real
    test split; the synthetic rows are compared with the real training rows (detection AUC,
    column fidelity).
@@ -41,6 +42,7 @@ METHODS: tuple[str, ...] = (
     "ganaug-classic",
     "ganaug-default",
     "ganaug-copula",
+    "ganaug-conv",
     "ctgan",
     "ceiling",
 )
@@ -120,9 +122,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--methods",
         type=_csv(str),
-        default=list(METHODS),
-        help=f"comma-separated, from {','.join(METHODS)} (default: all; ctgan is "
-        "skipped when the package is not installed)",
+        default=[m for m in METHODS if m != "ganaug-conv"],
+        help=f"comma-separated, from {','.join(METHODS)} (default: all but ganaug-conv, which is "
+        "for image tables; ctgan is skipped when the package is not installed)",
     )
     p.add_argument(
         "--models",
@@ -338,7 +340,12 @@ def resample(
             params["epochs"] = args.epochs
         if getattr(args, "time_budget", None):
             params["time_budget"] = args.time_budget
-        return GANAugmenter(**params).fit_resample(X, y)
+        from ganaug.core.errors import ImageShapeError
+
+        try:
+            return GANAugmenter(**params).fit_resample(X, y)
+        except ImageShapeError as exc:  # the conv preset is for image tables only
+            raise MethodSkipped(str(exc)) from None
     if method == "ctgan":
         try:
             import ctgan  # noqa: F401

@@ -246,3 +246,15 @@ def test_real_tables_load_and_reduced_run(tmp_path):
     assert gan["dcr_ratio"].notna().all() and gan["frequency_error"].notna().all()
     assert (records.loc[records["method"] == "random", "dcr_ratio"] == 0).all()
     assert "beyond random" in (tmp_path / "quality.md").read_text()
+
+
+def test_conv_method_is_skipped_on_tables_that_are_not_images():
+    """``ganaug-conv`` runs on image tables only; elsewhere it is skipped, naming the reason."""
+    import argparse
+
+    from ganaug.evaluation import MethodSkipped
+
+    X, y = common.load_dataset("wine")
+    args = argparse.Namespace(epochs=1)
+    with pytest.raises(MethodSkipped, match="13 columns, not a square"):
+        quality.resample("ganaug-conv", X, y, augment_ratio=0.0, seed=0, args=args)

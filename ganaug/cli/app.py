@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from ganaug._version import __version__
+from ganaug.gan.presets import PRESETS  # plain data: no torch at start-up
 
 #: exception types reported as one clean line (ganaug.core.errors.* subclass ValueError)
 USER_ERRORS: tuple[type[BaseException], ...] = (ValueError, TypeError, OSError, ImportError)
@@ -114,7 +115,7 @@ def main() -> None:
 
 
 # options shared by the commands
-PRESET_CHOICE = click.Choice(["default", "classic"])
+PRESET_CHOICE = click.Choice(sorted(PRESETS))
 DEVICE_CHOICE = click.Choice(["auto", "cpu", "cuda"])
 DEFAULT_DATASET = "sklearn:breast_cancer"
 THREADS_HELP = "Sampling threads (default: the CPUs available, at most 8); rows do not depend on it."

@@ -33,3 +33,17 @@ class ClusterError(ValueError):
 class LabelError(ValueError):
     """The labels of ``y`` cannot be used: no labeled rows, a class with too few labeled rows, or
     an unlabeled marker that is also a real label."""
+
+
+class ImageShapeError(ValueError):
+    """A table given to the convolutional preset is not an image of the expected shape.
+
+    Attributes
+    ----------
+    field : str
+        The setting or input at fault (``"GANConfig.image_shape"`` or ``"X"``).
+    """
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field

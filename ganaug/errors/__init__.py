@@ -4,6 +4,7 @@ from ganaug.core.errors import (  # noqa: F401
     ArtifactError,
     ClusterError,
     DataError,
+    ImageShapeError,
     LabelError,
     ScaleShiftWarning,
     SchemaMismatchError,

@@ -169,7 +169,8 @@ class SamplingModule(nn.Module):
     order (:attr:`DecodeHead.order`): decoding then reads contiguous slices instead of gathering
     columns (about 20% faster in ONNX Runtime), and the copula base is one product with the
     already concatenated input. A check on a few random rows at construction guarantees the
-    outputs are the generator's; if not (a generator this module does not know), it falls back to
+    outputs are the generator's; if not (a generator this module does not know), or when the
+    generator has no linear output layer (the conv preset's), it falls back to
     ``head(generator(...))``. Build a new module after further training
     (:meth:`ganaug.gan.synthesizer.ConditionalGAN.sampling_module` does).
     """
@@ -180,7 +181,12 @@ class SamplingModule(nn.Module):
         self.n_classes = generator.n_classes
         self.generator_noise_dim = generator.noise_dim
         self.noise_dim = generator.noise_dim + head.n_draws
-        last = generator.net[-1]
+        net = getattr(generator, "net", None)
+        if not (isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear)):
+            # no linear output layer to re-order (the conv generator): decode as it comes
+            self.fast, self.copula, self.generator = False, False, generator
+            return
+        last = net[-1]
         order = head.order.to(last.weight.device)
         self.body = nn.Sequential(*list(generator.net)[:-1])  # shares the layers, no copy
         self.register_buffer("out_weight", last.weight.detach().index_select(0, order).clone())

@@ -17,6 +17,7 @@ from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
 from ganaug.gan.codec import TableCodec
+from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
 from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator, activate
 from ganaug.gan.parallel import Local
@@ -46,7 +47,7 @@ class ConditionalGAN:
 
     Parameters
     ----------
-    preset : {"default", "classic"} or GANConfig, default="default"
+    preset : {"default", "classic", "conv"} or GANConfig, default="default"
         Hyperparameters (see :mod:`ganaug.gan.presets`).
     epochs : int, optional
         Overrides the preset's training length.
@@ -138,6 +139,14 @@ class ConditionalGAN:
     def _build(self, n_classes: int) -> None:
         cfg = self.config_
         dim = self.codec_.output_dim
+        self.head_ = DecodeHead(self.codec_, output=cfg.output)
+        if cfg.architecture == "conv":
+            shape = cfg.image_shape or image_shape(self.codec_, None)
+            self.generator_ = ConvGenerator(cfg.noise_dim, n_classes, cfg.generator_hidden, shape)
+            self.discriminator_ = ConvCritic(
+                n_classes, cfg.discriminator_hidden, shape, pac=cfg.pac, sigmoid=cfg.loss == "bce"
+            )
+            return
         self.generator_ = Generator(
             cfg.noise_dim,
             n_classes,
@@ -156,7 +165,6 @@ class ConditionalGAN:
             activation=cfg.d_activation,
             sigmoid=cfg.loss == "bce",
         )
-        self.head_ = DecodeHead(self.codec_, output=cfg.output)
 
     # ------------------------------------------------------------------------------ fit
     def fit(self, X: Any, y: Any = None, *, X_unlabeled: Any = None) -> ConditionalGAN:
@@ -188,6 +196,9 @@ class ConditionalGAN:
             categorical_features=self.categorical_features,
             numeric_encoding=self.config_.numeric_encoding,  # type: ignore[arg-type]
         ).fit(X if X_unlabeled is None else _stack_rows(X, X_unlabeled))
+        if self.config_.architecture == "conv":  # a typed error before any encoding or training
+            shape = image_shape(self.codec_, self.config_.image_shape)
+            self.config_ = self.config_.with_overrides(image_shape=shape)
         Z = self.codec_.encode(X)
         if y is None:
             self.classes_ = np.array([None], dtype=object)

@@ -55,8 +55,9 @@ class GANAugmenter(BaseOverSampler):
         After balancing, add ``augment_ratio * n_c`` more synthetic rows to each class ``c``
         (``n_c`` its size after balancing), for low-data augmentation. Default: 0 for
         classification, 1.0 for regression (doubles the data).
-    preset : {"default", "classic"} or GANConfig, default="default"
-        GAN hyperparameters. ``"classic"`` is the original MLP GAN.
+    preset : {"default", "classic", "conv"} or GANConfig, default="default"
+        GAN hyperparameters. ``"classic"`` is the original MLP GAN; ``"conv"`` a DCGAN for
+        images stored one numeric column per pixel (:mod:`ganaug.gan.conv`).
     epochs : int, optional
         Overrides the preset's training length.
     batch_size : int, optional
