@@ -46,6 +46,8 @@ METHODS: tuple[str, ...] = (
     "ctgan",
     "ceiling",
 )
+#: run when --methods is not given: ganaug-conv is for image tables only, so it is asked for
+DEFAULT_METHODS: tuple[str, ...] = tuple(m for m in METHODS if m != "ganaug-conv")
 MODELS: tuple[str, ...] = ("logreg", "rf", "hgb")
 REG_MODELS: tuple[str, ...] = ("ridge", "rf", "hgb")
 #: ``ganaug-copula``: the default preset with the generator frozen (its residual starts at zero),
@@ -122,7 +124,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--methods",
         type=_csv(str),
-        default=[m for m in METHODS if m != "ganaug-conv"],
+        default=list(DEFAULT_METHODS),
         help=f"comma-separated, from {','.join(METHODS)} (default: all but ganaug-conv, which is "
         "for image tables; ctgan is skipped when the package is not installed)",
     )

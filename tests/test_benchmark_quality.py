@@ -176,7 +176,7 @@ def test_reduced_run_end_to_end(tmp_path):
     records = pd.DataFrame(data["records"])
     assert set(records["dataset"]) == {"wine", "mixed"}
     assert set(records["regime"]) == {"imbalanced", "lowdata"}
-    assert set(records["method"]) == set(quality.METHODS)
+    assert set(records["method"]) == set(quality.DEFAULT_METHODS)
     ran = records[~records["note"].fillna("").str.startswith("skipped")]
     assert {"none", "random", "smote", "ganaug-classic", "ganaug-default"} <= set(ran["method"])
     assert ran["balanced_accuracy"].between(0, 1).all()
