@@ -83,7 +83,8 @@ def _set(key, value):
 
 
 def _regression_disguise(m):
-    m.update(task="regression", classes=[None], class_counts=[160], target="score")
+    # as a regression model writes them: one None class, held in an object array
+    m.update(task="regression", classes=[None], class_dtype="object", class_counts=[160], target="score")
 
 
 EDITS = {

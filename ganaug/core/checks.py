@@ -69,16 +69,17 @@ def check_schema(schema: Schema, source: str) -> None:
             raise ArtifactError(
                 f"{source}: field 'schema.columns' of a numpy table must be named 0..{len(names) - 1}"
             )
-        _check_dtype(schema.numpy_dtype, f"{source}: field 'schema.numpy_dtype'")
+        _check_dtype(schema.numpy_dtype, f"{source}: field 'schema.numpy_dtype'", numpy=True)
     for column in schema.columns:
         _check_column(column, f"{source}: column {column.name!r}")
 
 
-def _check_dtype(dtype: Any, where: str) -> None:
+def _check_dtype(dtype: Any, where: str, numpy: bool = False) -> None:
+    """A column's dtype is one of ganaug's names; a numpy table's (``numpy``) is numpy's own."""
     try:
         if not isinstance(dtype, str):
             raise TypeError(f"not a string: {dtype!r}")
-        canonical(dtype)
+        np.dtype(dtype) if numpy else canonical(dtype)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"{where} is not a known dtype ({exc})") from None
 
