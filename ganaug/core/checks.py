@@ -79,7 +79,10 @@ def _check_dtype(dtype: Any, where: str, numpy: bool = False) -> None:
     try:
         if not isinstance(dtype, str):
             raise TypeError(f"not a string: {dtype!r}")
-        np.dtype(dtype) if numpy else canonical(dtype)
+        if numpy:
+            np.dtype(dtype)
+        else:
+            canonical(dtype)
     except (TypeError, ValueError) as exc:
         raise ArtifactError(f"{where} is not a known dtype ({exc})") from None
 

@@ -428,8 +428,8 @@ def seal(
 
 
 def _seal_with_digest(proto: Any, meta: dict[str, Any]) -> tuple[bytes, str]:
-    """``(file bytes, metadata JSON)``: graph name and model version set, the graph checked, its
-    digest (:func:`ganaug.core.onnx_format.graph_digest`) added to ``meta``, ``meta`` stored."""
+    """``(file bytes, metadata JSON)``: the graph checked, its digest
+    (:func:`ganaug.core.onnx_format.graph_digest`) added to ``meta``, ``meta`` stored."""
     import onnx
 
     del proto.metadata_props[:]
