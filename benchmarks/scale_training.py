@@ -1,6 +1,7 @@
 """Scale-out training: DDP time per step (1 and 2 ranks, CPU), the out-of-core fit of a generated
-1e7 x 30 Parquet table (time, peak RSS, data preparation against rows), and the flights table
-fitted by one process and by 2 ranks (time and detection AUC).
+1e7 x 30 Parquet table (time, peak RSS, data preparation against rows), the flights table
+fitted by one process and by 2 ranks (time and detection AUC), and the training throughput of
+one process per device and batch size (``throughput``: ``--devices cpu cuda`` on a GPU machine).
 
 Every fit runs in a child process (``torchrun`` for ranks), so peak RSS is the child's own
 (``resource.getrusage(RUSAGE_CHILDREN)``, the largest child since the script started: the
@@ -11,7 +12,7 @@ preparation cancel out.
 Usage::
 
     nice -n 10 python benchmarks/scale_training.py                 # everything (about an hour on 2 cores)
-    nice -n 10 python benchmarks/scale_training.py --parts ddp     # one part: ddp, outofcore, flights
+    nice -n 10 python benchmarks/scale_training.py --parts ddp     # one part: ddp, outofcore, flights, throughput
     python benchmarks/scale_training.py --reduced                  # smoke run (1e5 rows, a minute or two)
 
 Writes ``scale_training.json`` and ``scale_training.md`` to ``--out``.
@@ -38,7 +39,7 @@ import _common as common
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
-PARTS = ("ddp", "outofcore", "flights")
+PARTS = ("ddp", "outofcore", "flights", "throughput")
 
 
 def _env() -> dict[str, str]:
@@ -58,10 +59,10 @@ def _peak_child_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux
 
 
-def pretrain_command(data: Path, out: Path, nproc: int, *extra: str) -> list[str]:
+def pretrain_command(data: Path, out: Path, nproc: int, *extra: str, device: str = "cpu") -> list[str]:
     """``python -m ganaug.distributed`` alone, or under torchrun with ``nproc`` ranks."""
     base = ["-m", "ganaug.distributed", str(data), "--target", "label", "-o", str(out),
-            "--device", "cpu", "--seed", "0", *extra]
+            "--device", device, "--seed", "0", *extra]
     if nproc == 1:
         return [sys.executable, *base]
     return [sys.executable, "-m", "torch.distributed.run", "--standalone",
@@ -177,6 +178,43 @@ def part_flights(work: Path, max_rows: int | None) -> dict[str, Any]:
     return result
 
 
+def part_throughput(work: Path, rows: int, devices: list[str], batches: list[int]) -> list[dict[str, Any]]:
+    """Training throughput of one process per device and batch size (default preset, 10 columns).
+
+    In-process fits of two lengths; seconds per step is the difference of their wall times over
+    the difference of their steps, so data preparation, hold-out scoring (ten checkpoints in
+    both) and CUDA start-up cancel out.
+    """
+    import torch
+
+    from ganaug.gan.synthesizer import ConditionalGAN
+
+    path = work / "throughput.parquet"
+    make_table(path, rows, n_columns=10)
+    frame = pd.read_parquet(path)
+    X, y = frame.drop(columns="label"), frame["label"].to_numpy()
+    out = []
+    for device in devices:
+        ConditionalGAN(epochs=1, device=device, random_state=0).fit(X.iloc[:2000], y[:2000])  # warm-up
+        for batch in batches:
+            per_epoch = -(-int(rows * 0.85) // batch)
+            epochs = (1, 1 + max(1, -(-300 // per_epoch)))
+            seconds, steps = [], []
+            for e in epochs:
+                t0 = time.perf_counter()
+                model = ConditionalGAN(epochs=e, batch_size=batch, device=device, random_state=0).fit(X, y)
+                if device.startswith("cuda"):
+                    torch.cuda.synchronize()
+                seconds.append(time.perf_counter() - t0)
+                steps.append(int(model.history_["validation_steps"][-1]))
+            per_step = (seconds[1] - seconds[0]) / (steps[1] - steps[0])
+            out.append({"device": device, "batch": batch, "rows": rows, "seconds": seconds,
+                        "steps": steps, "s_per_step": per_step, "rows_per_s": batch / per_step,
+                        "torch_threads": torch.get_num_threads()})
+            print(json.dumps(out[-1]), flush=True)
+    return out
+
+
 def to_markdown(results: dict[str, Any]) -> str:
     lines = ["# Scale-out training", "", common.machine_markdown(results["machine"]), ""]
     if "ddp" in results:
@@ -196,6 +234,13 @@ def to_markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {v['rows']:,} | {v['file_gib']:.2f} | {v['prepare_s']:.1f} | "
                          f"{v['fit_s']:.1f} | {v['steps']} | {v['peak_rss_gib_so_far']:.2f} |")
         lines.append("")
+    if "throughput" in results:
+        lines += ["## Training throughput of one process (default preset, 10 columns)", "",
+                  "| device | batch | s/step | rows/s |", "|---|---|---|---|"]
+        for v in results["throughput"]:
+            lines.append(f"| {v['device']} | {v['batch']:,} | {v['s_per_step']:.4f} | "
+                         f"{v['rows_per_s']:,.0f} |")
+        lines.append("")
     if "flights" in results:
         r = results["flights"]
         lines += [f"## nycflights13::flights ({r['rows']:,} x {r['columns']}), default preset", "",
@@ -214,6 +259,12 @@ def main(argv: list[str] | None = None) -> None:
                         help="out-of-core table sizes")
     parser.add_argument("--ddp-rows", type=int, default=20_000)
     parser.add_argument("--flights-rows", type=int, help="cap the flights table")
+    parser.add_argument("--devices", nargs="+", default=["cpu"],
+                        help="throughput: devices to compare (e.g. cpu cuda)")
+    parser.add_argument("--batches", type=int, nargs="+", default=[128, 1024, 8192],
+                        help="throughput: batch sizes")
+    parser.add_argument("--throughput-rows", type=int, default=200_000)
+    parser.add_argument("--name", default="scale_training", help="output file stem")
     parser.add_argument("--reduced", action="store_true", help="smoke run")
     parser.add_argument("--work", type=Path, default=Path("/tmp/ganaug-scale-training"))
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -223,6 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         return prepare_only(args.prepare_only)
     if args.reduced:
         args.rows, args.ddp_rows, args.flights_rows = [100_000], 4_000, 20_000
+        args.throughput_rows, args.batches = 5_000, [128, 1024]
     args.work.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": common.machine_info(), "argv": sys.argv[1:]}
     if "ddp" in args.parts:
@@ -232,8 +284,10 @@ def main(argv: list[str] | None = None) -> None:
         results["outofcore"] = part_outofcore(args.work, sorted(args.rows))
     if "flights" in args.parts:
         results["flights"] = part_flights(args.work, args.flights_rows)
+    if "throughput" in args.parts:
+        results["throughput"] = part_throughput(args.work, args.throughput_rows, args.devices, args.batches)
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "scale_training" + ("_reduced" if args.reduced else "")
+    stem = args.name + ("_reduced" if args.reduced else "")
     common.write_json(args.out / f"{stem}.json", results)
     (args.out / f"{stem}.md").write_text(to_markdown(results))
     print(to_markdown(results))

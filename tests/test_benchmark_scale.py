@@ -35,3 +35,15 @@ def test_unknown_part_is_refused(capsys):
     with pytest.raises(SystemExit):
         scale.parse_args(["--parts", "dask,nope"])
     assert "unknown parts ['nope']" in capsys.readouterr().err
+
+
+def test_reduced_training_throughput_run(tmp_path):
+    scale_training = importlib.import_module("scale_training")
+    scale_training.main(["--parts", "throughput", "--throughput-rows", "3000", "--batches", "64", "256",
+                         "--name", "tp", "--out", str(tmp_path), "--work", str(tmp_path / "work")])
+    rows = json.loads((tmp_path / "tp.json").read_text())["throughput"]
+    assert [(r["device"], r["batch"]) for r in rows] == [("cpu", 64), ("cpu", 256)]
+    for r in rows:
+        assert r["steps"][1] > r["steps"][0] and r["s_per_step"] > 0
+        assert r["rows_per_s"] == pytest.approx(r["batch"] / r["s_per_step"])
+    assert "| cpu | 256 |" in (tmp_path / "tp.md").read_text()

@@ -25,6 +25,7 @@ from typing import Any
 import click
 
 from ganaug.cli.app import DEBUG_ENV_VAR, DEVICE_CHOICE, PRESET_CHOICE, USER_ERRORS, error_message
+from ganaug.core.errors import ClusterError
 
 #: options passed through from ``ganaug pretrain --nproc-per-node``
 PASSED = ("target", "preset", "epochs", "device", "seed")
@@ -121,6 +122,11 @@ def pretrain(
     -------
     Path
         The artifact directory.
+
+    Raises
+    ------
+    ClusterError
+        If a rank on a GPU device has no GPU of its own (more ranks per node than GPUs).
     """
     import torch
 
@@ -139,7 +145,15 @@ def pretrain(
 
         torch_device = resolve_device(device)
         if torch_device.type == "cuda":
-            torch_device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+            here = int(os.environ.get("LOCAL_WORLD_SIZE", str(local_rank + 1)))
+            visible = torch.cuda.device_count()
+            if here > visible:  # NCCL needs a GPU of its own per rank; every rank stops here
+                raise ClusterError(
+                    f"{here} ranks on this node but {visible} GPU(s) visible: NCCL needs one GPU "
+                    f"per rank; use --nproc-per-node {visible} or --device cpu (gloo)"
+                )
+            torch_device = torch.device("cuda", local_rank)
             torch.cuda.set_device(torch_device)
         dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
         comm = Distributed(torch_device)
