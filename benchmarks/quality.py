@@ -198,7 +198,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ("methods", METHODS),
         ("semi_methods", SEMI_METHODS),
     ):
-        bad = [v for v in getattr(args, name) if v not in allowed]
+        # ``ganaug-PRESET+field=value+...``: a preset with GANConfig fields overridden
+        bad = [v for v in getattr(args, name)
+               if (v.split("+", 1)[0] if v.startswith("ganaug-") else v) not in allowed]
         if bad:
             p.error(f"unknown {name}: {', '.join(bad)} (choose from {', '.join(allowed)})")
     if args.seeds is None:
@@ -213,6 +215,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 # --- methods ------------------------------------------------------------------------------------
+def _field_value(text: str) -> tuple[str, Any]:
+    """``field=value`` of a ``ganaug-PRESET+field=value`` method: ints, floats, else strings."""
+    field, _, raw = text.partition("=")
+    for cast in (int, float):
+        try:
+            return field, cast(raw)
+        except ValueError:
+            pass
+    return field, raw
+
+
 
 
 def _ctgan_resample(
@@ -327,9 +340,13 @@ def resample(
         from ganaug.gan.presets import get_preset
         from ganaug.learn.sampler import GANAugmenter
 
-        preset: Any = method.split("-", 1)[1]
-        if preset == "copula":
+        name, *fields = method.split("-", 1)[1].split("+")
+        preset: Any = name
+        if name == "copula":
             preset = get_preset("default").with_overrides(**COPULA_OVERRIDES)
+        if fields:  # ganaug-PRESET+field=value: an ablation of one preset
+            preset = (preset if name == "copula" else get_preset(name)).with_overrides(
+                **dict(_field_value(f) for f in fields))
         params: dict[str, Any] = {
             "preset": preset,
             "random_state": seed,

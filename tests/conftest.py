@@ -1,5 +1,9 @@
 """Shared fixtures: small data and a tiny GAN configuration so the suite stays fast on 2 cores."""
 
+import threading
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -32,3 +36,28 @@ def mixed_df():
     )
     y = pd.Series(np.where(rng.random(n) < 0.25, "yes", "no"), name="label")
     return df, y
+
+
+def fit_in_threads(rows: Callable[[int], Any], meddle: Callable[[], None]) -> dict[str, Any]:
+    """``rows(seed)`` for seeds 0, 0, 1 (keys a, b, c) in three threads at once, while a fourth
+    thread calls ``meddle`` (seeding and drawing a global RNG) in a loop."""
+    got: dict[str, Any] = {}
+    done = threading.Event()
+
+    def meddler() -> None:
+        while not done.is_set():
+            meddle()
+
+    def fit(key: str, seed: int) -> None:
+        got[key] = rows(seed)
+
+    threads = [threading.Thread(target=fit, args=(k, s)) for k, s in (("a", 0), ("b", 0), ("c", 1))]
+    other = threading.Thread(target=meddler)
+    other.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    other.join()
+    return got

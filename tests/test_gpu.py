@@ -6,14 +6,12 @@ Scaling section). The rank/GPU check also runs on the CPU, with CUDA faked.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from conftest import TINY
+from conftest import TINY, fit_in_threads
 from ganaug import GANAugmenter
 from ganaug.cli import distributed as cli_distributed
 from ganaug.core.errors import ClusterError
@@ -59,26 +57,12 @@ def test_cuda_fit_is_reproducible_and_leaves_global_rngs_alone():
 def test_cuda_fits_in_threads_give_the_sequential_rows():
     X, y = _table()
     expected = {s: _rows(s, X, y) for s in (0, 1)}
-    got: dict = {}
-    done = threading.Event()
 
     def meddle():  # another thread seeding and drawing from the global CUDA RNG meanwhile
-        while not done.is_set():
-            torch.cuda.manual_seed_all(123)
-            torch.rand(1000, device="cuda")
+        torch.cuda.manual_seed_all(123)
+        torch.rand(1000, device="cuda")
 
-    def fit(key, seed):
-        got[key] = _rows(seed, X, y)
-
-    threads = [threading.Thread(target=fit, args=(k, s)) for k, s in (("a", 0), ("b", 0), ("c", 1))]
-    meddler = threading.Thread(target=meddle)
-    meddler.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    done.set()
-    meddler.join()
+    got = fit_in_threads(lambda seed: _rows(seed, X, y), meddle)
     for key, seed in (("a", 0), ("b", 0), ("c", 1)):
         pd.testing.assert_frame_equal(got[key], expected[seed])
 

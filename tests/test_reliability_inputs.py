@@ -22,7 +22,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from conftest import TINY
+from conftest import TINY, fit_in_threads
 from ganaug import GANAugmenter
 from ganaug.cli import main
 from ganaug.core.dtypes import DTYPE_NAMES, canonical, dtype_name, pandas_dtype
@@ -482,26 +482,12 @@ def test_fit_leaves_global_rng_state_alone():
 def test_fits_in_threads_give_the_sequential_rows():
     X, y = _table(60)
     expected = {s: _rows(s, X, y) for s in (0, 1)}
-    got: dict = {}
-    done = threading.Event()
 
     def meddle():  # another thread seeding and drawing from the global RNG meanwhile
-        while not done.is_set():
-            torch.manual_seed(123)
-            torch.rand(1000)
+        torch.manual_seed(123)
+        torch.rand(1000)
 
-    def fit(key, seed):
-        got[key] = _rows(seed, X, y)
-
-    threads = [threading.Thread(target=fit, args=(k, s)) for k, s in (("a", 0), ("b", 0), ("c", 1))]
-    meddler = threading.Thread(target=meddle)
-    meddler.start()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    done.set()
-    meddler.join()
+    got = fit_in_threads(lambda seed: _rows(seed, X, y), meddle)
     pd.testing.assert_frame_equal(got["a"], expected[0])
     pd.testing.assert_frame_equal(got["b"], expected[0])
     pd.testing.assert_frame_equal(got["c"], expected[1])

@@ -194,8 +194,8 @@ class SamplingModule(nn.Module):
         self.copula = bool(getattr(generator, "copula", False))
         if self.copula:
             # every class block of the factor, and the means, in decode order
-            blocks = generator.base_mean.shape[0]
-            factor = generator.base_factor.detach().reshape(generator.noise_dim, blocks, -1)
+            dim = generator.base_mean.shape[1]
+            factor = generator.base_factor.detach().reshape(generator.noise_dim, -1, dim)
             factor = factor.index_select(2, order).reshape(generator.noise_dim, -1)
             self.register_buffer("base_factor", factor.clone())
             self.register_buffer("base_mean", generator.base_mean.detach().index_select(1, order).clone())

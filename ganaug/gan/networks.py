@@ -40,18 +40,24 @@ def copula_base(
 
     Each class is a mixture of ``K`` Gaussian components; a row's component ``k`` is drawn by
     inverse CDF of the class's component weights (``component_cdf``, ``(n_classes, K)``) with the
-    uniform of the last noise column. ``factor`` holds the ``n_classes * K`` factors side by side,
-    ``(noise_dim, n_classes * K * dim)``: one product for all, then each row keeps its block.
-    Outputs under ``mask`` (probabilities of one-hot blocks) come out as log-probabilities.
+    uniform of the last noise column. ``factor`` holds the factors side by side: one per
+    component, ``(noise_dim, n_classes * K * dim)``, or one per class shared by its components
+    (tied covariance), ``(noise_dim, n_classes * dim)``, which costs what one component costs.
+    One product for all, then each row keeps its block. Outputs under ``mask`` (probabilities of
+    one-hot blocks) come out as log-probabilities.
     """
     n_blocks, dim = mean.shape
-    n_components = component_cdf.shape[1]
+    n_classes, n_components = component_cdf.shape
     u = normal_cdf(noise[:, -1:])
     k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
     index = cond.argmax(dim=1) * n_components + k
-    block = one_hot(index, n_blocks)
-    linear = (noise @ factor).reshape(-1, n_blocks, dim)
-    linear = (linear * block.unsqueeze(2)).sum(dim=1) + block @ mean
+    if n_components > 1 and factor.shape[1] == n_classes * dim:  # tied: a factor per class
+        linear = (noise @ factor).reshape(-1, n_classes, dim)
+        linear = (linear * cond.unsqueeze(2)).sum(dim=1) + mean.index_select(0, index)
+    else:
+        block = one_hot(index, n_blocks)
+        linear = (noise @ factor).reshape(-1, n_blocks, dim)
+        linear = (linear * block.unsqueeze(2)).sum(dim=1) + block @ mean
     return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
 
 
@@ -157,6 +163,12 @@ class Generator(nn.Module):
         learns only a residual, starting from zero.
     copula_components : int
         Gaussian components per class at most (a mixture copula); 1 is a plain copula.
+    copula_covariance : {"component", "tied"}
+        A covariance per component, or one per class shared by its components (the pooled
+        scatter about the component means; sampling costs what a plain copula costs).
+    copula_component_rows : int
+        A class gets one component per ``copula_component_rows * kappa`` rows at most (``kappa``
+        as in :meth:`set_copula`).
     """
 
     def __init__(
@@ -168,10 +180,17 @@ class Generator(nn.Module):
         architecture: str = "residual",
         copula: bool = False,
         copula_components: int = 1,
+        copula_covariance: str = "component",
+        copula_component_rows: int = 4,
     ) -> None:
         super().__init__()
         self.noise_dim = noise_dim
         self.n_classes = n_classes
+        self.tied = copula_covariance == "tied" and copula_components > 1
+        self.component_rows = copula_component_rows
+        #: components per class the next :meth:`set_copula` may use (hold-out selection sets 1
+        #: to score the plain copula against the mixture)
+        self.max_components = copula_components
         in_dim = noise_dim + n_classes
         layers: list[nn.Module] = []
         if architecture == "classic":
@@ -189,7 +208,8 @@ class Generator(nn.Module):
         if copula:
             blocks = n_classes * copula_components
             self.register_buffer("base_mean", torch.zeros(blocks, output_dim))
-            self.register_buffer("base_factor", torch.zeros(noise_dim, blocks * output_dim))
+            factors = n_classes if self.tied else blocks
+            self.register_buffer("base_factor", torch.zeros(noise_dim, factors * output_dim))
             # cumulative component weights per class (padding components have weight 0)
             self.register_buffer("component_cdf", torch.ones(n_classes, copula_components))
             # outputs whose copula base is a probability (one-hot and missing-indicator blocks):
@@ -214,8 +234,11 @@ class Generator(nn.Module):
         the number of numeric codes, at least 10), so a class with a dozen rows borrows a full
         correlation structure from the others while a large class keeps its own. With
         ``copula_components > 1`` a class is a mixture (k-means in the code space, one component
-        per ``4 kappa`` rows at most), each component's covariance its scatter plus ``kappa``
-        pseudo-rows of its class's. One-hot blocks (categories, missing indicators) get their
+        per ``copula_component_rows * kappa`` rows at most), each component's covariance its
+        scatter plus ``kappa`` pseudo-rows of its class's, or with ``copula_covariance="tied"``
+        one covariance per class, the pooled scatter about the component means plus ``kappa``
+        pseudo-rows of the class's (components then follow a curved class as local pieces of
+        it, at the sampling cost of one component). One-hot blocks (categories, missing indicators) get their
         rates ``p`` (smoothed by one pseudo-row of the overall rates) shifted by their linear
         regression on the numeric codes, ``p + B (x - mean)``, and enter the logits as ``log``
         of that: sampling then draws every level, rare ones included, at its rate given the
@@ -225,17 +248,14 @@ class Generator(nn.Module):
         With one component the fit needs only the per-class sufficient statistics (row counts,
         sums and cross-products, :func:`copula_statistics`): pass ``statistics`` (for instance
         summed over the ranks of a distributed job, or accumulated batch by batch) instead of
-        ``Z`` and ``labels``, and the base is the same as from the rows themselves.
+        ``Z`` and ``labels``, and the base is the same as from the rows themselves. A mixture
+        needs the rows (k-means): from statistics alone every class gets one component.
         """
         if statistics is None:
             if Z is None or labels is None:
                 raise ValueError("set_copula needs the rows (Z, labels) or their statistics")
             statistics = copula_statistics(Z, labels, self.n_classes)
-        elif self.component_cdf.shape[1] > 1:
-            raise ValueError(
-                "a mixture copula (copula_components > 1) needs the rows themselves (k-means), "
-                "not their statistics: use copula_components=1"
-            )
+        max_components = self.max_components if Z is not None else 1
         counts, sums, cross = statistics.counts, statistics.sums, statistics.cross
         n_rows = float(counts.sum())
         dim = sums.shape[1]
@@ -263,15 +283,16 @@ class Generator(nn.Module):
         kappa = max(len(x_idx), 10)
         n_components = self.component_cdf.shape[1]
         blocks = torch.zeros(self.n_classes, n_components, dim, dtype=torch.float64)
-        factor = torch.zeros(self.noise_dim, self.n_classes, n_components, dim, dtype=torch.float64)
+        n_factors = 1 if self.tied else n_components
+        factor = torch.zeros(self.noise_dim, self.n_classes, n_factors, dim, dtype=torch.float64)
         cdf = torch.ones(self.n_classes, n_components, dtype=torch.float64)
         for c in range(self.n_classes):
             n_c = int(counts[c])
             # the class's scatter plus kappa pseudo-rows of the pooled estimate
             cov_c = (s_xx[c] + kappa * cov) / (n_c + kappa)
             s_vx_c = (s_vx_rows[c] + kappa * s_vx) / (n_c + kappa)
-            # components: k-means in the code space, one per 4 * kappa rows at most
-            k_c = max(1, min(n_components, n_c // (4 * kappa))) if len(x_idx) else 1
+            # components: k-means in the code space, one per component_rows * kappa rows at most
+            k_c = max(1, min(max_components, n_c // (self.component_rows * kappa))) if len(x_idx) else 1
             Z_c = Z[labels == c] if k_c > 1 else None
             assign = _kmeans(Z_c, k_c, seed=c) if k_c > 1 else torch.zeros(n_c, dtype=torch.long)
             k_c = int(assign.max()) + 1 if n_c else 1
@@ -279,17 +300,30 @@ class Generator(nn.Module):
             cdf[c, :k_c] = torch.cumsum(weights, 0)
             cdf[c, k_c - 1 :] = 1.0
             blocks[c] = means[c]  # unused components (never drawn) keep the class mean
-            for j in range(k_c):
-                if k_c == 1:  # the class itself
-                    mean_j, cov_j, s_vx_j = means[c], cov_c, s_vx_c
-                else:  # one pseudo-row of the class mean, kappa of the class covariance
+            pieces = []  # (component, mean, covariance, S_vx) of each factor to build
+            if k_c == 1:  # the class itself
+                pieces.append((0, means[c], cov_c, s_vx_c))
+            else:  # each component: one pseudo-row of the class mean
+                scatter_xx = torch.zeros_like(cov_c)
+                scatter_vx = torch.zeros_like(s_vx_c)
+                for j in range(k_c):
                     Z_j = Z_c[assign == j]
                     n_j = len(Z_j)
                     mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
                     dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
-                    cov_j = (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa)
-                    s_vx_j = (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)
-                blocks[c, j] = mean_j
+                    blocks[c, j] = mean_j
+                    if self.tied:
+                        scatter_xx, scatter_vx = scatter_xx + dx_j.T @ dx_j, scatter_vx + dv_j.T @ dx_j
+                    else:  # its own scatter plus kappa pseudo-rows of the class covariance
+                        pieces.append((j, mean_j, (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa),
+                                       (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)))
+                if self.tied:  # the pooled scatter about the component means, kappa pseudo-rows
+                    dof_c = max(n_c - k_c, 0) + kappa
+                    pieces.append((0, None, (scatter_xx + kappa * cov_c) / dof_c,
+                                   (scatter_vx + kappa * s_vx_c) / dof_c))
+            for j, mean_j, cov_j, s_vx_j in pieces:
+                if mean_j is not None:
+                    blocks[c, j] = mean_j
                 if not len(x_idx):
                     continue
                 cov_j = cov_j + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)

@@ -13,6 +13,7 @@ CHOICES: dict[str, frozenset[str]] = {
     "numeric_encoding": frozenset({"quantile", "minmax"}),
     "output": frozenset({"linear", "sigmoid"}),
     "class_sampling": frozenset({"uniform", "empirical"}),
+    "copula_covariance": frozenset({"component", "tied"}),
 }
 
 
@@ -68,6 +69,8 @@ class GANConfig:
     # tables (benchmarks/quality.py, seed 0): +0.008 imbalanced and +0.01-0.03 R² on the
     # regression tables, but -0.009 lowdata and a higher detection AUC (0.80 vs 0.77); so 1.
     copula_components: int = 1
+    copula_covariance: str = "component"  # "component" or "tied" (one per class, see Generator)
+    copula_component_rows: int = 4  # one component per this many kappa rows of a class at most
     # architecture="conv": (height, width) of the image whose pixels are the numeric columns in
     # row-major order; None infers a square side from the number of columns at fit time
     image_shape: tuple[int, int] | None = None
@@ -77,8 +80,10 @@ class GANConfig:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"GANConfig.{name} must be one of {sorted(allowed)}; got {value!r}")
-        if not isinstance(self.copula_components, int) or self.copula_components < 1:
-            raise ValueError(f"GANConfig.copula_components must be a positive integer; got {self.copula_components!r}")
+        for name in ("copula_components", "copula_component_rows"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"GANConfig.{name} must be a positive integer; got {value!r}")
         shape = self.image_shape
         if isinstance(shape, list):  # from JSON or a user's list: store the tuple
             shape = tuple(shape)

@@ -89,7 +89,9 @@ class ConditionalGAN:
     history_ : dict
         Mean ``generator`` and ``discriminator`` loss per epoch; with a hold-out, ``validation``
         scores (lower is better) at ``validation_steps`` (step 0 is the copula alone) and the
-        ``selected_step`` whose generator was kept.
+        ``selected_step`` whose generator was kept; with a mixture copula, the held-out
+        ``copula_scores`` of the mixture and of the plain copula and whether the mixture was
+        kept (``copula_mixture``).
     """
 
     def __init__(
@@ -155,6 +157,8 @@ class ConditionalGAN:
             cfg.architecture,
             cfg.copula,
             cfg.copula_components,
+            cfg.copula_covariance,
+            cfg.copula_component_rows,
         )
         self.discriminator_ = Discriminator(
             dim,
@@ -266,11 +270,31 @@ class ConditionalGAN:
         selecting = comm.any(len(y_val) > 0)
         n_classes = len(self.classes_)
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
+        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
+
+        def holdout_score() -> float:
+            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
+            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
+            return comm.mean(local, weight=float(holdout is not None))
+
+        copula_scores: dict[str, float] = {}
         if cfg.copula:
             # the closed-form pretraining; candidate zero is the copula of the rows the
             # fine-tuning sees (all of them unless some are held out)
             rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
+            if selecting and cfg.copula_components > 1:
+                # a mixture must beat the plain copula on the held-out rows by the same margin
+                # as a checkpoint: with few rows per component it can fit noise
+                copula_scores["mixture"] = holdout_score()
+                G.max_components = 1
+                rows.fit_copula(G, spans, n_classes, held_out=False)
+                G.to(device)
+                copula_scores["plain"] = holdout_score()
+                if copula_scores["mixture"] < copula_scores["plain"] * (1 - SELECTION_MARGIN):
+                    G.max_components = cfg.copula_components
+                    rows.fit_copula(G, spans, n_classes, held_out=False)
+                    G.to(device)
         n_train = rows.start(device, n_classes)
         G_ddp, D_ddp = comm.wrap(G), comm.wrap(D)
 
@@ -317,13 +341,9 @@ class ConditionalGAN:
             return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau, generator=draws)
 
         history: dict[str, Any] = {"generator": [], "discriminator": []}
-        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
-
-        def holdout_score() -> float:
-            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
-            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
-            return comm.mean(local, weight=float(holdout is not None))
-
+        if copula_scores:
+            history["copula_scores"] = copula_scores
+            history["copula_mixture"] = G.max_components > 1
         if selecting:
             history["validation"] = [holdout_score()]
             history["validation_steps"] = [0]
