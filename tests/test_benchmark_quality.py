@@ -81,6 +81,14 @@ def test_parse_args():
     assert quality.parse_args(["--datasets", "hmda,cps1985", "--max-rows", "500"]).max_rows == 500
     with pytest.raises(SystemExit):
         quality.parse_args(["--datasets", "no_such_table"])
+    # ganaug-PRESET+field=value: an ablation of a preset; only ganaug methods take fields
+    ablation = "ganaug-default+copula_components=2+copula_covariance=tied+lr_g=0.0001"
+    assert quality.parse_args(["--methods", f"none,{ablation}"]).methods == ["none", ablation]
+    for bad in ("smote+k=3", "ganaug-nope+lr_g=1"):
+        with pytest.raises(SystemExit):
+            quality.parse_args(["--methods", bad])
+    assert [quality._field_value(f) for f in ("copula_components=2", "lr_g=0.0001", "loss=bce")] == [
+        ("copula_components", 2), ("lr_g", 0.0001), ("loss", "bce")]
 
 
 def test_summary_table_lift():
