@@ -68,13 +68,14 @@ SEMI_METHODS: tuple[str, ...] = (
     "ganfeatures+lr",
     "discriminator",
     "discriminator-scratch",
+    "disc-k+1",
     "selftraining-lr",
     "selftraining-hgb",
     "labelspreading",
 )
 #: the ``semi`` regime on images: labeled rows per class (MNIST-5k: 10 per class, 100 labels)
 SEMI_IMAGE_LABELS_PER_CLASS = 10
-REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3}
+REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3, "kplus1_steps": 100}
 
 
 def _csv(kind: type) -> Any:
@@ -175,6 +176,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"the semi regime's methods, from {','.join(SEMI_METHODS)} (default: all)",
     )
     p.add_argument(
+        "--kplus1-steps",
+        type=int,
+        default=300,
+        help="joint steps of disc-k+1 (DiscriminatorClassifier finetune_steps; default: 300)",
+    )
+    p.add_argument(
         "--time-budget",
         type=float,
         default=None,
@@ -212,6 +219,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.epochs = args.epochs or REDUCED["epochs"]
         args.ctgan_epochs = min(args.ctgan_epochs, REDUCED["ctgan_epochs"])
         args.cv = min(args.cv, REDUCED["cv"])
+        args.kplus1_steps = min(args.kplus1_steps, REDUCED["kplus1_steps"])
     return args
 
 
@@ -724,6 +732,10 @@ def semi_classifier(method: str, seed: int, args: argparse.Namespace, pretrained
         return DiscriminatorClassifier(generator=pretrained, **gan)
     if method == "discriminator-scratch":
         return DiscriminatorClassifier(pretrain=False, **gan)
+    if method == "disc-k+1":  # the semi-supervised GAN: no pretraining, its own generator
+        return DiscriminatorClassifier(
+            design="k+1", finetune_steps=args.kplus1_steps, random_state=seed
+        )
     if method == "selftraining-lr":  # the preprocessing of the logreg model, outside the loop
         lr = LogisticRegression(max_iter=1000, random_state=seed)
         return make_pipeline(make_preprocessor(scale=True), SelfTrainingClassifier(lr))

@@ -220,10 +220,63 @@ def test_classifier_bad_labels(semi_data):
         DiscriminatorClassifier(preset=FAST).fit(X, np.full(len(X), -1))
 
 
+# ---------------------------------------------------------------------------- K+1 design
+
+
+def test_kplus1_learns_from_few_labels(semi_data):
+    X, y, y_semi = semi_data
+    state = torch.random.get_rng_state()
+    clf = DiscriminatorClassifier(design="k+1", preset=FAST, finetune_steps=150, random_state=0)
+    clf.fit(X, y_semi)
+    # every draw from the fit's own generators: torch's global RNG untouched
+    assert torch.equal(state, torch.random.get_rng_state())
+    assert clf.gan_ is None and clf.generator_network_ is not None
+    assert clf.n_unlabeled_ == 84 and list(clf.classes_) == [0, 1]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert clf.score(X, y) > 0.8  # chance is 0.5
+
+
+def test_kplus1_is_reproducible(semi_data):
+    X, _, y_semi = semi_data
+
+    def fit(seed):
+        return DiscriminatorClassifier(
+            design="k+1", preset=FAST, finetune_steps=30, random_state=seed
+        ).fit(X, y_semi).predict_proba(X)
+
+    first = fit(0)
+    np.testing.assert_array_equal(first, fit(0))
+    assert not np.allclose(first, fit(1))
+
+
+def test_kplus1_onnx_parity(semi_data, tmp_path):
+    X, y, y_semi = semi_data
+    labels = np.where(y_semi == -1, "?", np.where(y == 1, "yes", "no")).astype(object)
+    clf = DiscriminatorClassifier(
+        design="k+1", preset=FAST, finetune_steps=20, unlabeled_value="?", random_state=0
+    ).fit(X, labels)
+    runtime = OnnxRowModel(clf.export_onnx(tmp_path / "kplus1.onnx"))
+    np.testing.assert_allclose(runtime.predict_proba(X), clf.predict_proba(X), atol=1e-3)
+    assert list(runtime.classes_) == ["no", "yes"]
+    assert (runtime.predict(X) == clf.predict(X)).mean() > 0.95
+
+
+def test_kplus1_bad_parameters(semi_data):
+    X, _, y_semi = semi_data
+    with pytest.raises(ValueError, match="'design' parameter .* must be a str among"):
+        DiscriminatorClassifier(design="k1").fit(X, y_semi)
+    # refused before the generator is read: an unfitted augmenter is enough
+    with pytest.raises(ValueError, match='design="k\\+1" trains its own generator'):
+        DiscriminatorClassifier(design="k+1", generator=GANAugmenter()).fit(X, y_semi)
+
+
 @parametrize_with_checks(
     [
         GANFeatures(preset=FAST, random_state=0),
         DiscriminatorClassifier(preset=FAST, finetune_steps=60, random_state=0),
+        DiscriminatorClassifier(design="k+1", preset=FAST, finetune_steps=60, random_state=0),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -238,7 +291,7 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     quality = importlib.import_module("quality")
-    methods = "none,ganaug-semi,discriminator,selftraining-lr,labelspreading"
+    methods = "none,ganaug-semi,discriminator,disc-k+1,selftraining-lr,labelspreading"
     argv = ["--reduced", "--datasets", "wine,mixed", "--regimes", "semi", "--models", "logreg",
             "--semi-methods", methods, "--name", "semi", "--out", str(tmp_path)]
     assert quality.main(argv) == 0
