@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from conftest import fit_in_threads
 from ganaug import DiscriminatorClassifier, GANAugmenter, GANFeatures
 from ganaug.core.errors import LabelError
 from ganaug.core.rows import split_rows
@@ -305,3 +306,23 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
     assert (records.loc[records["method"] == "ganaug-semi", "n_synthetic"] > 0).all()
     md = (tmp_path / "semi.md").read_text()
     assert "Regime `semi`" in md and "| mixed | semi | labelspreading |" in md
+
+
+@pytest.mark.parametrize("design", ["finetune", "k+1"])
+def test_discriminator_fits_in_threads_give_the_sequential_probabilities(semi_data, design):
+    X, _, y = semi_data
+
+    def proba(seed):
+        clf = DiscriminatorClassifier(preset=FAST, design=design, finetune_steps=30, random_state=seed)
+        return clf.fit(X, y).predict_proba(X)
+
+    expected = {s: proba(s) for s in (0, 1)}
+
+    def meddle():  # another thread seeding and drawing from the global RNG meanwhile
+        torch.manual_seed(123)
+        torch.rand(1000)
+
+    got = fit_in_threads(proba, meddle)
+    for key, seed in (("a", 0), ("b", 0), ("c", 1)):
+        np.testing.assert_array_equal(got[key], expected[seed])
+    assert not np.array_equal(expected[0], expected[1])

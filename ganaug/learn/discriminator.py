@@ -165,6 +165,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         from ganaug.gan.features import CriticTrunk
+        from ganaug.gan.rng import LocalDropout, dropout_generator, local_draws
 
         self._validate_params()
         if self.design == "k+1" and self.generator is not None:
@@ -189,12 +190,16 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         if self.design == "k+1":
             self._fit_kplus1(X, unlabeled, labels, seed)
             return self
-        with torch.random.fork_rng():
-            torch.manual_seed(seed)
+        # local draws only (gan/rng.py): the same draws as a global RNG seeded with ``seed``,
+        # without touching torch's global RNG
+        init = torch.Generator().manual_seed(seed)
+        with local_draws(init):
             critic = self._critic(X)
             trunk = CriticTrunk(critic, dropout=self.dropout)
             head = torch.nn.Linear(trunk.n_features, len(self.classes_))
-            rows = torch.from_numpy(self.codec_.encode(X)[~unlabeled])
+        trunk.dropout = LocalDropout(self.dropout)
+        rows = torch.from_numpy(self.codec_.encode(X)[~unlabeled])
+        with dropout_generator(trunk, init):
             self._finetune(trunk, head, rows, torch.from_numpy(labels).long(), seed)
         # float64 for prediction: a row's probabilities do not depend on its batch
         self.trunk_, self.head_ = trunk.double().eval(), head.double().eval()
