@@ -169,16 +169,45 @@ def test_tied_mixture_follows_a_curve_samples_like_onnx_and_costs_one_factor(tmp
     pd.testing.assert_frame_equal(gen.generate(cond, random_state=3), model.generate(cond, random_state=3), rtol=1e-4)
 
 
-def test_mixture_is_kept_only_when_it_beats_the_plain_copula_on_held_out_rows():
-    for X, y in (_ring(1200), rare_table(1200)):
+def test_mixture_is_kept_only_when_it_predicts_held_out_rows_better():
+    kept_on = {}
+    for name, (X, y) in (("ring", _ring(1500)), ("rare", rare_table(1200))):
         cfg = ConditionalGAN()._config().with_overrides(epochs=1, **TIED)
         model = ConditionalGAN(cfg, random_state=0).fit(X, y)
-        scores, kept = model.history_["copula_scores"], model.history_["copula_mixture"]
-        assert kept == (scores["mixture"] < scores["plain"] * (1 - SELECTION_MARGIN))
+        chosen, kept = model.history_["copula_selection"], model.history_["copula_mixture"]
+        assert kept == (chosen["log_likelihood_gain"] > 2 * chosen["standard_error"])
         one_component = bool(torch.all(model.generator_.component_cdf[:, 0] == 1.0))
         assert one_component == (not kept)
-        # candidate zero of the adversarial stage is the kept copula
-        assert model.history_["validation"][0] == pytest.approx(min(scores.values()) if kept else scores["plain"])
+        kept_on[name] = kept
+    assert kept_on["ring"]  # a curve: the mixture predicts held-out rows far better
+
+
+def test_mixture_gain_weighs_classes_equally_with_a_paired_standard_error():
+    from ganaug.gan.selection import mixture_gain
+
+    labels = torch.tensor([0, 0, 0, 0, 1, 1])
+    plain = torch.zeros(6, dtype=torch.float64)
+    mixture = torch.tensor([1.0, 1.0, 1.0, 1.0, -1.0, -1.0], dtype=torch.float64)
+    gain, error = mixture_gain(mixture, plain, labels)
+    assert gain == pytest.approx(0.0) and error == pytest.approx(np.sqrt(4 / 64 + 2 / 16))
+    gain, error = mixture_gain(plain + 0.5, plain, labels)
+    assert gain == pytest.approx(0.5) and error == pytest.approx(0.0)
+
+
+def test_copula_log_likelihood_is_the_gaussian_density_of_the_numeric_codes():
+    from scipy.stats import multivariate_normal
+
+    from ganaug.gan.networks import Generator
+
+    rng = np.random.default_rng(0)
+    Z = torch.from_numpy(rng.multivariate_normal([0, 1], [[1, 0.6], [0.6, 1]], 500))
+    labels = torch.zeros(500, dtype=torch.long)
+    G = Generator(3, 1, 2, (8,), copula=True)
+    G.set_copula(Z, labels)
+    mean = G.base_mean[0].double().numpy()
+    chol = G.base_factor.double().reshape(3, 2)[:2].T.numpy()
+    expected = multivariate_normal(mean, chol @ chol.T).logpdf(Z.numpy())
+    np.testing.assert_allclose(G.copula_log_likelihood(Z, labels).numpy(), expected, rtol=1e-4)
 
 
 def test_mixture_from_statistics_alone_falls_back_to_one_component():

@@ -338,6 +338,40 @@ class Generator(nn.Module):
         self.component_cdf.copy_(cdf.float())
         self.logit_mask.copy_(~numeric)
 
+    def copula_log_likelihood(self, Z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Log-density of the numeric codes of each row of ``Z`` under the copula base of its
+        class (a Gaussian, or a mixture of Gaussians); float64, on the CPU.
+
+        What the held-out choice between the plain copula and a mixture compares: unlike a
+        two-sample distance of sampled rows, it has no sampling noise, and a mixture that fits
+        noise in the training rows predicts held-out rows worse.
+        """
+        numeric = ~self.logit_mask.cpu()
+        x_idx = torch.nonzero(numeric).flatten()
+        nx = len(x_idx)
+        out = torch.zeros(len(labels), dtype=torch.float64)
+        if nx == 0 or len(labels) == 0:
+            return out
+        Z, labels = Z.double().cpu()[:, x_idx], labels.long().cpu()
+        n_components = self.component_cdf.shape[1]
+        dim = self.base_mean.shape[1]
+        factor = self.base_factor.double().cpu().reshape(self.noise_dim, -1, dim)[:nx][:, :, x_idx]
+        means = self.base_mean.double().cpu()[:, x_idx].reshape(self.n_classes, n_components, nx)
+        cdf = self.component_cdf.double().cpu()
+        weights = torch.diff(cdf, dim=1, prepend=torch.zeros(self.n_classes, 1, dtype=cdf.dtype))
+        for c in torch.unique(labels).tolist():
+            rows = Z[labels == c]
+            terms = []
+            for k in range(n_components):
+                if float(weights[c, k]) <= 0:
+                    continue
+                block = c if factor.shape[1] == self.n_classes else c * n_components + k
+                scale_tril = factor[:, block, :].T  # the Cholesky factor set_copula wrote
+                dist = torch.distributions.MultivariateNormal(means[c, k], scale_tril=scale_tril)
+                terms.append(dist.log_prob(rows) + torch.log(weights[c, k]))
+            out[labels == c] = torch.logsumexp(torch.stack(terms), dim=0)
+        return out
+
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         cond = one_hot(condition, self.n_classes)
         out = self.net(torch.cat([noise, cond], dim=1))

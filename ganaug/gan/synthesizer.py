@@ -24,7 +24,7 @@ from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig, get_preset
 from ganaug.gan.rng import dropout_generator, local_draws
 from ganaug.gan.rows import MemoryRows, RowSource
-from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, snapshot
+from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, mixture_gain, snapshot
 
 
 def resolve_device(device: str) -> torch.device:
@@ -89,9 +89,10 @@ class ConditionalGAN:
     history_ : dict
         Mean ``generator`` and ``discriminator`` loss per epoch; with a hold-out, ``validation``
         scores (lower is better) at ``validation_steps`` (step 0 is the copula alone) and the
-        ``selected_step`` whose generator was kept; with a mixture copula, the held-out
-        ``copula_scores`` of the mixture and of the plain copula and whether the mixture was
-        kept (``copula_mixture``).
+        ``selected_step`` whose generator was kept; with a mixture copula,
+        ``copula_selection`` (the mixture's held-out log-likelihood gain per row over the plain
+        copula, classes weighing the same, and its standard error) and whether the mixture was
+        kept (``copula_mixture``: when the gain exceeds two standard errors).
     """
 
     def __init__(
@@ -283,15 +284,17 @@ class ConditionalGAN:
             # fine-tuning sees (all of them unless some are held out)
             rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
-            if selecting and cfg.copula_components > 1:
-                # a mixture must beat the plain copula on the held-out rows by the same margin
-                # as a checkpoint: with few rows per component it can fit noise
-                copula_scores["mixture"] = holdout_score()
+            if len(y_val) and comm.world_size == 1 and cfg.copula_components > 1:
+                # a mixture is kept only when it predicts the held-out rows better than the
+                # plain copula by two standard errors: with few rows per component it fits noise
+                Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
+                mixture = G.copula_log_likelihood(Z_t, y_t)
                 G.max_components = 1
                 rows.fit_copula(G, spans, n_classes, held_out=False)
                 G.to(device)
-                copula_scores["plain"] = holdout_score()
-                if copula_scores["mixture"] < copula_scores["plain"] * (1 - SELECTION_MARGIN):
+                gain, error = mixture_gain(mixture, G.copula_log_likelihood(Z_t, y_t), y_t)
+                copula_scores.update(log_likelihood_gain=gain, standard_error=error)
+                if gain > 2 * error:
                     G.max_components = cfg.copula_components
                     rows.fit_copula(G, spans, n_classes, held_out=False)
                     G.to(device)
@@ -342,7 +345,7 @@ class ConditionalGAN:
 
         history: dict[str, Any] = {"generator": [], "discriminator": []}
         if copula_scores:
-            history["copula_scores"] = copula_scores
+            history["copula_selection"] = copula_scores
             history["copula_mixture"] = G.max_components > 1
         if selecting:
             history["validation"] = [holdout_score()]
