@@ -69,7 +69,10 @@ class GANConfig:
     # tables (benchmarks/quality.py, seed 0): +0.008 imbalanced and +0.01-0.03 R² on the
     # regression tables, but -0.009 lowdata and a higher detection AUC (0.80 vs 0.77); so 1.
     copula_components: int = 1
-    copula_covariance: str = "component"  # "component" or "tied" (one per class, see Generator)
+    # "component": a covariance per component; "tied": one per class, the scatter about the
+    # component means (sampling then costs what one component costs; see Generator). With
+    # holdout_selection a mixture is kept only when it predicts the held-out rows better.
+    copula_covariance: str = "component"
     copula_component_rows: int = 4  # one component per this many kappa rows of a class at most
     # architecture="conv": (height, width) of the image whose pixels are the numeric columns in
     # row-major order; None infers a square side from the number of columns at fit time
