@@ -255,7 +255,14 @@ def _ctgan_resample(
     discrete = [c for c in X.columns if kinds[c] == "categorical"] + [label]
     model = CTGAN(epochs=epochs, verbose=False)
     model.set_random_state(seed)
-    model.fit(table, discrete_columns=discrete)
+    try:
+        model.fit(table, discrete_columns=discrete)
+    except Exception as exc:  # ctgan.errors.InvalidDataError: e.g. missing continuous values
+        if type(exc).__name__ != "InvalidDataError":
+            raise
+        from ganaug.evaluation import MethodSkipped
+
+        raise MethodSkipped(f"CTGAN refused the table: {exc}") from None
     counts = y.value_counts()
     parts, labels = [], []
     for cls, target in targets.items():
