@@ -238,11 +238,11 @@ class Generator(nn.Module):
         scatter plus ``kappa`` pseudo-rows of its class's, or with ``copula_covariance="tied"``
         one covariance per class, the pooled scatter about the component means plus ``kappa``
         pseudo-rows of the class's (components then follow a curved class as local pieces of
-        it, at the sampling cost of one component). One-hot blocks (categories, missing indicators) get their
-        rates ``p`` (smoothed by one pseudo-row of the overall rates) shifted by their linear
-        regression on the numeric codes, ``p + B (x - mean)``, and enter the logits as ``log``
-        of that: sampling then draws every level, rare ones included, at its rate given the
-        row's numeric values, instead of collapsing to the mode. Without ``spans`` every code is
+        it, at the sampling cost of one component). One-hot blocks (categories, missing
+        indicators) get their rates ``p`` (smoothed by one pseudo-row of the overall rates)
+        shifted by their linear regression on the numeric codes, ``p + B (x - mean)``, and enter
+        the logits as ``log`` of that: sampling then draws every level, rare ones included, at
+        its rate given the row's numeric values, instead of collapsing to the mode. Without ``spans`` every code is
         treated as Gaussian (the format-1 base).
 
         With one component the fit needs only the per-class sufficient statistics (row counts,
@@ -300,9 +300,9 @@ class Generator(nn.Module):
             cdf[c, :k_c] = torch.cumsum(weights, 0)
             cdf[c, k_c - 1 :] = 1.0
             blocks[c] = means[c]  # unused components (never drawn) keep the class mean
-            pieces = []  # (component, mean, covariance, S_vx) of each factor to build
+            pieces = []  # (component, covariance, S_vx) of each factor to build
             if k_c == 1:  # the class itself
-                pieces.append((0, means[c], cov_c, s_vx_c))
+                pieces.append((0, cov_c, s_vx_c))
             else:  # each component: one pseudo-row of the class mean
                 scatter_xx = torch.zeros_like(cov_c)
                 scatter_vx = torch.zeros_like(s_vx_c)
@@ -315,15 +315,13 @@ class Generator(nn.Module):
                     if self.tied:
                         scatter_xx, scatter_vx = scatter_xx + dx_j.T @ dx_j, scatter_vx + dv_j.T @ dx_j
                     else:  # its own scatter plus kappa pseudo-rows of the class covariance
-                        pieces.append((j, mean_j, (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa),
+                        pieces.append((j, (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa),
                                        (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)))
                 if self.tied:  # the pooled scatter about the component means, kappa pseudo-rows
                     dof_c = max(n_c - k_c, 0) + kappa
-                    pieces.append((0, None, (scatter_xx + kappa * cov_c) / dof_c,
+                    pieces.append((0, (scatter_xx + kappa * cov_c) / dof_c,
                                    (scatter_vx + kappa * s_vx_c) / dof_c))
-            for j, mean_j, cov_j, s_vx_j in pieces:
-                if mean_j is not None:
-                    blocks[c, j] = mean_j
+            for j, cov_j, s_vx_j in pieces:
                 if not len(x_idx):
                     continue
                 cov_j = cov_j + 1e-4 * torch.eye(len(x_idx), dtype=cov.dtype)
