@@ -284,7 +284,8 @@ class ConditionalGAN:
             # fine-tuning sees (all of them unless some are held out)
             rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
-            if len(y_val) and comm.world_size == 1 and cfg.copula_components > 1:
+            mixture_fitted = bool((G.component_cdf[:, 0] < 1).any())  # a class got > 1 component
+            if len(y_val) and comm.world_size == 1 and mixture_fitted:
                 # a mixture is kept only when it predicts the held-out rows better than the
                 # plain copula by two standard errors: with few rows per component it fits noise
                 Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
