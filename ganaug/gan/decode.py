@@ -192,6 +192,7 @@ class SamplingModule(nn.Module):
         self.register_buffer("out_weight", last.weight.detach().index_select(0, order).clone())
         self.register_buffer("out_bias", last.bias.detach().index_select(0, order).clone())
         self.copula = bool(getattr(generator, "copula", False))
+        self.tied = bool(getattr(generator, "tied", False))
         if self.copula:
             # every class block of the factor, and the means, in decode order
             dim = generator.base_mean.shape[1]
@@ -217,7 +218,8 @@ class SamplingModule(nn.Module):
         out = nn.functional.linear(self.body(torch.cat([noise, cond], dim=1)), self.out_weight, self.out_bias)
         if self.copula:
             out = out + copula_base(
-                noise, cond, self.base_factor, self.base_mean, self.base_mask, self.component_cdf
+                noise, cond, self.base_factor, self.base_mean, self.base_mask, self.component_cdf,
+                self.tied,
             )
         return out
 

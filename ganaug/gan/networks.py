@@ -35,14 +35,16 @@ def copula_base(
     mean: torch.Tensor,
     mask: torch.Tensor,
     component_cdf: torch.Tensor,
+    tied: bool = False,
 ) -> torch.Tensor:
     """The copula base ``mean[c, k] + noise @ factor[c, k]`` for one-hot classes ``cond``.
 
     Each class is a mixture of ``K`` Gaussian components; a row's component ``k`` is drawn by
     inverse CDF of the class's component weights (``component_cdf``, ``(n_classes, K)``) with the
     uniform of the last noise column. ``factor`` holds the factors side by side: one per
-    component, ``(noise_dim, n_classes * K * dim)``, or one per class shared by its components
-    (tied covariance), ``(noise_dim, n_classes * dim)``, which costs what one component costs.
+    component, ``(noise_dim, n_classes * K * dim)``, or with ``tied`` one per class shared by its
+    components, ``(noise_dim, n_classes * dim)``, which costs what one component costs (a Python
+    flag, not read from the shapes, so the traced ONNX graph has no data-dependent branch).
     One product for all, then each row keeps its block. Outputs under ``mask`` (probabilities of
     one-hot blocks) come out as log-probabilities.
     """
@@ -51,7 +53,7 @@ def copula_base(
     u = normal_cdf(noise[:, -1:])
     k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
     index = cond.argmax(dim=1) * n_components + k
-    if n_components > 1 and factor.shape[1] == n_classes * dim:  # tied: a factor per class
+    if tied:  # a factor per class
         linear = (noise @ factor).reshape(-1, n_classes, dim)
         linear = (linear * cond.unsqueeze(2)).sum(dim=1) + mean.index_select(0, index)
     else:
@@ -363,7 +365,7 @@ class Generator(nn.Module):
             for k in range(n_components):
                 if float(weights[c, k]) <= 0:
                     continue
-                block = c if factor.shape[1] == self.n_classes else c * n_components + k
+                block = c if self.tied else c * n_components + k
                 scale_tril = factor[:, block, :].T  # the Cholesky factor set_copula wrote
                 dist = torch.distributions.MultivariateNormal(means[c, k], scale_tril=scale_tril)
                 terms.append(dist.log_prob(rows) + torch.log(weights[c, k]))
@@ -375,7 +377,8 @@ class Generator(nn.Module):
         out = self.net(torch.cat([noise, cond], dim=1))
         if self.copula:
             out = out + copula_base(
-                noise, cond, self.base_factor, self.base_mean, self.logit_mask, self.component_cdf
+                noise, cond, self.base_factor, self.base_mean, self.logit_mask, self.component_cdf,
+                self.tied,
             )
         return out
 
