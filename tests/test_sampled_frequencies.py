@@ -223,3 +223,17 @@ def test_mixture_from_statistics_alone_falls_back_to_one_component():
         ConditionalGAN()._config().with_overrides(copula_component_rows=0)
     with pytest.raises(ValueError, match="copula_covariance"):
         ConditionalGAN()._config().with_overrides(copula_covariance="full")
+
+
+def test_kmeans_fits_centres_on_a_subset_and_assigns_every_row(monkeypatch):
+    from ganaug.gan import networks
+
+    monkeypatch.setattr(networks, "KMEANS_MAX_ROWS", 60)
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
+    x = torch.from_numpy(np.repeat(centres, 200, axis=0) + rng.normal(size=(600, 2)))
+    assign = networks._kmeans(x, 3, seed=0)
+    assert assign.shape == (600,) and torch.equal(assign, networks._kmeans(x, 3, seed=0))
+    # each blob is one component, although only 60 rows placed the centres
+    blobs = assign.reshape(3, 200)
+    assert all(len(torch.unique(b)) == 1 for b in blobs) and len(torch.unique(blobs[:, 0])) == 3

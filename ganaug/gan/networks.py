@@ -63,9 +63,19 @@ def copula_base(
     return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)
 
 
+#: k-means fits its centres on at most this many rows (a fixed random subset), then assigns every
+#: row: on the 336,776-row flights table the default fit took 122 s with every row in k-means
+#: and 31 s without a mixture
+KMEANS_MAX_ROWS = 10_000
+
+
 def _kmeans(x: torch.Tensor, k: int, seed: int, iterations: int = 15) -> torch.Tensor:
-    """Component index of each row of ``x``: k-means++ seeding, then Lloyd iterations."""
+    """Component index of each row of ``x``: k-means++ seeding, then Lloyd iterations (on at
+    most :data:`KMEANS_MAX_ROWS` rows), then every row to its nearest centre."""
     gen = torch.Generator().manual_seed(seed)
+    rows = x
+    if len(x) > KMEANS_MAX_ROWS:
+        x = x[torch.randperm(len(x), generator=gen)[:KMEANS_MAX_ROWS]]
     centres = x[torch.randint(len(x), (1,), generator=gen)]
     for _ in range(1, k):
         d2 = torch.cdist(x, centres).min(dim=1).values.pow(2)
@@ -77,7 +87,7 @@ def _kmeans(x: torch.Tensor, k: int, seed: int, iterations: int = 15) -> torch.T
         centres = torch.stack(
             [x[assign == j].mean(0) if bool((assign == j).any()) else centres[j] for j in range(len(centres))]
         )
-    return torch.cdist(x, centres).argmin(dim=1)
+    return torch.cdist(rows, centres).argmin(dim=1)
 
 
 @dataclass
