@@ -271,34 +271,14 @@ class ConditionalGAN:
         selecting = comm.any(len(y_val) > 0)
         n_classes = len(self.classes_)
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
-        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
-
-        def holdout_score() -> float:
-            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
-            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
-            return comm.mean(local, weight=float(holdout is not None))
-
-        copula_scores: dict[str, float] = {}
+        copula_selection: dict[str, float] = {}
         if cfg.copula:
             # the closed-form pretraining; candidate zero is the copula of the rows the
             # fine-tuning sees (all of them unless some are held out)
             rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
-            mixture_fitted = bool((G.component_cdf[:, 0] < 1).any())  # a class got > 1 component
-            if len(y_val) and comm.world_size == 1 and mixture_fitted:
-                # a mixture is kept only when it predicts the held-out rows better than the
-                # plain copula by two standard errors: with few rows per component it fits noise
-                Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
-                mixture = G.copula_log_likelihood(Z_t, y_t)
-                G.max_components = 1
-                rows.fit_copula(G, spans, n_classes, held_out=False)
-                G.to(device)
-                gain, error = mixture_gain(mixture, G.copula_log_likelihood(Z_t, y_t), y_t)
-                copula_scores.update(log_likelihood_gain=gain, standard_error=error)
-                if gain > 2 * error:
-                    G.max_components = cfg.copula_components
-                    rows.fit_copula(G, spans, n_classes, held_out=False)
-                    G.to(device)
+            if selecting and cfg.copula_components > 1:
+                copula_selection = self._choose_mixture(G, rows, Z_val, y_val, comm, device)
         n_train = rows.start(device, n_classes)
         G_ddp, D_ddp = comm.wrap(G), comm.wrap(D)
 
@@ -345,9 +325,16 @@ class ConditionalGAN:
             return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau, generator=draws)
 
         history: dict[str, Any] = {"generator": [], "discriminator": []}
-        if copula_scores:
-            history["copula_selection"] = copula_scores
+        if copula_selection:
+            history["copula_selection"] = copula_selection
             history["copula_mixture"] = G.max_components > 1
+        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
+
+        def holdout_score() -> float:
+            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
+            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
+            return comm.mean(local, weight=float(holdout is not None))
+
         if selecting:
             history["validation"] = [holdout_score()]
             history["validation_steps"] = [0]
@@ -427,6 +414,31 @@ class ConditionalGAN:
         self.history_ = history
         self.n_epochs_ = len(history["generator"])
         self.n_steps_ = step
+
+    def _choose_mixture(
+        self, G: Generator, rows: RowSource, Z_val: np.ndarray, y_val: np.ndarray, comm: Local,
+        device: torch.device,
+    ) -> dict[str, float]:
+        """Keep ``G``'s mixture copula only when it predicts the held-out rows better than the
+        plain copula by two standard errors (with few rows per component a mixture fits noise);
+        otherwise refit the plain copula. Sets ``G.max_components`` for the final refit on every
+        row, so a mixture never enters unvalidated. Returns the gain and its standard error
+        (empty when no class got a second component, or the rows are only statistics)."""
+        n_classes, spans = len(self.classes_), self.codec_.spans_
+        fitted = bool((G.component_cdf[:, 0] < 1).any())  # a class got a second component
+        if not (len(y_val) and comm.world_size == 1 and fitted):
+            G.max_components = 1
+            return {}
+        Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
+        mixture, mixture_state = G.copula_log_likelihood(Z_t, y_t), snapshot(G)
+        G.max_components = 1
+        rows.fit_copula(G, spans, n_classes, held_out=False)
+        G.to(device)
+        gain, error = mixture_gain(mixture, G.copula_log_likelihood(Z_t, y_t), y_t)
+        if gain > 2 * error:
+            G.load_state_dict(mixture_state)
+            G.max_components = self.config_.copula_components
+        return {"log_likelihood_gain": gain, "standard_error": error}
 
     def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         pac = self.config_.pac
