@@ -61,3 +61,19 @@ def fit_in_threads(rows: Callable[[int], Any], meddle: Callable[[], None]) -> di
     done.set()
     other.join()
     return got
+
+
+def city_table(n: int = 90, missing: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """A small mixed table (age, income, city) with yes/no labels; ``missing``: every 11th
+    income is NaN."""
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(
+        {
+            "age": rng.integers(18, 80, n).astype(np.float64),
+            "income": np.exp(rng.normal(10, 1, n)),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+        }
+    )
+    if missing:
+        X.loc[X.index % 11 == 0, "income"] = np.nan
+    return X, np.where(np.arange(n) % 3 == 0, "yes", "no")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import TINY, fit_in_threads
+from conftest import TINY, city_table, fit_in_threads
 from ganaug import GANAugmenter
 from ganaug.cli import distributed as cli_distributed
 from ganaug.core.errors import ClusterError
@@ -25,16 +25,7 @@ LAST_STEP = TINY.with_overrides(holdout_selection=False)
 
 
 def _table(n: int = 120) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame(
-        {
-            "age": rng.integers(18, 80, n).astype(np.float64),
-            "income": np.exp(rng.normal(10, 1, n)),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-        }
-    )
-    X.loc[X.index % 11 == 0, "income"] = np.nan
-    return X, np.where(np.arange(n) % 3 == 0, "yes", "no")
+    return city_table(n, missing=True)
 
 
 def _rows(seed: int, X: pd.DataFrame, y: np.ndarray) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from conftest import TINY, fit_in_threads
+from conftest import TINY, city_table, fit_in_threads
 from ganaug import GANAugmenter
 from ganaug.cli import main
 from ganaug.core.dtypes import DTYPE_NAMES, canonical, dtype_name, pandas_dtype
@@ -61,15 +61,7 @@ def _nullable_frame(n: int = 60) -> pd.DataFrame:
 
 
 def _table(n: int = 90) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame(
-        {
-            "age": rng.integers(18, 80, n).astype(np.float64),
-            "income": np.exp(rng.normal(10, 1, n)),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-        }
-    )
-    return X, np.where(np.arange(n) % 3 == 0, "yes", "no")
+    return city_table(n)
 
 
 def _check_nullable(frame: pd.DataFrame) -> None:
