@@ -235,8 +235,6 @@ def _field_value(text: str) -> tuple[str, Any]:
     return field, raw
 
 
-
-
 def _ctgan_resample(
     X: pd.DataFrame, y: pd.Series, targets: dict[Any, int], seed: int, epochs: int
 ) -> tuple[pd.DataFrame, pd.Series]:

@@ -59,10 +59,10 @@ def _peak_child_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20  # KiB on Linux
 
 
-def pretrain_command(data: Path, out: Path, nproc: int, *extra: str, device: str = "cpu") -> list[str]:
+def pretrain_command(data: Path, out: Path, nproc: int, *extra: str) -> list[str]:
     """``python -m ganaug.distributed`` alone, or under torchrun with ``nproc`` ranks."""
     base = ["-m", "ganaug.distributed", str(data), "--target", "label", "-o", str(out),
-            "--device", device, "--seed", "0", *extra]
+            "--device", "cpu", "--seed", "0", *extra]
     if nproc == 1:
         return [sys.executable, *base]
     return [sys.executable, "-m", "torch.distributed.run", "--standalone",
