@@ -45,9 +45,11 @@ METHODS: tuple[str, ...] = (
     "ganaug-conv",
     "ctgan",
     "ceiling",
+    "dagan",
 )
-#: run when --methods is not given: ganaug-conv is for image tables only, so it is asked for
-DEFAULT_METHODS: tuple[str, ...] = tuple(m for m in METHODS if m != "ganaug-conv")
+#: run when --methods is not given: ganaug-conv is for image tables only and dagan is an
+#: experiment (benchmarks/dagan.py), so they are asked for
+DEFAULT_METHODS: tuple[str, ...] = tuple(m for m in METHODS if m not in ("ganaug-conv", "dagan"))
 MODELS: tuple[str, ...] = ("logreg", "rf", "hgb")
 REG_MODELS: tuple[str, ...] = ("ridge", "rf", "hgb")
 #: ``ganaug-copula``: the default preset with the generator frozen (its residual starts at zero),
@@ -379,6 +381,12 @@ def resample(
             return GANAugmenter(**params).fit_resample(X, y)
         except ImageShapeError as exc:  # the conv preset is for image tables only
             raise MethodSkipped(str(exc)) from None
+    if method == "dagan":  # an experiment (benchmarks/dagan.py): row-conditioned generation
+        from dagan import dagan_resample
+
+        have = pd.Series(np.asarray(y)).value_counts()
+        wanted = common.target_counts(y, augment_ratio)
+        return dagan_resample(X, y, {c: n - int(have[c]) for c, n in wanted.items()}, seed)
     if method == "ctgan":
         try:
             import ctgan  # noqa: F401

@@ -266,3 +266,25 @@ def test_conv_method_is_skipped_on_tables_that_are_not_images():
     args = argparse.Namespace(epochs=1)
     with pytest.raises(MethodSkipped, match="13 columns, not a square"):
         quality.resample("ganaug-conv", X, y, augment_ratio=0.0, seed=0, args=args)
+
+
+def test_dagan_experiment_adds_the_asked_rows_and_keeps_anchor_levels():
+    """The row-conditioned experiment (benchmarks/dagan.py): the asked counts per class, levels
+    and missingness from real rows of the class, numerics moved off the anchors, global RNG
+    untouched, same seed same rows."""
+    import torch
+
+    dagan = importlib.import_module("dagan")
+    X, y = common.make_mixed_table(300, random_state=1)
+    X.loc[::7, "x_normal"] = np.nan
+    state = torch.random.get_rng_state()
+    X_res, y_res = dagan.dagan_resample(X, y, {0: 0, 1: 40}, seed=3, steps=5)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert len(X_res) == len(X) + 40 and (y_res.iloc[len(X):] == 1).all()
+    new, ones = X_res.iloc[len(X):], X[y == 1]
+    for col in ("color", "segment", "channel"):
+        assert set(new[col]) <= set(ones[col])
+    # the numeric columns are not copies of anchor rows
+    assert not new["x_corr"].isin(ones["x_corr"]).all()
+    again, _ = dagan.dagan_resample(X, y, {0: 0, 1: 40}, seed=3, steps=5)
+    pd.testing.assert_frame_equal(X_res, again)
