@@ -1083,7 +1083,8 @@ def render_markdown(
             "class), the rest of the training split unlabeled, the test split untouched. "
             "`none`, `smote`, `ganaug-*` are scored with the downstream models on the labeled "
             "rows plus their synthetic rows (`ganaug-semi` pretrains on the unlabeled rows too; "
-            "`ganaug-semi-codec`: they fit the codec only); the other methods are classifiers "
+            "`ganaug-semi-codec`: they fit the codec only; `+field=value`: the default "
+            "preset with that GANConfig field); the other methods are classifiers "
             "fitted on every training row and scored as they are. The lift of every method is "
                 "over `none` (supervised only, the downstream models on the labeled rows)."
             ),

@@ -187,7 +187,11 @@ class ConditionalGAN:
             posterior under an EM-fitted class model is confident join that class for the
             copula and the adversarial stage (:mod:`ganaug.gan.semi`). ``class_counts_`` (the
             sampling proportions) count labeled rows only; ``n_pseudo_labeled_`` says how many
-            unlabeled rows were used.
+            unlabeled rows joined a class. Options of the config (off by default, measured in
+            the README): ``unconditional_weight`` adds an adversarial stage on every row judged
+            with no class; ``unlabeled_copula="soft"`` puts every unlabeled row in each class's
+            copula by its posterior, ``"pooled"`` only in the shared correlation structure
+            (then no row joins a class).
 
         Returns
         -------
@@ -334,10 +338,11 @@ class ConditionalGAN:
 
         # semi-supervised: an unconditional stage on every row, labeled or not, next to the
         # conditional one on the labeled rows. The critic judges it with no class (a zero
-        # condition); generated rows take classes from the rows' posteriors, so the generator's
-        # class mix is the data's and the unlabeled rows teach every class's marginals.
-        unconditional = (
-            cfg.unconditional_weight > 0 and isinstance(rows, MemoryRows) and rows.unlabeled is not None
+        # condition); generated rows take classes from the rows' posteriors, so the generated
+        # class mix is the data's and the stage compares like with like: all rows to all rows.
+        every_row = (
+            rows if cfg.unconditional_weight > 0 and isinstance(rows, MemoryRows)
+            and rows.unlabeled is not None else None
         )
         no_class = torch.zeros(batch, n_classes, device=device)
 
@@ -375,8 +380,8 @@ class ConditionalGAN:
                     real, cond = draw_real()
                     fake_rows = fake(cond).detach()
                     d_loss = self._critic_loss(D_ddp, real, fake_rows, cond, gen, bce)
-                    if unconditional:
-                        real_u, cond_u = rows.draw_unconditional(batch, gen)
+                    if every_row is not None:
+                        real_u, cond_u = every_row.draw_unconditional(batch, gen)
                         fake_u = fake(cond_u).detach()
                         d_loss = d_loss + cfg.unconditional_weight * self._critic_loss(
                             D_ddp, real_u, fake_u, no_class, gen, bce)
@@ -395,7 +400,7 @@ class ConditionalGAN:
                     g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
                     if aux is not None:
                         g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
-                    if unconditional:
+                    if every_row is not None:
                         score_u = D_ddp(fake(cond_u), no_class)
                         g_u = bce(score_u, torch.ones_like(score_u)) if cfg.loss == "bce" else -score_u.mean()
                         g_loss = g_loss + cfg.unconditional_weight * g_u
