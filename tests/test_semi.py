@@ -292,7 +292,8 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     quality = importlib.import_module("quality")
-    methods = "none,ganaug-semi,discriminator,disc-k+1,selftraining-lr,labelspreading"
+    methods = ("none,ganaug-semi,ganaug-semi+unconditional_weight=1,discriminator,disc-k+1,"
+               "selftraining-lr,labelspreading")
     argv = ["--reduced", "--datasets", "wine,mixed", "--regimes", "semi", "--models", "logreg",
             "--semi-methods", methods, "--name", "semi", "--out", str(tmp_path)]
     assert quality.main(argv) == 0
@@ -304,6 +305,9 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
     assert (records["n_test"] == 120).all()
     assert records["balanced_accuracy"].between(0, 1).all()
     assert (records.loc[records["method"] == "ganaug-semi", "n_synthetic"] > 0).all()
+    # +field=value: the default preset with that GANConfig field, its hold-out choice recorded
+    stage = records[records["method"] == "ganaug-semi+unconditional_weight=1"]
+    assert len(stage) == 1 and stage["n_synthetic"].gt(0).all() and stage["selected_step"].ge(0).all()
     md = (tmp_path / "semi.md").read_text()
     assert "Regime `semi`" in md and "| mixed | semi | labelspreading |" in md
 
