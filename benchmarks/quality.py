@@ -801,28 +801,37 @@ def run_semi(
     for method in args.semi_methods:
         rec = {**base, "method": method}
         slow = {"selftraining-hgb": "too slow on 784 columns", "ganaug-semi-codec": "tables only"}
-        if method in slow and dataset in common.IMAGE_DATASETS:
+        if method.split("+")[0] in slow and dataset in common.IMAGE_DATASETS:
             # boosting 50 x 10 trees per self-training round on 784 pixel columns, or a second
             # semi-supervised GAN fit (3 minutes here): too slow for the time budget
             rec.update(method_seconds=0.0, note=f"skipped: {slow[method]}", model="own")
             records.append(rec)
             continue
+        # ``ganaug-semi+field=value+...``: the default preset with GANConfig fields overridden
+        name, *fields = method.split("+") if method.startswith("ganaug-") else (method,)
         with common.timer() as t:
-            if method in ("none", "smote", "ganaug-supervised", "ganaug-semi", "ganaug-semi-codec"):
-                if method.startswith("ganaug-"):
+            if name in ("none", "smote", "ganaug-supervised", "ganaug-semi", "ganaug-semi-codec"):
+                if name.startswith("ganaug-"):
+                    from ganaug.gan.presets import get_preset
+
                     aug = GANAugmenter(
+                        preset=get_preset("default").with_overrides(
+                            **dict(_field_value(f) for f in fields)),
                         augment_ratio=ratio, random_state=seed, time_budget=args.time_budget,
                         epochs=args.epochs,
                     )
-                    if method.startswith("ganaug-semi"):
+                    if name.startswith("ganaug-semi"):
                         # the -codec ablation: unlabeled rows fit the codec's marginals only
                         # (no posterior reaches the confidence threshold)
-                        confidence = 2.0 if method == "ganaug-semi-codec" else semi.CONFIDENCE
+                        confidence = 2.0 if name == "ganaug-semi-codec" else semi.CONFIDENCE
                         with _patched(semi, "CONFIDENCE", confidence):
                             X_res, y_res = aug.fit_resample(X_tr, y_semi)
                         rec["n_pseudo_labeled"] = aug.model_.n_pseudo_labeled_
                     else:
                         X_res, y_res = aug.fit_resample(X_lab, y_int[labeled])
+                    # step 0: hold-out selection kept the copula, the adversarial stage unused
+                    rec["selected_step"] = aug.model_.history_.get("selected_step", -1)
+                    rec["n_steps"] = aug.model_.n_steps_
                 else:
                     y_codes = pd.Series(y_int[labeled])
                     strategy = "auto" if method == "none" else common.target_counts(y_codes, ratio)
@@ -1082,7 +1091,8 @@ def render_markdown(
             "class), the rest of the training split unlabeled, the test split untouched. "
             "`none`, `smote`, `ganaug-*` are scored with the downstream models on the labeled "
             "rows plus their synthetic rows (`ganaug-semi` pretrains on the unlabeled rows too; "
-            "`ganaug-semi-codec`: they fit the codec only); the other methods are classifiers "
+            "`ganaug-semi-codec`: they fit the codec only; `+field=value`: the default "
+            "preset with that GANConfig field); the other methods are classifiers "
             "fitted on every training row and scored as they are. The lift of every method is "
                 "over `none` (supervised only, the downstream models on the labeled rows)."
             ),

@@ -19,7 +19,7 @@ from torch import nn
 
 from ganaug.core.errors import ImageShapeError
 from ganaug.gan.codec import TableCodec
-from ganaug.gan.networks import one_hot
+from ganaug.gan.networks import condition_matrix, one_hot
 
 
 def image_shape(codec: TableCodec, shape: Sequence[int] | None) -> tuple[int, int]:
@@ -174,6 +174,7 @@ class ConvCritic(_ImageModule):
     def forward(self, rows: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         n, h, w = rows.shape[0], self.height, self.width
         images = rows.reshape(n, 1, h, w)
-        maps = one_hot(condition, self.n_classes).reshape(n, self.n_classes, 1, 1)
+        # class indices, or a float condition matrix (all-zero rows: no class)
+        maps = condition_matrix(condition, self.n_classes).reshape(n, self.n_classes, 1, 1)
         x = torch.cat([images, maps.expand(n, self.n_classes, h, w)], dim=1)
         return self.net(x.reshape(n // self.pac, -1, h, w))

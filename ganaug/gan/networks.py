@@ -69,24 +69,42 @@ def copula_base(
 KMEANS_MAX_ROWS = 10_000
 
 
-def _kmeans(x: torch.Tensor, k: int, seed: int, iterations: int = 15) -> torch.Tensor:
+def _kmeans(
+    x: torch.Tensor, k: int, seed: int, iterations: int = 15, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Component index of each row of ``x``: k-means++ seeding, then Lloyd iterations (on at
-    most :data:`KMEANS_MAX_ROWS` rows), then every row to its nearest centre."""
+    most :data:`KMEANS_MAX_ROWS` rows), then every row to its nearest centre. ``weights``
+    (optional, one per row): weighted seeding and centres (rows of weight 0 do not count)."""
     gen = torch.Generator().manual_seed(seed)
     rows = x
     if len(x) > KMEANS_MAX_ROWS:
-        x = x[torch.randperm(len(x), generator=gen)[:KMEANS_MAX_ROWS]]
-    centres = x[torch.randint(len(x), (1,), generator=gen)]
+        pick = torch.randperm(len(x), generator=gen)[:KMEANS_MAX_ROWS]
+        x = x[pick]
+        weights = None if weights is None else weights[pick]
+    if weights is None:
+        centres = x[torch.randint(len(x), (1,), generator=gen)]
+    else:  # the first centre a row of positive weight (all weights 1: the unweighted draw)
+        positive = torch.nonzero(weights > 0).flatten()
+        centres = x[positive[torch.randint(len(positive), (1,), generator=gen)]]
     for _ in range(1, k):
         d2 = torch.cdist(x, centres).min(dim=1).values.pow(2)
+        if weights is not None:
+            d2 = d2 * weights
         if float(d2.sum()) <= 0:
             break
         centres = torch.cat([centres, x[torch.multinomial(d2, 1, generator=gen)]])
     for _ in range(iterations):
         assign = torch.cdist(x, centres).argmin(dim=1)
-        centres = torch.stack(
-            [x[assign == j].mean(0) if bool((assign == j).any()) else centres[j] for j in range(len(centres))]
-        )
+        if weights is None:
+            centres = torch.stack(
+                [x[assign == j].mean(0) if bool((assign == j).any()) else centres[j] for j in range(len(centres))]
+            )
+        else:
+            centres = torch.stack([
+                (weights[assign == j, None] * x[assign == j]).sum(0) / weights[assign == j].sum()
+                if float(weights[assign == j].sum()) > 0 else centres[j]
+                for j in range(len(centres))
+            ])
     return torch.cdist(rows, centres).argmin(dim=1)
 
 
@@ -127,14 +145,37 @@ class CopulaStatistics:
         )
 
 
-def copula_statistics(Z: torch.Tensor, labels: torch.Tensor, n_classes: int) -> CopulaStatistics:
-    """Class counts, sums and cross-products of encoded rows ``Z`` (float64)."""
+def copula_statistics(
+    Z: torch.Tensor, labels: torch.Tensor, n_classes: int, weights: torch.Tensor | None = None
+) -> CopulaStatistics:
+    """Class counts, sums and cross-products of encoded rows ``Z`` (float64).
+
+    ``weights`` (one per row, optional) makes them weighted sums: a row of weight ``w`` counts
+    as ``w`` rows (semi-supervised fitting puts an unlabeled row in every class with its
+    posterior as weight).
+    """
     Z, labels = Z.double(), labels.long()
     stats = CopulaStatistics.zeros(n_classes, Z.shape[1])
     for c in torch.unique(labels).tolist():
         Z_c = Z[labels == c]
-        stats.counts[c], stats.sums[c], stats.cross[c] = len(Z_c), Z_c.sum(0), Z_c.T @ Z_c
+        if weights is None:
+            stats.counts[c], stats.sums[c], stats.cross[c] = len(Z_c), Z_c.sum(0), Z_c.T @ Z_c
+        else:
+            w = weights[labels == c].double()[:, None]
+            stats.counts[c], stats.sums[c], stats.cross[c] = w.sum(), (w * Z_c).sum(0), (w * Z_c).T @ Z_c
     return stats
+
+
+def _scatter(
+    counts: torch.Tensor, sums: torch.Tensor, cross: torch.Tensor, means: torch.Tensor
+) -> torch.Tensor:
+    """Each class's scatter about ``means`` from its counts, sums and cross-products."""
+    return (
+        cross
+        - sums[:, :, None] * means[:, None, :]
+        - means[:, :, None] * sums[:, None, :]
+        + counts[:, None, None] * means[:, :, None] * means[:, None, :]
+    )
 
 
 class ResidualBlock(nn.Module):
@@ -238,6 +279,8 @@ class Generator(nn.Module):
         spans: Sequence[Span] | None = None,
         shrinkage: float | None = None,
         statistics: CopulaStatistics | None = None,
+        weights: torch.Tensor | None = None,
+        pooled: CopulaStatistics | None = None,
     ) -> None:
         """Fit the Gaussian-copula base in closed form on encoded rows ``Z`` with class ``labels``.
 
@@ -262,22 +305,30 @@ class Generator(nn.Module):
         summed over the ranks of a distributed job, or accumulated batch by batch) instead of
         ``Z`` and ``labels``, and the base is the same as from the rows themselves. A mixture
         needs the rows (k-means): from statistics alone every class gets one component.
+
+        ``weights`` (one per row of ``Z``, optional): a row of weight ``w`` counts as ``w``
+        rows in the statistics, the k-means and the components (semi-supervised soft rows).
+        ``pooled`` (optional): statistics of more rows (unlabeled ones, in each class by their
+        posterior) that join only what every class shares, the overall mean and the pooled
+        within-class covariance (the correlation structure); the class means, the class
+        scatters and the mixture components stay those of ``Z`` / ``statistics``.
         """
         if statistics is None:
             if Z is None or labels is None:
                 raise ValueError("set_copula needs the rows (Z, labels) or their statistics")
-            statistics = copula_statistics(Z, labels, self.n_classes)
+            statistics = copula_statistics(Z, labels, self.n_classes, weights)
         max_components = self.max_components if Z is not None else 1
         counts, sums, cross = statistics.counts, statistics.sums, statistics.cross
-        n_rows = float(counts.sum())
+        every = statistics if pooled is None else statistics + pooled
+        n_rows = float(every.counts.sum())
         dim = sums.shape[1]
-        means = (sums + sums.sum(0) / max(n_rows, 1.0)) / (counts[:, None] + 1.0)
+        overall = every.sums.sum(0) / max(n_rows, 1.0)
+        means = (sums + overall) / (counts[:, None] + 1.0)
         # each class's scatter about its (smoothed) mean, from the cross-products
-        scatter = (
-            cross
-            - sums[:, :, None] * means[:, None, :]
-            - means[:, :, None] * sums[:, None, :]
-            + counts[:, None, None] * means[:, :, None] * means[:, None, :]
+        scatter = _scatter(counts, sums, cross, means)
+        # what the classes share: the pooled scatter, of every row about its class's mean
+        shared = scatter if pooled is None else _scatter(
+            every.counts, every.sums, every.cross, (every.sums + overall) / (every.counts[:, None] + 1.0)
         )
         dof = max(n_rows - self.n_classes, 1.0)
         numeric = torch.ones(dim, dtype=torch.bool)
@@ -287,9 +338,9 @@ class Generator(nn.Module):
         s_xx = scatter[:, x_idx][:, :, x_idx]
         s_vx_rows = scatter[:, v_idx][:, :, x_idx]
         lam = shrinkage if shrinkage is not None else min(1.0, len(x_idx) / max(n_rows, 1.0))
-        cov = s_xx.sum(0) / dof
+        cov = shared[:, x_idx][:, :, x_idx].sum(0) / dof
         cov = (1 - lam) * cov + lam * torch.diag(torch.diag(cov))
-        s_vx = (1 - lam) * (s_vx_rows.sum(0) / dof)
+        s_vx = (1 - lam) * (shared[:, v_idx][:, :, x_idx].sum(0) / dof)
         if Z is not None and labels is not None:
             Z, labels = Z.double(), labels.long()
         kappa = max(len(x_idx), 10)
@@ -299,17 +350,22 @@ class Generator(nn.Module):
         factor = torch.zeros(self.noise_dim, self.n_classes, n_factors, dim, dtype=torch.float64)
         cdf = torch.ones(self.n_classes, n_components, dtype=torch.float64)
         for c in range(self.n_classes):
-            n_c = int(counts[c])
+            n_c = int(counts[c]) if weights is None else float(counts[c])
             # the class's scatter plus kappa pseudo-rows of the pooled estimate
             cov_c = (s_xx[c] + kappa * cov) / (n_c + kappa)
             s_vx_c = (s_vx_rows[c] + kappa * s_vx) / (n_c + kappa)
             # components: k-means in the code space, one per component_rows * kappa rows at most
-            k_c = max(1, min(max_components, n_c // (self.component_rows * kappa))) if len(x_idx) else 1
+            k_c = int(max(1, min(max_components, n_c // (self.component_rows * kappa)))) if len(x_idx) else 1
             Z_c = Z[labels == c] if k_c > 1 else None
-            assign = _kmeans(Z_c, k_c, seed=c) if k_c > 1 else torch.zeros(n_c, dtype=torch.long)
-            k_c = int(assign.max()) + 1 if n_c else 1
-            weights = torch.bincount(assign, minlength=k_c)[:k_c].double() / max(n_c, 1)
-            cdf[c, :k_c] = torch.cumsum(weights, 0)
+            w_c = weights[labels == c].double() if weights is not None and k_c > 1 else None
+            if k_c > 1:
+                assign = _kmeans(Z_c, k_c, seed=c, weights=w_c)
+                k_c = int(assign.max()) + 1
+                mass = torch.bincount(assign, weights=w_c, minlength=k_c)[:k_c].double()
+                shares = mass / max(n_c, 1)
+            else:  # the class itself (the cdf of one component is 1 whatever its count)
+                shares = torch.ones(1, dtype=torch.float64)
+            cdf[c, :k_c] = torch.cumsum(shares, 0)
             cdf[c, k_c - 1 :] = 1.0
             blocks[c] = means[c]  # unused components (never drawn) keep the class mean
             pieces = []  # (component, covariance, S_vx) of each factor to build
@@ -320,15 +376,18 @@ class Generator(nn.Module):
                 scatter_vx = torch.zeros_like(s_vx_c)
                 for j in range(k_c):
                     Z_j = Z_c[assign == j]
-                    n_j = len(Z_j)
-                    mean_j = (Z_j.sum(0) + means[c]) / (n_j + 1.0)
+                    # unweighted: w_j = 1 (the same floats as without weights)
+                    w_j = torch.ones(len(Z_j), 1, dtype=Z_j.dtype) if w_c is None else w_c[assign == j, None]
+                    n_j = len(Z_j) if w_c is None else float(w_j.sum())
+                    mean_j = ((w_j * Z_j).sum(0) + means[c]) / (n_j + 1.0)
                     dx_j, dv_j = Z_j[:, x_idx] - mean_j[x_idx], Z_j[:, v_idx] - mean_j[v_idx]
+                    wx_j = w_j * dx_j
                     blocks[c, j] = mean_j
                     if self.tied:
-                        scatter_xx, scatter_vx = scatter_xx + dx_j.T @ dx_j, scatter_vx + dv_j.T @ dx_j
+                        scatter_xx, scatter_vx = scatter_xx + dx_j.T @ wx_j, scatter_vx + dv_j.T @ wx_j
                     else:  # its own scatter plus kappa pseudo-rows of the class covariance
-                        pieces.append((j, (dx_j.T @ dx_j + kappa * cov_c) / (n_j + kappa),
-                                       (dv_j.T @ dx_j + kappa * s_vx_c) / (n_j + kappa)))
+                        pieces.append((j, (dx_j.T @ wx_j + kappa * cov_c) / (n_j + kappa),
+                                       (dv_j.T @ wx_j + kappa * s_vx_c) / (n_j + kappa)))
                 if self.tied:  # the pooled scatter about the component means, kappa pseudo-rows
                     dof_c = max(n_c - k_c, 0) + kappa
                     pieces.append((0, (scatter_xx + kappa * cov_c) / dof_c,
@@ -439,8 +498,33 @@ class Discriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, rows: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([rows, one_hot(condition, self.n_classes)], dim=1)
-        return self.net(x.reshape(-1, x.shape[1] * self.pac))
+        """Scores of the packs of ``rows`` under ``condition``.
+
+        Parameters
+        ----------
+        rows : Tensor of shape (n, input_dim)
+            Encoded rows, ``n`` a multiple of ``pac``.
+        condition : Tensor of shape (n,) or (n, n_classes)
+            Class indices, or a float condition matrix: an all-zero row means "no class" (the
+            unconditional stage of semi-supervised pretraining judges every row so).
+        """
+        return self.net(_with_condition(rows, condition, self.n_classes, self.pac))
+
+
+def condition_matrix(condition: torch.Tensor, n_classes: int) -> torch.Tensor:
+    """One-hot rows for class indices; a 2-D float condition matrix is returned as it is.
+
+    The branch is on the number of dimensions (static when traced), so the ONNX graph of a
+    critic called with indices is the one it always was.
+    """
+    if condition.dim() == 2:
+        return condition.to(torch.float32)
+    return one_hot(condition, n_classes)
+
+
+def _with_condition(rows: torch.Tensor, condition: torch.Tensor, n_classes: int, pac: int) -> torch.Tensor:
+    x = torch.cat([rows, condition_matrix(condition, n_classes)], dim=1)
+    return x.reshape(-1, x.shape[1] * pac)
 
 
 def activate(

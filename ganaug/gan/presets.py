@@ -14,6 +14,7 @@ CHOICES: dict[str, frozenset[str]] = {
     "output": frozenset({"linear", "sigmoid"}),
     "class_sampling": frozenset({"uniform", "empirical"}),
     "copula_covariance": frozenset({"component", "tied"}),
+    "unlabeled_copula": frozenset({"confident", "soft", "pooled"}),
 }
 
 
@@ -78,6 +79,16 @@ class GANConfig:
     # architecture="conv": (height, width) of the image whose pixels are the numeric columns in
     # row-major order; None infers a square side from the number of columns at fit time
     image_shape: tuple[int, int] | None = None
+    # semi-supervised fitting (ConditionalGAN.fit(..., X_unlabeled=...)) only. Weight of the
+    # unconditional adversarial stage: every row, labeled or not, against generated rows whose
+    # classes follow the rows' class posteriors, judged by the critic with no class (0: off).
+    unconditional_weight: float = 0.0
+    # how unlabeled rows enter the copula: "confident" (a posterior >= semi.CONFIDENCE: as
+    # rows of that class, in the adversarial stage too), "soft" (every unlabeled row, in each
+    # class by its posterior; confident ones still join the adversarial stage) or "pooled"
+    # (the soft rows in the overall mean and the pooled correlation structure only; no row
+    # joins a class: class conditioning comes from the labeled rows)
+    unlabeled_copula: str = "confident"
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -88,6 +99,10 @@ class GANConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"GANConfig.{name} must be a positive integer; got {value!r}")
+        if not (isinstance(self.unconditional_weight, (int, float)) and self.unconditional_weight >= 0):
+            raise ValueError(
+                f"GANConfig.unconditional_weight must be a number >= 0; got {self.unconditional_weight!r}"
+            )
         shape = self.image_shape
         if isinstance(shape, list):  # from JSON or a user's list: store the tuple
             shape = tuple(shape)

@@ -74,12 +74,18 @@ def class_posteriors(
     return resp.numpy()
 
 
+def confident_labels(posteriors: np.ndarray) -> np.ndarray:
+    """Class index of each row whose posterior reaches :data:`CONFIDENCE`, ``-1`` elsewhere."""
+    if len(posteriors) == 0:
+        return np.empty(0, dtype=np.int64)
+    best = posteriors.argmax(axis=1)
+    return np.where(posteriors.max(axis=1) >= CONFIDENCE, best, -1).astype(np.int64)
+
+
 def pseudo_labels(
     Z: np.ndarray, labels: np.ndarray, Z_unlabeled: np.ndarray, n_classes: int
 ) -> np.ndarray:
     """Class index of each unlabeled row whose EM posterior is confident, ``-1`` elsewhere."""
     if len(Z_unlabeled) == 0:
         return np.empty(0, dtype=np.int64)
-    resp = class_posteriors(Z, labels, Z_unlabeled, n_classes)
-    best = resp.argmax(axis=1)
-    return np.where(resp.max(axis=1) >= CONFIDENCE, best, -1).astype(np.int64)
+    return confident_labels(class_posteriors(Z, labels, Z_unlabeled, n_classes))

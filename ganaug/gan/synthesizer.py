@@ -23,7 +23,7 @@ from ganaug.gan.networks import Discriminator, Generator, activate
 from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig, get_preset
 from ganaug.gan.rng import dropout_generator, local_draws
-from ganaug.gan.rows import MemoryRows, RowSource
+from ganaug.gan.rows import MemoryRows, RowSource, Unlabeled
 from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, mixture_gain, snapshot
 
 
@@ -187,7 +187,11 @@ class ConditionalGAN:
             posterior under an EM-fitted class model is confident join that class for the
             copula and the adversarial stage (:mod:`ganaug.gan.semi`). ``class_counts_`` (the
             sampling proportions) count labeled rows only; ``n_pseudo_labeled_`` says how many
-            unlabeled rows were used.
+            unlabeled rows joined a class. Options of the config (off by default, measured in
+            the README): ``unconditional_weight`` adds an adversarial stage on every row judged
+            with no class; ``unlabeled_copula="soft"`` puts every unlabeled row in each class's
+            copula by its posterior, ``"pooled"`` only in the shared correlation structure
+            (then no row joins a class).
 
         Returns
         -------
@@ -219,15 +223,23 @@ class ConditionalGAN:
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
         self.n_pseudo_labeled_ = 0
+        unlabeled = None
         if X_unlabeled is not None:
-            from ganaug.gan.semi import pseudo_labels
+            from ganaug.gan.semi import class_posteriors, confident_labels
 
             Z_unlabeled = self.codec_.encode(X_unlabeled)
-            guess = pseudo_labels(Z, y_idx, Z_unlabeled, len(self.classes_))
-            keep = guess >= 0
+            n_classes = len(self.classes_)
+            posteriors = (
+                class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled)
+                else np.empty((0, n_classes))
+            )
+            guess = confident_labels(posteriors)
+            # "pooled": class conditioning from the labeled rows only, no row joins a class
+            keep = (guess >= 0) & (self.config_.unlabeled_copula != "pooled")
             Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
             self.n_pseudo_labeled_ = int(keep.sum())
-        return self._fit_rows(MemoryRows(Z, y_idx), device)
+            unlabeled = Unlabeled(Z_unlabeled, posteriors, keep, copula=self.config_.unlabeled_copula)
+        return self._fit_rows(MemoryRows(Z, y_idx, unlabeled=unlabeled), device)
 
     def _fit_rows(self, rows: RowSource, device: torch.device, comm: Local | None = None) -> ConditionalGAN:
         """Build and train the networks from encoded rows, once the codec and classes are set.
@@ -324,6 +336,16 @@ class ConditionalGAN:
             noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
             return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau, generator=draws)
 
+        # semi-supervised: an unconditional stage on every row, labeled or not, next to the
+        # conditional one on the labeled rows. The critic judges it with no class (a zero
+        # condition); generated rows take classes from the rows' posteriors, so the generated
+        # class mix is the data's and the stage compares like with like: all rows to all rows.
+        every_row = (
+            rows if cfg.unconditional_weight > 0 and isinstance(rows, MemoryRows)
+            and rows.unlabeled is not None else None
+        )
+        no_class = torch.zeros(batch, n_classes, device=device)
+
         history: dict[str, Any] = {"generator": [], "discriminator": []}
         if copula_selection:
             history["copula_selection"] = copula_selection
@@ -357,12 +379,12 @@ class ConditionalGAN:
                 for _ in range(min(steps_per_epoch, total_steps - step)):
                     real, cond = draw_real()
                     fake_rows = fake(cond).detach()
-                    if cfg.loss == "bce":
-                        d_real, d_fake = D_ddp(real, cond), D_ddp(fake_rows, cond)
-                        d_loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
-                    else:
-                        d_loss = D_ddp(fake_rows, cond).mean() - D_ddp(real, cond).mean()
-                        d_loss = d_loss + cfg.gp_lambda * self._gradient_penalty(D_ddp, real, fake_rows, cond, gen)
+                    d_loss = self._critic_loss(D_ddp, real, fake_rows, cond, gen, bce)
+                    if every_row is not None:
+                        real_u, cond_u = every_row.draw_unconditional(batch, gen)
+                        fake_u = fake(cond_u).detach()
+                        d_loss = d_loss + cfg.unconditional_weight * self._critic_loss(
+                            D_ddp, real_u, fake_u, no_class, gen, bce)
                     opt_d.zero_grad(set_to_none=True)
                     d_loss.backward()
                     opt_d.step()
@@ -378,6 +400,10 @@ class ConditionalGAN:
                     g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
                     if aux is not None:
                         g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
+                    if every_row is not None:
+                        score_u = D_ddp(fake(cond_u), no_class)
+                        g_u = bce(score_u, torch.ones_like(score_u)) if cfg.loss == "bce" else -score_u.mean()
+                        g_loss = g_loss + cfg.unconditional_weight * g_u
                     opt_g.zero_grad(set_to_none=True)
                     g_loss.backward()
                     opt_g.step()
@@ -439,6 +465,18 @@ class ConditionalGAN:
             G.load_state_dict(mixture_state)
             G.max_components = self.config_.copula_components
         return {"log_likelihood_gain": gain, "standard_error": error}
+
+    def _critic_loss(
+        self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor,
+        gen: torch.Generator, bce: nn.Module,
+    ) -> torch.Tensor:
+        """The critic's loss on a real and a generated batch under ``cond`` (class indices, or
+        a float condition matrix): BCE, or the WGAN-GP loss with its gradient penalty."""
+        if self.config_.loss == "bce":
+            d_real, d_fake = D(real, cond), D(fake, cond)
+            return bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
+        loss = D(fake, cond).mean() - D(real, cond).mean()
+        return loss + self.config_.gp_lambda * self._gradient_penalty(D, real, fake, cond, gen)
 
     def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         pac = self.config_.pac
