@@ -821,8 +821,9 @@ def run_semi(
                         epochs=args.epochs,
                     )
                     if name.startswith("ganaug-semi"):
-                        # the -codec ablation: unlabeled rows fit the codec's marginals only
-                        # (no posterior reaches the confidence threshold)
+                        # the -codec ablation: unlabeled rows fit the codec's marginals only (no
+                        # posterior reaches the threshold), as with the default
+                        # unlabeled_copula="none"; it differs with +unlabeled_copula=confident
                         confidence = 2.0 if name == "ganaug-semi-codec" else semi.CONFIDENCE
                         with _patched(semi, "CONFIDENCE", confidence):
                             X_res, y_res = aug.fit_resample(X_tr, y_semi)

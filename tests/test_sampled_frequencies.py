@@ -169,6 +169,38 @@ def test_tied_mixture_follows_a_curve_samples_like_onnx_and_costs_one_factor(tmp
     pd.testing.assert_frame_equal(gen.generate(cond, random_state=3), model.generate(cond, random_state=3), rtol=1e-4)
 
 
+def test_category_weight_makes_components_follow_combinations_of_levels():
+    """Each level of ``a`` goes with 2 of ``b``'s 8 levels and the numeric columns say little
+    about either: components formed with the one-hot codes weighted (the default preset's 3)
+    follow the pairs, so far fewer sampled rows carry a pair no real row has than with weight 1
+    (one component per class: about 70% of the sampled pairs do not exist)."""
+    rng = np.random.default_rng(0)
+    n = 4000
+    a = rng.integers(0, 8, n)
+    b = (3 * a + rng.integers(0, 2, n)) % 8
+    mu = rng.normal(0, 0.5, (8, 8, 2))
+    X = pd.DataFrame({
+        "a": [f"a{i}" for i in a], "b": [f"b{i}" for i in b],
+        "x1": mu[a, b, 0] + 0.5 * rng.normal(size=n),
+        "x2": np.exp(mu[a, b, 1] + 0.5 * rng.normal(size=n)),
+        "z0": rng.normal(size=n), "z1": rng.normal(size=n),
+    })
+    y = (rng.random(n) < 0.5).astype(int)
+    pairs = set(zip(X["a"], X["b"]))
+    base = ConditionalGAN()._config()
+    assert base.copula_category_weight == 3.0
+    unseen = {}
+    for weight in (1.0, 3.0):
+        cfg = base.with_overrides(lr_g=0.0, max_steps=1, holdout_selection=False,
+                                  copula_category_weight=weight)
+        Xs, _ = ConditionalGAN(cfg, random_state=0).fit(X, y).sample(4000, random_state=1)
+        unseen[weight] = float(np.mean([p not in pairs for p in zip(Xs["a"], Xs["b"])]))
+        _assert_close(X["a"], Xs["a"], f"weight {weight}, a")
+    assert unseen[3.0] < 0.5 * unseen[1.0], unseen
+    with pytest.raises(ValueError, match="copula_category_weight"):
+        base.with_overrides(copula_category_weight=0)
+
+
 def test_mixture_is_kept_only_when_it_predicts_held_out_rows_better():
     kept_on = {}
     for name, (X, y) in (("ring", _ring(1500)), ("rare", rare_table(1200))):

@@ -57,8 +57,14 @@ def test_fit_resample_returns_labeled_then_synthetic(semi_data):
     assert len(y_res) == 2 * labeled.sum()  # balanced classes doubled
     # the codec saw every row: the quantile table of "a" holds more than the 16 labeled values
     assert len(aug.model_.codec_.schema_.columns[0].quantiles) > labeled.sum()
-    assert aug.model_.n_pseudo_labeled_ > 0
+    # by default unlabeled rows fit the codec only; "confident" lets sure ones join a class
+    assert aug.model_.n_pseudo_labeled_ == 0
     np.testing.assert_array_equal(aug.model_.class_counts_, [8, 8])
+    joined = GANAugmenter(
+        preset=FAST.with_overrides(unlabeled_copula="confident"), augment_ratio=1.0, random_state=0
+    ).fit(X, pd.Series(y_semi, name="t"))
+    assert joined.model_.n_pseudo_labeled_ > 0
+    np.testing.assert_array_equal(joined.model_.class_counts_, [8, 8])
 
 
 def test_string_labels_with_a_marker(semi_data):
@@ -466,7 +472,7 @@ def test_weights_of_one_give_the_unweighted_mixture_copula():
 def test_soft_unlabeled_rows_enter_the_copula(semi_data):
     X, _, y_semi = semi_data
     soft = _uncond_fit(X, y_semi, unlabeled_copula="soft")
-    hard = _uncond_fit(X, y_semi)
+    hard = _uncond_fit(X, y_semi, unlabeled_copula="confident")
     assert soft.n_pseudo_labeled_ == hard.n_pseudo_labeled_  # the adversarial stage's rows
     assert not torch.equal(soft.generator_.base_mean, hard.generator_.base_mean)
     pd.testing.assert_frame_equal(

@@ -188,7 +188,7 @@ def sample_command(model, n_rows, label, seed, output, threads, engine="onnxrunt
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--unlabeled-value", "unlabeled",
               help="Label of unlabeled rows (default -1; 'nan' for empty cells, 'none' for no "
-                   "unlabeled rows): they help pretrain and are left out of the output.")
+                   "unlabeled rows): they fit the codec's marginals and are left out of the output.")
 @click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
 def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
                     unlabeled, output) -> None:

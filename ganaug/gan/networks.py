@@ -222,6 +222,9 @@ class Generator(nn.Module):
     copula_component_rows : int
         A class gets one component per ``copula_component_rows * kappa`` rows at most (``kappa``
         as in :meth:`set_copula`).
+    copula_category_weight : float
+        Scale of the one-hot codes (categories, missing indicators) in the k-means distance
+        that forms the components (a fit-time setting; sampling does not read it).
     """
 
     def __init__(
@@ -235,12 +238,14 @@ class Generator(nn.Module):
         copula_components: int = 1,
         copula_covariance: str = "component",
         copula_component_rows: int = 4,
+        copula_category_weight: float = 1.0,
     ) -> None:
         super().__init__()
         self.noise_dim = noise_dim
         self.n_classes = n_classes
         self.tied = copula_covariance == "tied" and copula_components > 1
         self.component_rows = copula_component_rows
+        self.category_weight = float(copula_category_weight)
         #: components per class the next :meth:`set_copula` may use (hold-out selection sets 1
         #: to score the plain copula against the mixture)
         self.max_components = copula_components
@@ -359,7 +364,11 @@ class Generator(nn.Module):
             Z_c = Z[labels == c] if k_c > 1 else None
             w_c = weights[labels == c].double() if weights is not None and k_c > 1 else None
             if k_c > 1:
-                assign = _kmeans(Z_c, k_c, seed=c, weights=w_c)
+                # one-hot codes scaled: components then split by combinations of levels, which
+                # the per-level rates of one component (linear in the numeric codes) miss
+                Z_k = Z_c.clone()
+                Z_k[:, v_idx] *= self.category_weight
+                assign = _kmeans(Z_k, k_c, seed=c, weights=w_c)
                 k_c = int(assign.max()) + 1
                 mass = torch.bincount(assign, weights=w_c, minlength=k_c)[:k_c].double()
                 shares = mass / max(n_c, 1)

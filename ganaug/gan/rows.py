@@ -119,9 +119,9 @@ class Unlabeled:
     joined : ndarray of shape (n_unlabeled,), bool
         Rows that joined a class (confident pseudo-labels): they are also the last rows of the
         :class:`MemoryRows`, in this order.
-    copula : {"confident", "soft", "pooled"}
-        How unlabeled rows enter the copula (``GANConfig.unlabeled_copula``): the joined rows
-        as rows of their class; every unlabeled row in each class with its posterior as weight;
+    copula : {"none", "confident", "soft", "pooled"}
+        How unlabeled rows enter the copula (``GANConfig.unlabeled_copula``): not at all; the
+        joined rows as rows of their class; every unlabeled row in each class with its posterior as weight;
         or the same weighted rows in what the classes share only (the overall mean and the
         pooled covariance, see :meth:`ganaug.gan.networks.Generator.set_copula`).
     """
@@ -184,7 +184,7 @@ class MemoryRows:
         keep = np.ones(len(self.Z), dtype=bool) if held_out else self.train_mask
         weights, pooled = None, None
         Z, labels = torch.from_numpy(self.Z[keep]), torch.from_numpy(self.y_idx[keep])
-        if self.unlabeled is not None and self.unlabeled.copula != "confident":
+        if self.unlabeled is not None and self.unlabeled.copula in ("soft", "pooled"):
             # every unlabeled row once per class, weighted by its posterior for that class
             n_labeled = len(self.Z) - int(self.unlabeled.joined.sum())
             keep = keep.copy()

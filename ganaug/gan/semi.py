@@ -5,9 +5,10 @@ expectation-maximisation (Nigam et al. 2000, "Text classification from labeled a
 documents using EM"): each class is a Gaussian in the codec's space with one shared, shrunk
 covariance (the copula's pooled within-class structure); the E-step gives every unlabeled row
 its class posterior, the M-step refits the class means and the shared covariance from the
-labeled rows (weight 1) and the unlabeled rows (weighted by their posteriors). Unlabeled rows
-whose posterior is confident then join their class, so the copula and the adversarial stage
-learn from every row the user has.
+labeled rows (weight 1) and the unlabeled rows (weighted by their posteriors). What reads the
+posteriors is chosen by ``GANConfig.unlabeled_copula`` (confident rows join their class, or
+weighted rows enter the copula) and ``unconditional_weight``; by default neither, since over
+5 tables x 3 seeds none lifted balanced accuracy over unlabeled rows fitting the codec only.
 """
 
 from __future__ import annotations

@@ -160,6 +160,7 @@ class ConditionalGAN:
             cfg.copula_components,
             cfg.copula_covariance,
             cfg.copula_component_rows,
+            cfg.copula_category_weight,
         )
         self.discriminator_ = Discriminator(
             dim,
@@ -183,15 +184,16 @@ class ConditionalGAN:
             Class labels to condition on.
         X_unlabeled : DataFrame or array-like, optional
             Rows of the same columns without labels (semi-supervised pretraining, needs ``y``):
-            the codec's marginals are fitted on every row, and unlabeled rows whose class
-            posterior under an EM-fitted class model is confident join that class for the
-            copula and the adversarial stage (:mod:`ganaug.gan.semi`). ``class_counts_`` (the
-            sampling proportions) count labeled rows only; ``n_pseudo_labeled_`` says how many
-            unlabeled rows joined a class. Options of the config (off by default, measured in
-            the README): ``unconditional_weight`` adds an adversarial stage on every row judged
-            with no class; ``unlabeled_copula="soft"`` puts every unlabeled row in each class's
-            copula by its posterior, ``"pooled"`` only in the shared correlation structure
-            (then no row joins a class).
+            the codec's marginals are fitted on every row. ``class_counts_`` (the sampling
+            proportions) count labeled rows only. Options of the config, off by default since
+            none lifted balanced accuracy over the codec alone (README, "Unlabeled rows"):
+            ``unlabeled_copula="confident"`` lets unlabeled rows whose class posterior under an
+            EM-fitted class model is confident join that class for the copula and the
+            adversarial stage (:mod:`ganaug.gan.semi`; ``n_pseudo_labeled_`` says how many
+            did), ``"soft"`` also puts every unlabeled row in each class's copula by its
+            posterior, ``"pooled"`` only in the shared correlation structure;
+            ``unconditional_weight`` adds an adversarial stage on every row judged with no
+            class.
 
         Returns
         -------
@@ -229,13 +231,15 @@ class ConditionalGAN:
 
             Z_unlabeled = self.codec_.encode(X_unlabeled)
             n_classes = len(self.classes_)
+            # the EM class model only where something reads its posteriors
+            wanted = self.config_.unlabeled_copula != "none" or self.config_.unconditional_weight > 0
             posteriors = (
-                class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled)
-                else np.empty((0, n_classes))
+                class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled) and wanted
+                else np.full((len(Z_unlabeled), n_classes), 1.0 / n_classes)
             )
             guess = confident_labels(posteriors)
-            # "pooled": class conditioning from the labeled rows only, no row joins a class
-            keep = (guess >= 0) & (self.config_.unlabeled_copula != "pooled")
+            # "none" and "pooled": class conditioning from the labeled rows only, no row joins
+            keep = (guess >= 0) & (self.config_.unlabeled_copula in ("confident", "soft"))
             Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
             self.n_pseudo_labeled_ = int(keep.sum())
             unlabeled = Unlabeled(Z_unlabeled, posteriors, keep, copula=self.config_.unlabeled_copula)

@@ -92,8 +92,8 @@ class GANAugmenter(BaseOverSampler):
         Classification: rows whose label is this value are unlabeled (scikit-learn's
         semi-supervised convention; use a string such as ``"?"`` for string labels, ``NaN`` for
         missing labels, None to turn it off). They take part in pretraining (the codec's
-        marginals, and, when an EM-fitted class model is confident about their class, the copula
-        and the adversarial stage; see :mod:`ganaug.gan.semi`), not in the counts:
+        marginals; more through ``GANConfig.unlabeled_copula`` and ``unconditional_weight``,
+        off by default, see :meth:`ganaug.gan.synthesizer.ConditionalGAN.fit`), not in the counts:
         ``sampling_strategy`` and ``augment_ratio`` apply to the labeled rows, and
         ``fit_resample`` returns the labeled rows followed by the synthetic ones, *without* the
         unlabeled rows. Refused with :class:`ganaug.core.errors.LabelError`: no labeled row, a
