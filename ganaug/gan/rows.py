@@ -129,7 +129,7 @@ class Unlabeled:
     Z: np.ndarray
     posteriors: np.ndarray
     joined: np.ndarray
-    copula: str = "confident"
+    copula: str = "none"
 
 
 class MemoryRows:

@@ -229,20 +229,24 @@ class ConditionalGAN:
         if X_unlabeled is not None:
             from ganaug.gan.semi import class_posteriors, confident_labels
 
-            Z_unlabeled = self.codec_.encode(X_unlabeled)
-            n_classes = len(self.classes_)
-            # the EM class model only where something reads its posteriors
-            wanted = self.config_.unlabeled_copula != "none" or self.config_.unconditional_weight > 0
-            posteriors = (
-                class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled) and wanted
-                else np.full((len(Z_unlabeled), n_classes), 1.0 / n_classes)
-            )
-            guess = confident_labels(posteriors)
-            # "none" and "pooled": class conditioning from the labeled rows only, no row joins
-            keep = (guess >= 0) & (self.config_.unlabeled_copula in ("confident", "soft"))
-            Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
-            self.n_pseudo_labeled_ = int(keep.sum())
-            unlabeled = Unlabeled(Z_unlabeled, posteriors, keep, copula=self.config_.unlabeled_copula)
+            cfg, n_classes = self.config_, len(self.classes_)
+            # the training loop needs the unlabeled rows themselves for weighted copula rows and
+            # the unconditional stage; the EM class model runs only where something reads it
+            # (by default, "none", the unlabeled rows have fitted the codec and are done)
+            uses_rows = cfg.unlabeled_copula in ("soft", "pooled") or cfg.unconditional_weight > 0
+            if cfg.unlabeled_copula != "none" or uses_rows:
+                Z_unlabeled = self.codec_.encode(X_unlabeled)
+                posteriors = (
+                    class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled)
+                    else np.empty((0, n_classes))
+                )
+                guess = confident_labels(posteriors)
+                # "none" and "pooled": class conditioning from the labeled rows only
+                keep = (guess >= 0) & (cfg.unlabeled_copula in ("confident", "soft"))
+                Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
+                self.n_pseudo_labeled_ = int(keep.sum())
+                if uses_rows:
+                    unlabeled = Unlabeled(Z_unlabeled, posteriors, keep, copula=cfg.unlabeled_copula)
         return self._fit_rows(MemoryRows(Z, y_idx, unlabeled=unlabeled), device)
 
     def _fit_rows(self, rows: RowSource, device: torch.device, comm: Local | None = None) -> ConditionalGAN:
