@@ -366,8 +366,10 @@ class Generator(nn.Module):
             if k_c > 1:
                 # one-hot codes scaled: components then split by combinations of levels, which
                 # the per-level rates of one component (linear in the numeric codes) miss
-                Z_k = Z_c.clone()
-                Z_k[:, v_idx] *= self.category_weight
+                Z_k = Z_c
+                if self.category_weight != 1.0:  # a copy: Z_c gives the component means below
+                    Z_k = Z_c.clone()
+                    Z_k[:, v_idx] *= self.category_weight
                 assign = _kmeans(Z_k, k_c, seed=c, weights=w_c)
                 k_c = int(assign.max()) + 1
                 mass = torch.bincount(assign, weights=w_c, minlength=k_c)[:k_c].double()
