@@ -18,6 +18,7 @@ _LAZY = {
     "GANFeatures": "ganaug.learn.features",
     "DiscriminatorClassifier": "ganaug.learn.discriminator",
     "ConditionalGAN": "ganaug.gan.synthesizer",
+    "GANConfig": "ganaug.gan.presets",
     "TableCodec": "ganaug.gan.codec",
     "export_onnx": "ganaug.gan.export",
     "OnnxGenerator": "ganaug.runtime.generator",

@@ -1,24 +1,32 @@
-"""Exceptions raised by ganaug (all subclass ValueError so callers can catch them broadly), and its
-warning classes."""
+"""Exceptions raised by ganaug, and its warning classes.
+
+Every exception subclasses :class:`GanaugError`, which is a ValueError: ``except GanaugError``
+catches what ganaug raises on purpose, and code written against the ValueErrors of earlier
+releases keeps working.
+"""
 
 
-class ArtifactError(ValueError):
+class GanaugError(ValueError):
+    """Base class of every exception ganaug raises on purpose (a ValueError too)."""
+
+
+class ArtifactError(GanaugError):
     """A stored artifact is missing, corrupt, truncated or of an unknown format version."""
 
 
-class SchemaMismatchError(ValueError):
+class SchemaMismatchError(GanaugError):
     """Data given to a pretrained generator does not match the schema it was trained on."""
 
 
-class TableSchemaError(ValueError):
+class TableSchemaError(GanaugError):
     """A table's files disagree on their schema (a Parquet dataset), or a needed column is missing."""
 
 
-class ShardError(ValueError):
+class ShardError(GanaugError):
     """A table cannot be split across the processes of a distributed job (too few shards)."""
 
 
-class DataError(ValueError):
+class DataError(GanaugError):
     """Training data that cannot be modelled or stored: a column's dtype or values, missing labels."""
 
 
@@ -26,16 +34,16 @@ class ScaleShiftWarning(UserWarning):
     """Data given to a pretrained generator is on a very different scale from its training data."""
 
 
-class ClusterError(ValueError):
+class ClusterError(GanaugError):
     """A compute cluster (a Dask scheduler) cannot be reached or cannot run the work."""
 
 
-class LabelError(ValueError):
+class LabelError(GanaugError):
     """The labels of ``y`` cannot be used: no labeled rows, a class with too few labeled rows, or
     an unlabeled marker that is also a real label."""
 
 
-class ImageShapeError(ValueError):
+class ImageShapeError(GanaugError):
     """A table given to the convolutional preset is not an image of the expected shape.
 
     Attributes
@@ -47,3 +55,11 @@ class ImageShapeError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
+
+
+class DatasetFileNotFoundError(FileNotFoundError, GanaugError):
+    """A data file named by a URI does not exist (both a FileNotFoundError and a ValueError)."""
+
+
+class MethodSkipped(GanaugError):
+    """An oversampling method cannot be applied to this data (the message says why)."""

@@ -1,11 +1,34 @@
-"""Public import path of ganaug's exceptions; defined in :mod:`ganaug.core.errors`."""
+"""Public import path of ganaug's exceptions and warnings; defined in :mod:`ganaug.core.errors`.
 
-from ganaug.core.errors import (  # noqa: F401
+Every exception subclasses :class:`GanaugError` (itself a ValueError).
+"""
+
+from ganaug.core.errors import (
     ArtifactError,
     ClusterError,
     DataError,
+    DatasetFileNotFoundError,
+    GanaugError,
     ImageShapeError,
     LabelError,
+    MethodSkipped,
     ScaleShiftWarning,
     SchemaMismatchError,
+    ShardError,
+    TableSchemaError,
 )
+
+__all__ = [
+    "ArtifactError",
+    "ClusterError",
+    "DataError",
+    "DatasetFileNotFoundError",
+    "GanaugError",
+    "ImageShapeError",
+    "LabelError",
+    "MethodSkipped",
+    "ScaleShiftWarning",
+    "SchemaMismatchError",
+    "ShardError",
+    "TableSchemaError",
+]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ganaug.core.columns import column_kinds
+from ganaug.core.errors import MethodSkipped  # noqa: F401 (re-exported)
 from ganaug.evaluation.tables import (
     _NAN_TOKEN,
     _as_float,
@@ -17,10 +18,6 @@ from ganaug.evaluation.tables import (
     _as_tokens,
     _to_1d,
 )
-
-
-class MethodSkipped(ValueError):
-    """An oversampling method cannot be applied to this data (the message says why)."""
 
 
 # --- oversampling baselines ------------------------------------------------------------------

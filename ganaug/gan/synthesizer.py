@@ -59,7 +59,7 @@ class ConditionalGAN:
         Where to train; ``auto`` uses CUDA when available.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the rows and stop when the held-out score (see
-        ``holdout_selection`` in :class:`ganaug.presets.GANConfig`) has not improved for
+        ``holdout_selection`` in :class:`ganaug.gan.presets.GANConfig`) has not improved for
         ``patience`` checks; the best generator is kept.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.

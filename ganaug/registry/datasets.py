@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ganaug.core.errors import DatasetFileNotFoundError  # noqa: F401 (re-exported)
 from ganaug.core.tasks import (  # noqa: F401 (re-exported)
     MAX_CLASSES_FOR_INFERENCE,
     TASKS,
@@ -26,10 +27,6 @@ from ganaug.registry.manager import call_register_hook
 
 MODALITIES: tuple[str, ...] = ("table", "image")
 #: integer-valued float targets with at most this many distinct values are class labels
-
-
-class DatasetFileNotFoundError(FileNotFoundError, ValueError):
-    """A data file named by a URI does not exist (both a FileNotFoundError and a ValueError)."""
 
 
 def _check_choice(kind: str, value: str, choices: tuple[str, ...]) -> None:
