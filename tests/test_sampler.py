@@ -94,6 +94,36 @@ def test_sample_classes_and_counts(mixed_df, tiny):
     pd.testing.assert_frame_equal(aug.sample(20, random_state=3)[0], aug.sample(20, random_state=3)[0])
 
 
+def test_sample_returns_the_containers_fit_resample_returns(mixed_df, tiny, tmp_path):
+    """pandas in, pandas out: sample's y is a Series where fit_resample's is (same name, dtype,
+    X's index); numpy in, numpy out; a loaded augmenter gives a Series next to a DataFrame."""
+    X, y = mixed_df
+    y = pd.Series(y, name="answer", dtype="category")
+    aug = GANAugmenter(preset=tiny, random_state=0)
+    X_res, y_res = aug.fit_resample(X, y)
+    X_new, y_new = aug.sample(30, y="yes", random_state=1)
+    assert type(X_new) is type(X_res) is pd.DataFrame and type(y_new) is type(y_res) is pd.Series
+    assert y_new.name == y_res.name == "answer" and y_new.dtype == y_res.dtype
+    assert y_new.index.equals(X_new.index) and set(y_new) == {"yes"}
+    aug.save(tmp_path / "art")
+    X_l, y_l = GANAugmenter.load(tmp_path / "art").sample(30, y="yes", random_state=1)
+    assert isinstance(y_l, pd.Series) and list(y_l) == list(y_new)
+    Xa, ya = _imbalanced()
+    aug = GANAugmenter(preset=tiny, random_state=0)
+    Xa_res, ya_res = aug.fit_resample(Xa, ya)
+    Xa_new, ya_new = aug.sample(10, random_state=0)
+    assert all(isinstance(a, np.ndarray) for a in (Xa_res, ya_res, Xa_new, ya_new))
+
+
+def test_regression_sample_returns_a_series_for_a_series(tiny):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    y = pd.Series(rng.normal(size=60), name="price")
+    aug = GANAugmenter(preset=tiny, task="regression", random_state=0).fit(X, y)
+    X_new, y_new = aug.sample(12, random_state=0)
+    assert isinstance(y_new, pd.Series) and y_new.name == "price" and len(y_new) == len(X_new) == 12
+
+
 def test_save_load_gives_identical_samples(mixed_df, tiny, tmp_path):
     X, y = mixed_df
     aug = GANAugmenter(preset=tiny, random_state=0).fit(X, y)

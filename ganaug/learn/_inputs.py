@@ -156,6 +156,29 @@ def as_dtypes(X_new: pd.DataFrame, dtypes: pd.Series) -> pd.DataFrame:
     return X_new
 
 
+def target_template(y: Any) -> pd.Series | None:
+    """An empty Series with ``y``'s name and dtype when ``y`` is a Series (None otherwise), so
+    :meth:`GANAugmenter.sample` returns labels in the container ``fit`` was given."""
+    return y.iloc[:0] if isinstance(y, pd.Series) else None
+
+
+def as_target(values: np.ndarray, template: pd.Series | None, X: Any) -> Any:
+    """``values`` as a Series like ``template`` (aligned on ``X``'s index), else as an ndarray.
+
+    With no template (an augmenter loaded from an artifact), a DataFrame ``X`` gets an unnamed
+    Series: pandas in, pandas out.
+    """
+    if template is None and not isinstance(X, pd.DataFrame):
+        return np.asarray(values)
+    index = X.index if isinstance(X, pd.DataFrame) else None
+    if template is None:
+        return pd.Series(values, index=index)
+    try:
+        return pd.Series(values, index=index, name=template.name, dtype=template.dtype)
+    except (TypeError, ValueError):  # e.g. a nullable integer dtype and rounded floats
+        return pd.Series(values, index=index, name=template.name)
+
+
 def concat_target(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
     """The original target followed by the new values, in ``y_in``'s container and dtype."""
     y_new = np.asarray(y_new)

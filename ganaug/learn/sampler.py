@@ -23,6 +23,8 @@ from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions, safe_indexing
 from ganaug.learn._inputs import (
+    as_target,
+    target_template,
     check_class_labels,
     check_labels,
     check_regression_target,
@@ -284,6 +286,7 @@ class GANAugmenter(BaseOverSampler):
         self._validate_params()
         self.task_ = self._declared_task()
         self._X_unlabeled, self.n_unlabeled_ = None, 0
+        self._y_template = target_template(y)
         if y is None:
             check_table(np.zeros((2, 1)), None)  # the same error as for any other check
         if self.task_ == "classification":
@@ -391,7 +394,7 @@ class GANAugmenter(BaseOverSampler):
     def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
         return split_target(joint, TARGET_COLUMN)
 
-    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, Any]:
         """Draw ``n`` synthetic rows.
 
         Parameters
@@ -412,7 +415,12 @@ class GANAugmenter(BaseOverSampler):
         Returns
         -------
         X : DataFrame or ndarray
-        y : ndarray
+            In the container ``fit`` was given.
+        y : Series or ndarray
+            A Series (the name and dtype of the ``y`` given to ``fit``, the index of ``X``)
+            when ``fit`` was given a Series, or, for an augmenter loaded from an artifact, when
+            ``X`` is a DataFrame; an ndarray otherwise. So ``sample`` and ``fit_resample``
+            return the same container kinds.
         """
         check_is_fitted(self, "model_")
         n = check_n(n)
@@ -420,10 +428,12 @@ class GANAugmenter(BaseOverSampler):
         if self.task_ == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
-            return self._sample_regression(int(n), seed)
-        conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
-        classes = np.asarray(self.model_.classes_)
-        return self.model_.generate(conditions, random_state=seed), classes[conditions]
+            X_new, y_new = self._sample_regression(int(n), seed)
+        else:
+            conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
+            X_new = self.model_.generate(conditions, random_state=seed)
+            y_new = np.asarray(self.model_.classes_)[conditions]
+        return X_new, as_target(y_new, getattr(self, "_y_template", None), X_new)
 
     # ------------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
