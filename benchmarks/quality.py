@@ -467,25 +467,6 @@ def _kinds(X: pd.DataFrame) -> dict[Any, str]:
     return column_kinds(X)
 
 
-def distance_encoder(X_real: pd.DataFrame) -> Any:
-    """The fixed DCR preprocessing, fitted on the real training rows.
-
-    Numeric columns: median-imputed, standardized (mean / std of the real rows), plus a 0/1
-    missing indicator for every column with missing values in the real rows; categorical
-    columns: one-hot over the real rows' levels (missing is a level; unseen levels encode as
-    all zeros).  Returns ``encode(frame) -> float matrix``.
-    """
-    from ganaug.learn.preprocessing import make_preprocessor
-
-    encoder = make_preprocessor(scale=True, missing_indicator=True, missing_category=True)
-    encoder.fit(X_real)
-
-    def encode(frame: pd.DataFrame) -> np.ndarray:
-        return np.asarray(encoder.transform(frame[list(X_real.columns)]), dtype=float)
-
-    return encode
-
-
 def dcr(
     X_train: pd.DataFrame,
     X_syn: pd.DataFrame,
@@ -498,23 +479,13 @@ def dcr(
 ) -> dict[str, float]:
     """Distance to the closest real training row: median over (at most ``max_rows``) synthetic
     rows, the same median over real held-out rows (of the synthetic rows' classes when labels
-    are given), and their ratio synthetic / held-out (>= 1: no closer than unseen real data)."""
-    from sklearn.neighbors import NearestNeighbors
+    are given), and their ratio synthetic / held-out (>= 1: no closer than unseen real data).
+    :func:`ganaug.evaluation.distance_to_closest_record` computes it."""
+    from ganaug.evaluation.privacy import distance_to_closest_record
 
-    rng = np.random.default_rng(seed)
-    encode = distance_encoder(X_train)
-    nn = NearestNeighbors(n_neighbors=1).fit(encode(X_train))
-    if y_syn is not None and y_test is not None:
-        X_test = X_test[np.isin(np.asarray(y_test), np.unique(np.asarray(y_syn)))]
-
-    def median_distance(frame: pd.DataFrame) -> float:
-        if len(frame) > max_rows:
-            frame = frame.iloc[np.sort(rng.choice(len(frame), max_rows, replace=False))]
-        return float(np.median(nn.kneighbors(encode(frame))[0][:, 0])) if len(frame) else np.nan
-
-    syn, held = median_distance(X_syn), median_distance(X_test)
-    ratio = syn / held if held > 0 else np.nan
-    return {"dcr_synthetic": syn, "dcr_holdout": held, "dcr_ratio": ratio}
+    out = distance_to_closest_record(X_train, X_syn, X_test, y_synthetic=y_syn, y_holdout=y_test,
+                                     random_state=seed, max_rows=max_rows)
+    return {k: out[k] for k in ("dcr_synthetic", "dcr_holdout", "dcr_ratio")}
 
 
 def frequency_error(

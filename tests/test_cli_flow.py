@@ -79,11 +79,25 @@ def test_augment_a_csv_file(runner, home, tmp_path):
 
 
 def test_evaluate_json(runner, home):
-    out = _ok(runner.invoke(main, ["evaluate", "iris", "--epochs", "2", "--model", "logreg", "--json"]))
+    out = _ok(runner.invoke(main, ["evaluate", "iris", "--epochs", "2", "--model", "logreg", "--splits", "2",
+                                   "--json"]))
     data = json.loads(out)
     methods = {row["method"] for row in data["scores"]}
     assert methods == {"none", "ganaug", "smote", "random"}
     assert all(0 <= row["balanced_accuracy"] <= 1 for row in data["scores"])
+    assert {row["split"] for row in data["scores"]} == {0, 1} and data["n_splits"] == 2
+    ba = [r for r in data["intervals"] if r["model"] == "mean" and r["metric"] == "balanced_accuracy"]
+    assert {r["method"] for r in ba} == {"ganaug", "smote", "random"}
+    assert all(r["low"] <= r["lift"] <= r["high"] for r in ba)
+    assert "95% CI" in data["verdict"] and "2 splits" in data["verdict"]
+
+
+def test_evaluate_prints_intervals_and_a_verdict(runner, home):
+    out = _ok(runner.invoke(main, ["evaluate", "iris", "--epochs", "2", "--model", "logreg", "--splits", "3",
+                                   "--imbalance", "0.2"]))
+    assert "mean test scores over 3 splits" in out and "95% interval over 3 splits" in out
+    verdict = [line for line in out.splitlines() if line.startswith("Verdict: ")]
+    assert len(verdict) == 1 and "95% CI" in verdict[0]
 
 
 @pytest.mark.parametrize(
@@ -119,10 +133,14 @@ def test_bad_target_column(runner, home, tmp_path):
 def test_installed_executable_runs_the_main_job(tmp_path):
     env = {**os.environ, "GANAUG_HOME": str(tmp_path / "home")}
     exe = os.path.join(os.path.dirname(sys.executable), "ganaug")
-    proc = subprocess.run([exe, "run", "iris", "--epochs", "2", "-n", "50"], env=env, check=False,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([exe, "run", "iris", "--epochs", "2", "-n", "50", "--splits", "2"], env=env,
+                          check=False, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "[4/4]" in proc.stdout and "balanced_accuracy" in proc.stdout
+    # the evaluation step says what it does, and ends with an interval and a verdict
+    assert "fresh GAN" in proc.stdout and "keeps 10% of its rows" in proc.stdout
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("Verdict: ") and "95% CI" in last and "2 splits" in last
     assert (tmp_path / "home" / "onnx" / "iris.onnx").is_file()
     assert len(pd.read_csv(tmp_path / "home" / "samples" / "iris.csv")) == 50
 
@@ -138,7 +156,19 @@ def test_regression_sample_to_stdout_keeps_the_target(runner, home, tmp_path):
 
 def test_evaluate_writes_plots(runner, home, tmp_path):
     out = tmp_path / "eval.png"
-    result = runner.invoke(main, ["evaluate", "digits", "--epochs", "1", "--model", "logreg", "--plot", str(out)])
+    report = tmp_path / "report.html"
+    result = runner.invoke(main, ["evaluate", "digits", "--epochs", "1", "--model", "logreg", "--splits", "2",
+                                  "--imbalance", "0.3", "--plot", str(out), "--report", str(report)])
     _ok(result)
     for name in ("eval.png", "eval-correlations.png", "eval-loss.png", "eval-images.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    page = report.read_text(encoding="utf-8")
+    assert "Verdict:" in page and "ganaug evaluation: digits" in page and page.count("<svg") > 10
+    assert f"wrote {report}" in result.output
+
+
+def test_evaluate_report_refuses_regression_and_missing_folders(runner, home, tmp_path):
+    result = runner.invoke(main, ["evaluate", "diabetes", "--report", str(tmp_path / "r.html")])
+    assert result.exit_code == 2 and "classification" in result.output
+    result = runner.invoke(main, ["evaluate", "iris", "--report", str(tmp_path / "no" / "r.html")])
+    assert result.exit_code == 2 and "does not exist" in result.output

@@ -11,7 +11,7 @@ import click
 
 from ganaug.cli.app import DEFAULT_DATASET, PRESET_CHOICE, main
 from ganaug.cli.files import _load
-from ganaug.cli.output import _echo_json, _print_scores
+from ganaug.cli.output import _echo_json, _print_intervals
 
 
 @main.command("evaluate")
@@ -21,67 +21,103 @@ from ganaug.cli.output import _echo_json, _print_scores
 @click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1))
 @click.option("--imbalance", type=click.FloatRange(0, 1, min_open=True), default=None,
-              help="Keep only this fraction of every non-majority class in the training split.")
+              help="Keep only this fraction of every non-majority class in each training split.")
+@click.option("--splits", "n_splits", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Repeated stratified 60/40 splits; the lift comes with a 95% interval over them.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--plot", type=click.Path(), help="Write plots: PATH and PATH-stem variants.")
-def evaluate_command(dataset, target, models, preset, epochs, imbalance, seed, as_json, plot) -> None:
-    """Score models trained on real, ganaug-, SMOTE- and randomly-oversampled training sets."""
+@click.option("--report", type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report (lift, per-class fidelity, privacy).")
+@click.option("--plot", type=click.Path(), help="Write PNG plots (minority class): PATH and PATH-stem variants.")
+def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_splits, seed, as_json,
+                     report, plot) -> None:
+    """Does augmentation help on DATASET? Score models trained on real, ganaug-, SMOTE- and
+    randomly-oversampled training sets over repeated splits, with intervals and a verdict.
+
+    Each split trains a fresh GAN on its training rows only.
+    """
     import numpy as np
-    from sklearn.model_selection import train_test_split
 
     from ganaug import evaluation
+    from ganaug.evaluation.repeated import lift_intervals, repeated_scores, verdict
     from ganaug.learn.sampler import GANAugmenter
 
+    if report:
+        _check_report_path(report)
     ds, X, y = _load(dataset, target)
-    stratify = y if ds.task == "classification" else None
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.4, stratify=stratify, random_state=seed)
-    if imbalance is not None and ds.task == "classification":
-        X_tr, y_tr = _imbalance(X_tr, y_tr, imbalance, seed)
-    aug = GANAugmenter(preset=preset, epochs=epochs, verbose=not as_json, task=ds.task,
-                       random_state=seed)
+    if report and ds.task != "classification":
+        raise click.UsageError("--report covers classification tables (per-class sections)")
+    aug = GANAugmenter(preset=preset, epochs=epochs, task=ds.task, random_state=seed)
     if ds.task == "regression":
         aug.set_params(augment_ratio=1.0)
-    scores = evaluation.downstream_scores(
-        X_tr, y_tr, X_te, y_te, augmenter=aug, models=list(models) or None, task=ds.task,
-        random_state=seed,
+
+    def on_split(split: int, total: int) -> None:
+        if not as_json:
+            click.echo(f"  split {split + 1}/{total}: a fresh GAN on this split's training rows, "
+                       "then the downstream models", err=True)
+
+    scores = repeated_scores(
+        X, y, augmenter=aug, n_splits=n_splits, minority_fraction=imbalance,
+        models=list(models) or None, task=ds.task, random_state=seed, on_split=on_split,
     )
-    n_real = len(y_tr)
-    summary = evaluation.summarize(scores)
+    intervals = lift_intervals(scores)
+    line = verdict(intervals)
     if as_json:
-        _echo_json({"dataset": ds.name, "task": ds.task, "n_train": n_real, "n_test": len(y_te),
+        summary = evaluation.summarize(scores)
+        _echo_json({"dataset": ds.name, "task": ds.task, "n_splits": n_splits,
                     "scores": scores.replace({np.nan: None}).to_dict(orient="records"),
-                    "summary": summary.reset_index().replace({np.nan: None}).to_dict(orient="records")})
+                    "summary": summary.reset_index().replace({np.nan: None}).to_dict(orient="records"),
+                    "intervals": intervals.replace({np.nan: None}).to_dict(orient="records"),
+                    "verdict": line})
     else:
-        _print_scores(ds.name, scores, summary)
+        _print_intervals(ds.name, scores, intervals)
+        click.echo(f"\nVerdict: {line}")
+    showcase = None
+    if plot or report:
+        from ganaug.evaluation.report import showcase_fit
+
+        showcase = showcase_fit(X, y, aug, minority_fraction=imbalance, random_state=seed)
     if plot:
-        for written in _plots(aug, X_tr, y_tr, plot, ds.modality):
+        for written in _plots(showcase, plot, ds.modality):
             click.echo(f"wrote {written}", err=True)
+    if report:
+        from ganaug.evaluation.report import evaluation_report
+
+        page = evaluation_report(X, y, augmenter=aug, minority_fraction=imbalance, task=ds.task,
+                                 random_state=seed, title=f"ganaug evaluation: {ds.name}",
+                                 scores=scores, showcase=showcase)
+        click.echo(f"wrote {page.write(report)}", err=True)
+
+
+def _check_report_path(path: str) -> None:
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise click.BadParameter(f"folder {parent} does not exist", param_hint="--report")
 
 
 def _imbalance(X: Any, y: Any, fraction: float, seed: int) -> tuple[Any, Any]:
     """Cut every class but the largest to ``fraction`` of its rows (at least 6, or all it has)."""
+    from ganaug.evaluation.repeated import cut_classes
+
+    return cut_classes(X, y, fraction, seed)
+
+
+def _plots(fit: Any, plot: str, modality: str) -> list[Path]:
+    """Marginals and correlations of the smallest class (the one augmentation is for), real
+    training rows against synthetic rows, with their distances in the titles; the loss curves."""
     import numpy as np
-    from imblearn.datasets import make_imbalance
 
-    labels, counts = np.unique(np.asarray(y), return_counts=True)
-    keep = {
-        label: int(min(count, max(6, round(fraction * count))))
-        for label, count in zip(labels, counts)
-        if count != counts.max()
-    }
-    return make_imbalance(X, y, sampling_strategy=keep, random_state=seed)
-
-
-def _plots(aug: Any, X: Any, y: Any, plot: str, modality: str) -> list[Path]:
     from ganaug.evaluation import plots
 
     out = Path(plot)
     stem = out.with_suffix("")
-    X_syn, y_syn = aug.sample(max(200, len(y)), random_state=0)
-    written = [plots.plot_marginals(X, X_syn, out)]
-    written.append(plots.plot_correlations(X, X_syn, f"{stem}-correlations.png"))
-    written.append(plots.plot_loss(aug.model_.history_, f"{stem}-loss.png"))
+    label = fit.classes[0]
+    real = fit.X_train[np.asarray(fit.y_train, dtype=object) == label]
+    synthetic = fit.X_synthetic[fit.y_synthetic == label]
+    title = f"class {label} (smallest): {len(real)} real training rows vs {len(synthetic)} synthetic rows"
+    written = [plots.plot_marginals(real, synthetic, out, title=title)]
+    written.append(plots.plot_correlations(real, synthetic, f"{stem}-correlations.png", title=title))
+    written.append(plots.plot_loss(fit.augmenter.model_.history_, f"{stem}-loss.png"))
     if modality == "image":
-        written.append(plots.plot_image_grid(X_syn, y_syn, f"{stem}-images.png"))
+        written.append(plots.plot_image_grid(fit.X_synthetic, fit.y_synthetic, f"{stem}-images.png"))
     return written

@@ -29,17 +29,30 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
-def _print_scores(name: str, scores: Any, summary: Any) -> None:
+def _print_intervals(name: str, scores: Any, intervals: Any) -> None:
+    """Mean test scores per model and training set, then the lift over no augmentation with its
+    95% interval over the splits."""
+    from ganaug.evaluation.repeated import METHOD_NAMES
+
     metrics = [c for c in ("balanced_accuracy", "f1_macro", "roc_auc", "r2", "mae") if c in scores]
-    rows = []
-    for _, r in scores.iterrows():
-        rows.append([r["model"], r["method"], *[_fmt(r[m]) for m in metrics], r.get("note") or ""])
-    click.echo(f"\n{name}: test scores per model and training set\n")
+    n_splits = scores["split"].nunique()
+    means = scores.groupby(["model", "method"], sort=False)[metrics].mean().reset_index()
+    notes = scores.groupby(["model", "method"], sort=False)["note"].first().reset_index(drop=True)
+    rows = [[r["model"], r["method"], *[_fmt(r[m]) for m in metrics], notes.iloc[i] or ""]
+            for i, (_, r) in enumerate(means.iterrows())]
+    click.echo(f"\n{name}: mean test scores over {n_splits} splits, per model and training set\n")
     click.echo(_table(rows, ["model", "method", *metrics, "note"]))
-    lift = [c for c in summary.columns if c.endswith("_lift")]
-    rows = [[m, *[_fmt(summary.loc[m, c], signed=True) for c in lift]] for m in summary.index]
-    click.echo("\nmean lift over no augmentation\n")
-    click.echo(_table(rows, ["method", *lift]))
+    mean = intervals[intervals["model"] == "mean"]
+    rows = []
+    for method in dict.fromkeys(mean["method"]):
+        cells = []
+        for m in metrics:
+            r = mean[(mean["method"] == method) & (mean["metric"] == m)]
+            cells.append("-" if r.empty or math.isnan(r["lift"].iloc[0]) else
+                         f"{r['lift'].iloc[0]:+.3f} [{r['low'].iloc[0]:+.3f}, {r['high'].iloc[0]:+.3f}]")
+        rows.append([METHOD_NAMES.get(method, method), *cells])
+    click.echo(f"\nlift over no augmentation, mean of the models [95% interval over {n_splits} splits]\n")
+    click.echo(_table(rows, ["method", *metrics]))
 
 
 def _fmt(value: Any, signed: bool = False) -> str:

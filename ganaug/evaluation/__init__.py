@@ -9,6 +9,11 @@ Four families of checks, all deterministic given ``random_state``:
   correlation matrices;
 * :func:`tstr_scores` -- train on synthetic, test on real (TSTR) next to train on real,
   test on real (TRTR);
+* :func:`repeated_scores` / :func:`lift_intervals` / :func:`verdict` -- the same over repeated
+  stratified splits, the lift with a 95% interval, and a one-line verdict;
+  :func:`evaluation_report` -- all of it as a self-contained HTML page;
+* :func:`distance_to_closest_record` -- are synthetic rows closer to the training rows than
+  unseen real rows are?
 * :func:`downstream_scores` -- train downstream models on the real training split alone and
   augmented by ganaug, SMOTE/SMOTENC and random oversampling, all scored on one real test split.
   :func:`summarize` pivots the result and adds the lift over ``"none"``.
@@ -30,6 +35,9 @@ from ganaug.evaluation.baselines import MethodSkipped, oversample
 from ganaug.evaluation.detection import MIN_ROWS_DEFAULT_DETECTOR, detection_auc
 from ganaug.evaluation.downstream import downstream_scores, summarize
 from ganaug.evaluation.fidelity import column_fidelity
+from ganaug.evaluation.privacy import distance_to_closest_record
+from ganaug.evaluation.repeated import cut_classes, lift_intervals, repeated_scores, verdict
+from ganaug.evaluation.report import EvaluationReport, evaluation_report
 from ganaug.evaluation.scoring import (
     CLASSIFICATION_METRICS,
     DEFAULT_MODELS,
@@ -44,17 +52,24 @@ from ganaug.evaluation.scoring import (
 __all__ = [
     "CLASSIFICATION_METRICS",
     "DEFAULT_MODELS",
+    "EvaluationReport",
     "MIN_ROWS_DEFAULT_DETECTOR",
     "REGRESSION_METRICS",
     "MethodSkipped",
     "ModelsArg",
     "column_fidelity",
+    "cut_classes",
     "detection_auc",
+    "distance_to_closest_record",
     "downstream_scores",
+    "evaluation_report",
     "infer_task",
+    "lift_intervals",
     "oversample",
+    "repeated_scores",
     "resolve_models",
     "score_models",
     "summarize",
     "tstr_scores",
+    "verdict",
 ]

@@ -44,7 +44,9 @@ def _grid(n: int, max_cols: int = 4) -> tuple[int, int]:
     return -(-n // cols), cols
 
 
-def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int = 16) -> Path:
+def plot_marginals(
+    real: Any, synthetic: Any, path: str | Path, max_columns: int = 16, title: str | None = None
+) -> Path:
     """Per-column marginal distributions, real vs synthetic.
 
     Numeric columns are drawn as overlaid density histograms on shared bins, categorical
@@ -58,6 +60,9 @@ def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int
         PNG file to write (parent folders are created).
     max_columns : int, default=16
         Plot at most this many columns (the first ones).
+    title : str, optional
+        A title above the panels. Each panel's title carries the column's distance
+        (Kolmogorov-Smirnov statistic or total variation distance, 0 = identical).
 
     Returns
     -------
@@ -67,9 +72,12 @@ def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int
     from ganaug.core.columns import column_kinds
     from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens
 
+    from ganaug.evaluation.fidelity import column_fidelity
+
     r, s = _align(real, synthetic)
     kinds = column_kinds(r, s)
     cols = list(kinds)[: max(1, int(max_columns))]
+    distances = column_fidelity(r, s)["columns"] if len(r) and len(s) else {}
     nrows, ncols = _grid(len(cols))
     fig = _figure(3.2 * ncols, 2.6 * nrows)
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
@@ -91,15 +99,19 @@ def plot_marginals(real: Any, synthetic: Any, path: str | Path, max_columns: int
             ax.bar(x + 0.2, fb, width=0.4, color=_SYN, label="synthetic")
             names = ["NaN" if lv == _NAN_TOKEN else str(lv)[:12] for lv in levels]
             ax.set_xticks(x, names, rotation=45, ha="right", fontsize=7)
-        ax.set_title(str(col), fontsize=9)
+        info = distances.get(col, {})
+        score = f"KS {info['ks']:.2f}" if "ks" in info else f"TVD {info['tvd']:.2f}" if "tvd" in info else ""
+        ax.set_title(f"{col}  ({score})" if score else str(col), fontsize=9)
         ax.tick_params(labelsize=7)
     for ax in axes[len(cols) :]:
         ax.set_visible(False)
     axes[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=11)
     return _save(fig, path)
 
 
-def plot_correlations(real: Any, synthetic: Any, path: str | Path) -> Path:
+def plot_correlations(real: Any, synthetic: Any, path: str | Path, title: str | None = None) -> Path:
     """Pearson correlation heatmaps of the numeric columns: real, synthetic and their gap.
 
     Parameters
@@ -108,6 +120,8 @@ def plot_correlations(real: Any, synthetic: Any, path: str | Path) -> Path:
         Tables with the same columns (categorical columns are left out).
     path : str or Path
         PNG file to write.
+    title : str, optional
+        A title above the panels (the mean absolute correlation gap is appended).
 
     Returns
     -------
@@ -147,6 +161,10 @@ def plot_correlations(real: Any, synthetic: Any, path: str | Path) -> Path:
             ax.set_xticks([])
             ax.set_yticks([])
         fig.colorbar(im, ax=ax, shrink=0.8)
+    gap = np.abs(corr_r.to_numpy() - corr_s.to_numpy())[np.triu_indices(len(labels), k=1)]
+    if title or gap.size:
+        text = f"mean |real - synthetic| correlation {gap.mean():.3f}" if gap.size else ""
+        fig.suptitle("\n".join(t for t in (title, text) if t), fontsize=11)
     return _save(fig, path)
 
 
