@@ -52,9 +52,9 @@ from ganaug.evaluation.scoring import (
 __all__ = [
     "CLASSIFICATION_METRICS",
     "DEFAULT_MODELS",
-    "EvaluationReport",
     "MIN_ROWS_DEFAULT_DETECTOR",
     "REGRESSION_METRICS",
+    "EvaluationReport",
     "MethodSkipped",
     "ModelsArg",
     "column_fidelity",

@@ -70,9 +70,8 @@ def plot_marginals(
         The written file.
     """
     from ganaug.core.columns import column_kinds
-    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens
-
     from ganaug.evaluation.fidelity import column_fidelity
+    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens
 
     r, s = _align(real, synthetic)
     kinds = column_kinds(r, s)
@@ -151,9 +150,9 @@ def plot_correlations(real: Any, synthetic: Any, path: str | Path, title: str | 
     axes = fig.subplots(1, 3)
     ticks = np.arange(len(labels))
     show = len(labels) <= 30
-    for ax, (title, mat, cmap, vmin) in zip(axes, panels, strict=True):
+    for ax, (panel, mat, cmap, vmin) in zip(axes, panels, strict=True):
         im = ax.imshow(mat, cmap=cmap, vmin=vmin, vmax=1.0)
-        ax.set_title(title, fontsize=10)
+        ax.set_title(panel, fontsize=10)
         if show:
             ax.set_xticks(ticks, labels, rotation=90, fontsize=7)
             ax.set_yticks(ticks, labels, fontsize=7)

@@ -9,7 +9,6 @@ network) and :meth:`EvaluationReport.write` writes it atomically. ``ganaug evalu
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from ganaug.evaluation.repeated import (
     repeated_scores,
     verdict,
 )
+from ganaug.evaluation.svg import _esc
 
 #: at most this many columns get a marginal chart per class (the worst-matching ones first)
 MAX_MARGINALS = 12
@@ -408,10 +408,6 @@ td.up{background:#e3f4e6}td.down{background:#fbe3e1}td.flat{color:#5b6573}
 """
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
-
-
 def _num(value: Any, signed: bool = False, digits: int = 3) -> str:
     try:
         v = float(value)
@@ -474,14 +470,14 @@ def _render(report: EvaluationReport) -> str:
         "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">",
         f"<title>{_esc(report.title)}</title><style>{_CSS}</style></head><body><main>",
         f"<h1>{_esc(report.title)}</h1>",
-        f"<p class=\"muted\">{s['rows']} rows × {s['columns']} columns; classes {classes}. "
-        f"{s['splits']} stratified splits, {1 - s['test_size']:.0%} train / {s['test_size']:.0%} test; "
-        f"{cut}. Augmenter: <code>{_esc(s['augmenter'])}</code>, a fresh one fitted on each training split.</p>",
+        (f"<p class=\"muted\">{s['rows']} rows × {s['columns']} columns; classes {classes}. "
+         f"{s['splits']} stratified splits, {1 - s['test_size']:.0%} train / {s['test_size']:.0%} test; "
+         f"{cut}. Augmenter: <code>{_esc(s['augmenter'])}</code>, a fresh one fitted on each training split.</p>"),
         "<h2>Does augmentation help?</h2>",
         f"<div class=\"verdict {_verdict_class(report.verdict)}\"><b>Verdict:</b> {_esc(report.verdict)}.</div>",
-        "<p>Each cell is the mean lift over no augmentation (the same split and model, paired), "
-        "with its 95% interval over the splits in brackets. Green: the interval is above zero "
-        "(a measurable gain); red: below zero; grey: no measurable difference.</p>",
+        ("<p>Each cell is the mean lift over no augmentation (the same split and model, paired), "
+         "with its 95% interval over the splits in brackets. Green: the interval is above zero "
+         "(a measurable gain); red: below zero; grey: no measurable difference.</p>"),
     ]
     if report.metric_note:
         parts.append(f"<p class=\"note\"><b>Which metric to trust.</b> {_esc(report.metric_note)}</p>")
