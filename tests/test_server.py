@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -88,7 +89,7 @@ def server(models_dir):
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not answer /health within 60 s")
             time.sleep(0.1)
-        yield base, port
+        yield base, port, models_dir
     finally:
         proc.terminate()
         try:
@@ -124,7 +125,9 @@ def test_sample_json_and_csv(client):
     assert body["model"] == "people" and body["n"] == 50 and body["seed"] == 3
     assert body["columns"] == ["age", "city", "score"]
     assert len(body["rows"]) == 50 and len(body["classes"]) == 50
-    assert set(body["rows"][0]) == {"age", "city", "score"}
+    assert body["label_column"] == "label"
+    assert set(body["rows"][0]) == {"age", "city", "score", "label"}  # the label in each row
+    assert [row["label"] for row in body["rows"]] == body["classes"]
     assert all(isinstance(row["age"], int) for row in body["rows"])
     assert any(row["score"] is None for row in body["rows"])  # NaN -> null
     assert body["classes"].count(1) == 35 and body["classes"].count(2) == 15  # training shares
@@ -139,6 +142,7 @@ def test_sample_json_and_csv(client):
     assert lines[0] == "age,city,score,label" and len(lines) == 21
     reg = client.post("/v1/models/prices/sample", json={"n": 5}).json()
     assert reg["columns"] == ["age", "__target__"] and reg["classes"] is None and len(reg["rows"]) == 5
+    assert reg["label_column"] is None and set(reg["rows"][0]) == {"age", "__target__"}
 
 
 @pytest.mark.parametrize(
@@ -225,7 +229,112 @@ def test_create_app_in_process(models_dir, tmp_path):
     assert sorted(discover(models_dir)) == ["broken", "people", "prices"]
     app = create_app(models_dir / "people.onnx", max_rows=10)
     assert list(app.state.models) == ["people"] and app.state.max_rows == 10
+    with pytest.raises(ValueError, match="reload_interval"):
+        create_app(models_dir, reload_interval=-1)
     with pytest.raises(ValueError, match="no ganaug"):
         create_app(tmp_path)
     with pytest.raises(ValueError, match="max_rows"):
         create_app(models_dir, max_rows=0)
+
+
+# ------------------------------------------------------------ Open Inference Protocol (v2)
+def _triton(server):
+    http = pytest.importorskip("tritonclient.http")
+    return http, http.InferenceServerClient(f"127.0.0.1:{server[1]}")
+
+
+def test_v2_with_tritonclient(server, client):
+    http, triton = _triton(server)
+    assert triton.is_server_live() and triton.is_server_ready()
+    assert triton.is_model_ready("people") and not triton.is_model_ready("nobody")
+    assert triton.get_server_metadata()["name"] == "ganaug"
+    meta = triton.get_model_metadata("people")
+    noise_dim = client.get("/v1/models/people").json()["noise_dim"]
+    assert meta["platform"] == "onnxruntime_onnx" and meta["versions"] == ["1"]
+    assert meta["inputs"] == [
+        {"name": "noise", "datatype": "FP32", "shape": [-1, noise_dim]},
+        {"name": "condition", "datatype": "INT64", "shape": [-1]},
+    ]
+    assert [(o["name"], o["datatype"], o["shape"]) for o in meta["outputs"]] == [
+        ("numeric", "FP32", [-1, 2]), ("codes", "INT64", [-1, 1])]
+
+    from ganaug.runtime import OnnxGenerator
+
+    noise = np.random.default_rng(0).standard_normal((6, noise_dim)).astype(np.float32)
+    condition = np.array([0, 1, 0, 1, 1, 0], dtype=np.int64)
+    expected = OnnxGenerator(server[2] / "people.onnx", n_threads=1).run(noise, condition)
+    for binary in (True, False):  # binary tensor data (tritonclient's default) and JSON
+        inputs = [http.InferInput("noise", list(noise.shape), "FP32"),
+                  http.InferInput("condition", [6], "INT64")]
+        inputs[0].set_data_from_numpy(noise, binary_data=binary)
+        inputs[1].set_data_from_numpy(condition, binary_data=binary)
+        outputs = [http.InferRequestedOutput(n, binary_data=binary) for n in ("numeric", "codes")]
+        result = triton.infer("people", inputs, outputs=outputs, request_id="r1")
+        np.testing.assert_array_equal(result.as_numpy("numeric"), expected[0])
+        np.testing.assert_array_equal(result.as_numpy("codes"), expected[1])
+        assert result.get_response()["id"] == "r1"
+    # no outputs named: tritonclient asks for all of them, binary
+    everything = triton.infer("people", inputs)
+    np.testing.assert_array_equal(everything.as_numpy("codes"), expected[1])
+
+
+def test_v2_seed_gives_the_rows_of_v1_sample(server, client):
+    http, triton = _triton(server)
+    v1 = client.post("/v1/models/people/sample", json={"n": 20, "seed": 5}).json()
+    classes = client.get("/v1/models/people").json()["classes"]
+    condition = np.array([classes.index(c) for c in v1["classes"]], dtype=np.int64)
+    inputs = [http.InferInput("condition", [20], "INT64")]
+    inputs[0].set_data_from_numpy(condition)
+    result = triton.infer("people", inputs, parameters={"seed": 5})
+    numeric = result.as_numpy("numeric")
+    assert numeric[:, 0].tolist() == [row["age"] for row in v1["rows"]]
+    score = [np.nan if row["score"] is None else row["score"] for row in v1["rows"]]
+    np.testing.assert_allclose(numeric[:, 1], score, rtol=1e-6)
+    cities = client.get("/v1/models/people").json()["metadata"]["schema"]["columns"][1]["categories"]
+    assert [cities[c] for c in result.as_numpy("codes")[:, 0]] == [r["city"] for r in v1["rows"]]
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ({"inputs": "x"}, 400, '"inputs"'),
+        ({"inputs": [{"name": "condition", "shape": [2], "datatype": "FP32", "data": [0, 1]}]},
+         400, "INT64"),
+        ({"inputs": [{"name": "condition", "shape": [3], "datatype": "INT64", "data": [0, 1]}]},
+         400, "do not fill"),
+        ({"inputs": [{"name": "condition", "shape": [2], "datatype": "INT64", "data": [0, 7]}]},
+         400, "outside [0, 2)"),
+        ({"inputs": [{"name": "condition", "shape": [1], "datatype": "INT64", "data": [0]},
+                     {"name": "noise", "shape": [1, 3], "datatype": "FP32", "data": [0, 0, 0]}]},
+         400, "noise"),
+        ({"inputs": [{"name": "condition", "shape": [1], "datatype": "INT64", "data": ["a"]}]},
+         400, "INT64 numbers"),
+        ({"inputs": [{"name": "image", "shape": [1], "datatype": "FP32", "data": [0]}]},
+         400, "unknown input"),
+        ({"inputs": [{"name": "condition", "shape": [1], "datatype": "INT64", "data": [0]}],
+          "outputs": [{"name": "probabilities"}]}, 400, "unknown output"),
+        ({"inputs": [{"name": "condition", "shape": [501], "datatype": "INT64",
+                      "data": [0] * 501}]}, 413, "limit of 500"),
+        ({"inputs": [{"name": "condition", "shape": [1], "datatype": "INT64", "data": [0]}],
+          "parameters": {"seed": -3}}, 400, "seed"),
+    ],
+)
+def test_v2_bad_requests_get_4xx(client, body, status, message):
+    r = client.post("/v2/models/people/infer", json=body)
+    assert r.status_code == status, r.text
+    assert message in r.json()["error"]
+
+
+def test_v2_bad_binary_and_unknown_names(client):
+    header = json.dumps({"inputs": [{"name": "condition", "shape": [2], "datatype": "INT64",
+                                     "parameters": {"binary_data_size": 16}}]}).encode()
+    short = client.post("/v2/models/people/infer", content=header + b"\0" * 8,
+                        headers={"Inference-Header-Content-Length": str(len(header))})
+    assert short.status_code == 400 and "fewer binary bytes" in short.json()["error"]
+    lying = client.post("/v2/models/people/infer", content=header,
+                        headers={"Inference-Header-Content-Length": "99999"})
+    assert lying.status_code == 400
+    assert client.post("/v2/models/people/infer", content=b"{nope").status_code == 400
+    assert client.get("/v2/models/nobody").status_code == 404
+    assert client.get("/v2/models/people/versions/7").status_code == 404
+    assert client.get("/v2/models/people/versions/1/ready").json() == {"name": "people", "ready": True}

@@ -44,7 +44,9 @@ def error_message(exc: BaseException) -> str:
     str
         Its message on one line (the type name if the message is empty).
     """
-    message = " ".join(str(exc).split()) or type(exc).__name__
+    # errors that know the command line's spelling of their fix (``--target``, not ``target=``)
+    text = getattr(exc, "cli_message", None) or str(exc)
+    message = " ".join(text.split()) or type(exc).__name__
     if isinstance(exc, ImportError):
         message = f"missing dependency: {message}"
     return message
@@ -110,12 +112,49 @@ class GanaugGroup(click.Group):
 
 @click.group(cls=GanaugGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="ganaug")
-def main() -> None:
-    """ganaug: generative pretraining for better training sets."""
+@click.option("--progress", type=click.Choice(["auto", "bar", "log", "off"]), default=None,
+              help="Progress display: a bar on a terminal and a log line every 10 s otherwise "
+                   "(auto, the default), always a bar, always log lines, or nothing. "
+                   "Environment: GANAUG_PROGRESS, GANAUG_PROGRESS_INTERVAL (seconds).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress output (--progress off).")
+@click.pass_context
+def main(ctx: click.Context, progress: str | None, quiet: bool) -> None:
+    """ganaug: generative pretraining for better training sets.
+
+    \b
+    A first session:
+      ganaug datasets                          # what can be used
+      ganaug pretrain churn.csv --target churn # train a GAN on a table, store it
+      ganaug export churn                      # the generator as ONNX (the name is the file stem)
+      ganaug sample churn -n 1000 -o rows.csv  # rows from ONNX Runtime, no torch
+      ganaug augment churn.csv --target churn -o augmented.csv
+      ganaug serve ~/.cache/ganaug/onnx        # HTTP, OpenAPI page at /docs
+
+    Run `ganaug COMMAND --help` for a command's options and examples.
+    """
+    from ganaug.runtime.progress import ENV_MODE
+
+    mode = "off" if quiet else progress
+    if mode is not None:  # in the environment, so torchrun and Dask workers see it too
+        previous = os.environ.get(ENV_MODE)
+        os.environ[ENV_MODE] = mode
+
+        def restore() -> None:
+            if previous is None:
+                os.environ.pop(ENV_MODE, None)
+            else:
+                os.environ[ENV_MODE] = previous
+
+        ctx.call_on_close(restore)
 
 
 # options shared by the commands
 PRESET_CHOICE = click.Choice(sorted(PRESETS))
 DEVICE_CHOICE = click.Choice(["auto", "cpu", "cuda"])
 DEFAULT_DATASET = "sklearn:breast_cancer"
+PRESET_HELP = ("Training recipe: default (a Gaussian copula fitted in closed form, then "
+               "adversarial fine-tuning; for tables), classic (the original MLP GAN) or conv "
+               "(images stored as one column per pixel).")
+SEED_HELP = "Random seed: the same seed gives the same model and rows."
+EPOCHS_HELP = "Training epochs (default: the preset's own length)."
 THREADS_HELP = "Sampling threads (default: the CPUs available, at most 8); rows do not depend on it."

@@ -29,6 +29,8 @@ from ganaug.core.errors import ClusterError
 
 #: options passed through from ``ganaug pretrain --nproc-per-node``
 PASSED = ("target", "preset", "epochs", "device", "seed")
+#: set by :func:`launch` for its ranks, which then leave the result line to the launching command
+LAUNCHED_ENV = "GANAUG_LAUNCHED_BY_CLI"
 
 
 def is_table_path(data: str) -> bool:
@@ -52,9 +54,11 @@ def open_source(data: str, target: str | None) -> tuple[Any, str]:
         path = _strip_scheme(data)
         if not target:
             raise ValueError(f"{path} needs a target column: pass --target")
+        from ganaug.cli.files import store_key
+
         if Path(path).suffix == ".csv":
-            return TableSource.csv(path, target), f"csv:{path}"
-        return TableSource.parquet(path, target), f"parquet:{path}"
+            return TableSource.csv(path, target), store_key(f"csv:{path}")
+        return TableSource.parquet(path, target), store_key(f"parquet:{path}")
     from ganaug.registry.datasets import get_dataset
 
     ds = get_dataset(data, target=target)
@@ -189,7 +193,9 @@ def launch(nproc: int, data: str, output: str | os.PathLike[str], **options: Any
             command += [f"--{key}", str(options[key])]
     if options.get("stream") is not None:
         command.append("--stream" if options["stream"] else "--no-stream")
-    status = subprocess.run(command, check=False).returncode
+    # the ranks stay silent about the result: the launching command reports it once
+    env = {**os.environ, LAUNCHED_ENV: "1"}
+    status = subprocess.run(command, check=False, env=env).returncode
     if status:
         raise RuntimeError(f"distributed training failed (exit status {status}); see the errors above")
 
@@ -213,6 +219,6 @@ def main(data: str, target: str | None, output: str | None, preset: str, epochs:
         if os.environ.get(DEBUG_ENV_VAR):
             raise
         raise click.ClickException(error_message(exc)) from exc
-    if os.environ.get("RANK", "0") == "0":
+    if os.environ.get("RANK", "0") == "0" and not os.environ.get(LAUNCHED_ENV):
         click.echo(f"{data}: pretrained on {os.environ.get('WORLD_SIZE', '1')} process(es); "
                    f"artifact in {path}")

@@ -4,6 +4,7 @@ file, write tables to CSV, Parquet or stdout.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,34 @@ import click
 
 
 def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, Any, Any]:
+    """Load a dataset; refuse a numeric target that would silently become many classes."""
+    from ganaug.core.tasks import looks_continuous
     from ganaug.registry.datasets import get_dataset
 
     ds = get_dataset(uri, target=target, task=task)
     X, y = ds.load()
+    if task is None and ds.task == "classification" and ds.modality == "table":
+        reason = looks_continuous(y)
+        if reason is not None:
+            raise click.UsageError(
+                f"target {ds.target!r} has {reason}: read as class labels, each value would "
+                "become a class of its own. Pass --task regression to model it as a number, "
+                "or --task classification to keep one class per value."
+            )
     return ds, X, y
+
+
+def store_key(uri: str) -> str:
+    """The store name of a dataset: a data file's stem (``churn`` for ``../data/churn.parquet``,
+    URL- and path-safe), else the registered dataset's name. Never loads the data.
+    """
+    from ganaug.gan.store import safe_name
+    from ganaug.registry.datasets import file_stem, get_dataset
+
+    stem = file_stem(uri)
+    if stem is not None:
+        return safe_name(re.sub(r"\.{2,}", ".", stem))  # never ".." in a served name
+    return get_dataset(uri).name
 
 
 def _check_table_path(path: str) -> None:
@@ -56,13 +80,12 @@ def _write_table(X: Any, y: Any, target: str, path: str) -> None:
 def _artifact_dir(source: str) -> tuple[Path, str]:
     """An artifact directory and a display name, from a directory path or a dataset name."""
     from ganaug.gan.store import Store
-    from ganaug.registry.datasets import get_dataset
 
     path = Path(source)
     if path.is_dir():
         return path, path.name
     store = Store()
-    key = get_dataset(source).name if not store.exists(source) else source
+    key = source if store.exists(source) else _dataset_key(source)
     if not store.exists(key):
         raise ValueError(
             f"no pretrained artifact for {source!r} in {store.root}; run `ganaug pretrain {source}`"
@@ -87,10 +110,9 @@ def _onnx_path(model: str) -> Path:
 
 
 def _dataset_key(name: str) -> str:
-    from ganaug.registry.datasets import get_dataset
-
+    """The store key of a name or data URI; the name itself when it resolves to nothing."""
     try:
-        return get_dataset(name).name
+        return store_key(name)
     except (ValueError, OSError):
         return name
 
@@ -102,7 +124,7 @@ def _parse_label(label: str, classes: Any) -> Any:
     return classes[parse_label(label, classes)]
 
 
-def _write_stdout(X: Any, labels: Any, gen: Any) -> None:
+def _write_stdout(X: Any, labels: Any, gen: Any, header: bool = True) -> None:
     import sys
 
     import numpy as np
@@ -112,4 +134,4 @@ def _write_stdout(X: Any, labels: Any, gen: Any) -> None:
     # classification: the class each row was generated for; regression: the modelled target
     column = "label" if gen.task == "classification" else "target"
     frame = frame.assign(**{str(column): np.asarray(labels)})
-    frame.to_csv(sys.stdout, index=False)
+    frame.to_csv(sys.stdout, index=False, header=header)

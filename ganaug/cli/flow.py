@@ -11,7 +11,10 @@ import click
 from ganaug.cli.app import (
     DEFAULT_DATASET,
     DEVICE_CHOICE,
+    EPOCHS_HELP,
     PRESET_CHOICE,
+    PRESET_HELP,
+    SEED_HELP,
     TASK_CHOICE,
     THREADS_HELP,
     main,
@@ -25,17 +28,21 @@ from ganaug.cli.files import (
     _parse_label,
     _write_stdout,
     _write_table,
+    store_key,
 )
 from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_dask
 
 
 @main.command("pretrain")
 @click.argument("dataset", default=DEFAULT_DATASET)
-@click.option("--target", help="Target column (CSV/Parquet data).")
-@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), help="Override the preset's training length.")
-@click.option("--device", type=DEVICE_CHOICE, default="auto", show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--target", help="Target column (required for CSV and Parquet files).")
+@click.option("--task", type=TASK_CHOICE, help="Override the inferred task.")
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True,
+              help=PRESET_HELP)
+@click.option("--epochs", type=click.IntRange(min=1), help=EPOCHS_HELP)
+@click.option("--device", type=DEVICE_CHOICE, default="auto", show_default=True,
+              help="Where to train: auto picks a GPU when there is one.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=SEED_HELP)
 @click.option("--force", is_flag=True, help="Retrain even if an artifact is stored.")
 @click.option("-o", "--output", type=click.Path(), help="Artifact directory (default: the store).")
 @click.option("--nproc-per-node", type=click.IntRange(min=1),
@@ -43,8 +50,19 @@ from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_da
 @click.option("--stream/--no-stream", default=None,
               help="Read the table batch by batch (default: for Parquet tables over 2e7 cells).")
 def pretrain_command(dataset, target, preset, epochs, device, seed, force, output,
-                     nproc_per_node, stream) -> None:
-    """Pretrain a class-conditional GAN on DATASET and store the artifact."""
+                     nproc_per_node, stream, task=None) -> None:
+    """Pretrain a class-conditional GAN on DATASET and store the artifact.
+
+    DATASET is a dataset name (`ganaug datasets` lists them) or a CSV, Parquet or .npz file. The
+    artifact is stored under the dataset's name, or a file's stem (churn for data/churn.csv),
+    the name that `ganaug export` and `ganaug sample` then take.
+
+    \b
+    Examples:
+      ganaug pretrain breast_cancer
+      ganaug pretrain data/churn.csv --target churn --seed 1
+      ganaug pretrain data/big.parquet --target label --nproc-per-node 2
+    """
     from ganaug.cli import distributed
     from ganaug.core.errors import ArtifactError
     from ganaug.core.files import exit_on_sigterm
@@ -63,26 +81,33 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
         source.shard((nproc_per_node or 1) - 1, nproc_per_node or 1)  # too few shards: refuse now
         ds, X, y = None, None, None
     else:
-        ds, X, y = _load(dataset, target)
-        name = ds.name
+        ds, X, y = _load(dataset, target, task)
+        name = store_key(dataset)
     path = Path(output) if output else check_destination(Store().path(name))
     if not force and (path / "ganaug.json").is_file():
         stored = _stored_options(path)
         wanted = {"preset": preset, "epochs": epochs, "seed": seed}
-        if stored == wanted:
+        source, current = _read_source(path), _source_of(dataset, target)
+        if source is not None and source != current:  # another file of the same stem
+            click.echo(f"{name}: the stored artifact was trained on {source.get('data')}; "
+                       f"retraining on {current['data']}")
+        elif stored == wanted:
             click.echo(f"{name}: reusing the artifact in {path} (use --force to retrain)")
             return
-        click.echo(f"{name}: the stored artifact was trained with {_options_text(stored)}; "
-                   f"retraining with {_options_text(wanted)}")
+        else:
+            click.echo(f"{name}: the stored artifact was trained with {_options_text(stored)}; "
+                       f"retraining with {_options_text(wanted)}")
     options = {"target": target, "preset": preset, "epochs": epochs, "device": device,
                "seed": seed, "stream": stream}
     if nproc_per_node and nproc_per_node > 1:
         distributed.launch(nproc_per_node, dataset, path, **options)
+        _record_source(path, dataset, target)
         click.echo(f"{name}: pretrained on {nproc_per_node} processes; artifact in {path}")
         return
     if by_source:
         options.pop("target")
         distributed.pretrain(dataset, target, path, verbose=True, **options)
+        _record_source(path, dataset, target)
         click.echo(f"{name}: pretrained {preset!r} preset from {source.n_rows} rows; artifact in {path}")
         return
     aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
@@ -90,6 +115,7 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
     with exit_on_sigterm():  # a SIGTERM mid-save still removes the temporary files
         aug.fit(X, y)
         aug.save(path)
+    _record_source(path, dataset, target)
     model = aug.model_
     click.echo(
         f"{name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
@@ -111,6 +137,40 @@ def _stored_options(path: Path) -> dict[str, Any] | None:
             "seed": params.get("random_state")}
 
 
+SOURCE_FILE = "source.json"
+
+
+def _source_of(dataset: str, target: str | None) -> dict[str, Any]:
+    """What an artifact was trained on: a file's absolute path (and target), or a dataset name."""
+    from ganaug.registry.datasets import file_stem
+
+    data = dataset
+    if file_stem(dataset) is not None:
+        scheme, sep, rest = dataset.partition(":")
+        path = rest if sep and not Path(dataset).exists() else dataset
+        data = str(Path(path).expanduser().resolve())
+    return {"data": data, "target": target}
+
+
+def _record_source(path: Path, dataset: str, target: str | None) -> None:
+    """Note the training data next to the artifact, so a file of the same stem is not mistaken
+    for it (the store is keyed by the stem)."""
+    import json
+
+    from ganaug.core.files import atomic_write_bytes
+
+    atomic_write_bytes(path / SOURCE_FILE, json.dumps(_source_of(dataset, target)).encode())
+
+
+def _read_source(path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        return json.loads((path / SOURCE_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def _options_text(options: dict[str, Any] | None) -> str:
     if options is None:
         return "unknown options"
@@ -120,8 +180,21 @@ def _options_text(options: dict[str, Any] | None) -> str:
 @main.command("export")
 @click.argument("source", default=DEFAULT_DATASET)
 @click.option("-o", "--output", type=click.Path(), help="ONNX file (default: the store).")
-def export_command(source, output) -> None:
-    """Export a pretrained generator (dataset name or artifact directory) to ONNX."""
+@click.option("--triton", "triton_dir", type=click.Path(file_okay=False),
+              help="Also write a Triton model repository entry: DIR/NAME/config.pbtxt and "
+                   "DIR/NAME/1/model.onnx.")
+def export_command(source, output, triton_dir=None) -> None:
+    """Export a pretrained generator to ONNX (one file that any ONNX Runtime can sample).
+
+    SOURCE is what was pretrained: a dataset name, a data file (its stem names the model:
+    data/churn.csv and churn are the same), or an artifact directory.
+
+    \b
+    Examples:
+      ganaug export breast_cancer
+      ganaug export churn -o churn.onnx
+      ganaug export data/churn.parquet --triton model_repository
+    """
     from ganaug.gan.export import export_onnx
     from ganaug.gan.store import Store
     from ganaug.learn.sampler import GANAugmenter
@@ -132,13 +205,19 @@ def export_command(source, output) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     export_onnx(aug.model_, out, task=aug.task_)
     click.echo(f"exported {name} to {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    if triton_dir:
+        from ganaug.runtime.triton import write_model_repository
+
+        entry = write_model_repository(out, triton_dir, name=name)
+        click.echo(f"Triton model repository entry {entry.name!r} in {entry}")
 
 
 @main.command("sample")
 @click.argument("model")
-@click.option("-n", "n_rows", type=click.IntRange(min=1), required=True, help="Rows to sample.")
+@click.option("-n", "n_rows", type=click.IntRange(min=1), required=True,
+              help="Number of rows to generate (classes in training proportions).")
 @click.option("--class", "label", help="Only rows of this class.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=SEED_HELP)
 @click.option("-o", "--output", type=click.Path(), help="CSV or Parquet file (default: stdout CSV).")
 @click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP
               + " With --engine dask and no --scheduler: the local cluster's workers.")
@@ -151,9 +230,20 @@ def export_command(source, output) -> None:
               show_default=True, help="Seconds to wait for the Dask scheduler.")
 def sample_command(model, n_rows, label, seed, output, threads, engine="onnxruntime",
                    scheduler=None, npartitions=None, timeout=10.0) -> None:
-    """Sample rows from an exported generator with ONNX Runtime only (no torch)."""
+    """Sample rows from an exported generator with ONNX Runtime only (no torch).
+
+    MODEL is an .onnx file or the name of an exported model (a dataset name or a data file's
+    stem). Rows go to stdout as CSV, or to -o FILE (.csv or .parquet) with progress on stderr.
+
+    \b
+    Examples:
+      ganaug sample churn -n 1000 > rows.csv
+      ganaug sample churn.onnx -n 1000000 --class yes -o rows.parquet
+      ganaug sample churn -n 50000000 --engine dask -o rows_dir
+    """
     from ganaug.core.files import exit_on_sigterm
     from ganaug.runtime import OnnxGenerator
+    from ganaug.runtime.progress import track_rows
 
     check_engine_options(engine, scheduler, npartitions, output)
     if engine == "dask":
@@ -167,41 +257,75 @@ def sample_command(model, n_rows, label, seed, output, threads, engine="onnxrunt
     if label is not None:
         y = _parse_label(label, gen.classes_)
     if output:
-        with exit_on_sigterm():  # SIGTERM mid-write removes the temporary file, keeps the old one
-            gen.write(output, n_rows, y=y, random_state=seed)
+        with exit_on_sigterm(), track_rows(n_rows, f"sampling to {output}") as done:
+            # SIGTERM mid-write removes the temporary file, keeps the old one
+            gen.write(output, n_rows, y=y, random_state=seed, on_rows=done)
         click.echo(f"wrote {n_rows} rows to {output}", err=True)
     else:
-        X, labels = gen.sample(n_rows, y=y, random_state=seed)
-        _write_stdout(X, labels, gen)
+        with track_rows(n_rows, "sampling to stdout") as done:
+            for i, (X, labels) in enumerate(gen.iter_samples(n_rows, y=y, random_state=seed)):
+                _write_stdout(X, labels, gen, header=i == 0)
+                done(len(labels))
+
+
+class StrategyType(click.ParamType):
+    """``--strategy``: one of imbalanced-learn's over-sampling words, or a ratio in (0, 1]."""
+
+    name = "strategy"
+    WORDS = ("auto", "minority", "not minority", "not majority", "all")
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if value in self.WORDS:
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None and 0 < number <= 1:
+            return number
+        self.fail(f"{value!r} is not a strategy; choose one of {', '.join(self.WORDS)}, or a "
+                  "number in (0, 1] (the minority/majority ratio wanted)", param, ctx)
+
+
+STRATEGY = StrategyType()
 
 
 @main.command("augment")
 @click.argument("data")
 @click.option("--target", help="Target column (required for CSV/Parquet data).")
-@click.option("--strategy", default="auto", show_default=True,
-              help="sampling_strategy: auto, minority, not minority, not majority, all, or a float.")
-@click.option("--ratio", type=click.FloatRange(min=0), help="augment_ratio: grow every class by this fraction.")
-@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1))
+@click.option("--strategy", type=STRATEGY, default="auto", show_default=True,
+              help="Which classes to grow: auto (all but the majority, up to its size), minority, "
+                   "not minority, not majority, all, or a number in (0, 1]: the wanted "
+                   "minority/majority ratio (two classes).")
+@click.option("--ratio", type=click.FloatRange(min=0),
+              help="Grow every class by this fraction instead (0.5: 50% more rows).")
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True,
+              help=PRESET_HELP)
+@click.option("--epochs", type=click.IntRange(min=1), help=EPOCHS_HELP)
 @click.option("--generator", type=click.Path(exists=True), help="Reuse a pretrained generator (artifact or .onnx).")
 @click.option("--task", type=TASK_CHOICE, help="Override the inferred task.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=SEED_HELP)
 @click.option("--unlabeled-value", "unlabeled",
               help="Label of unlabeled rows (default -1; 'nan' for empty cells, 'none' for no "
                    "unlabeled rows): they fit the codec's marginals and are left out of the output.")
 @click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
 def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
                     unlabeled, output) -> None:
-    """Add synthetic rows to DATA (fit_resample) and write the augmented table."""
+    """Add synthetic rows to DATA (fit_resample) and write the augmented table.
+
+    \b
+    Examples:
+      ganaug augment data/churn.csv --target churn -o augmented.csv
+      ganaug augment data/churn.parquet --target churn --strategy minority -o out.parquet
+      ganaug augment data/churn.csv --target churn --generator churn.onnx -o out.csv
+    """
     from ganaug.learn.sampler import GANAugmenter
 
     _check_table_path(output)
     ds, X, y = _load(data, target, task)
-    try:
-        strategy_value: Any = float(strategy)
-    except ValueError:
-        strategy_value = strategy
-    aug = GANAugmenter(sampling_strategy=strategy_value, augment_ratio=ratio, preset=preset,
+    aug = GANAugmenter(sampling_strategy=strategy, augment_ratio=ratio, preset=preset,
                        epochs=epochs, generator=generator, verbose=True,
                        task=task or ("auto" if generator else ds.task), random_state=seed)
     if unlabeled is not None:
@@ -242,12 +366,38 @@ def _typed_marker(text: str, y: Any) -> Any:
 @click.option("--threads", type=click.IntRange(min=1), help=THREADS_HELP)
 @click.option("--max-concurrent", type=click.IntRange(min=1), default=4, show_default=True,
               help="Sampling calls running at once, server-wide (later requests wait).")
-def serve_command(path, host, port, max_rows, threads, max_concurrent) -> None:
-    """Serve exported generators (one .onnx file or a directory of them) over HTTP."""
+@click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
+              help="Let web pages from ORIGIN call the server (repeatable; '*' for any).")
+@click.option("--reload-interval", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Seconds between checks for new, changed or removed .onnx files (0: only on "
+                   "POST /v1/reload).")
+def serve_command(path, host, port, max_rows, threads, max_concurrent, cors=(),
+                  reload_interval=2.0) -> None:
+    """Serve exported generators (one .onnx file or a directory of them) over HTTP.
+
+    A model's name is its file stem. Endpoints:
+
+    \b
+      GET  /health, /health/live, /health/ready
+      GET  /metrics                   Prometheus: requests, latency, rows served
+      GET  /docs, /openapi.json       API page and OpenAPI description
+      GET  /v1/models, /v1/models/NAME
+      POST /v1/models/NAME/sample     {"n": 100, "class": "yes", "seed": 1}
+                                      JSON rows with their label, or CSV (Accept: text/csv)
+      POST /v1/reload                 pick up new or changed files now
+      /v2/...                         Open Inference Protocol (KServe, Triton clients):
+                                      /v2/health/live|ready, /v2/models/NAME[/ready|/infer]
+
+    \b
+    Examples:
+      ganaug serve ~/.cache/ganaug/onnx
+      ganaug serve churn.onnx --port 9000 --cors http://localhost:3000
+      curl -X POST localhost:8000/v1/models/churn/sample -d '{"n": 5}'
+    """
     from ganaug.runtime.server import serve
 
     serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads,
-          max_concurrent=max_concurrent)
+          max_concurrent=max_concurrent, cors_origins=cors, reload_interval=reload_interval)
 
 
 #: the demo's regime: every class but the largest keeps this fraction of its rows in each
@@ -258,10 +408,12 @@ RUN_IMBALANCE = 0.1
 @main.command("run")
 @click.argument("dataset", default=DEFAULT_DATASET)
 @click.option("--target", help="Target column (CSV/Parquet data).")
-@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), help="Override the preset's training length.")
-@click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True,
+              help=PRESET_HELP)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=SEED_HELP)
+@click.option("--epochs", type=click.IntRange(min=1), help=EPOCHS_HELP)
+@click.option("-n", "n_rows", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Rows to sample with ONNX Runtime in step 3.")
 @click.option("--splits", "n_splits", type=click.IntRange(min=2), default=5, show_default=True,
               help="Repeated stratified splits of the evaluation step.")
 @click.option("--imbalance", type=click.FloatRange(0, 1, min_open=True), default=RUN_IMBALANCE,
@@ -277,7 +429,8 @@ def run_command(ctx, dataset, target, preset, seed, epochs, n_rows, n_splits, im
     from ganaug.gan.store import Store
     from ganaug.registry.datasets import get_dataset
 
-    name = get_dataset(dataset, target=target).name
+    get_dataset(dataset, target=target)  # a bad name or file fails before any work
+    name = store_key(dataset)
     store = Store()
     click.echo(f"[1/4] pretrain {name} (the stored model, fitted on every row)")
     ctx.invoke(pretrain_command, dataset=dataset, target=target, preset=preset, seed=seed,

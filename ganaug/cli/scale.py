@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,11 @@ def check_engine_options(
         return
     if not output:
         raise click.UsageError("--engine dask writes a Parquet dataset: give its directory with -o")
+
+
+def dataset_dir(output: str) -> str:
+    """A directory path as printed: with exactly one trailing separator (``out/``, never ``out//``)."""
+    return os.path.join(str(Path(output)), "")
 
 
 def sample_with_dask(
@@ -51,5 +57,6 @@ def sample_with_dask(
         gd.write_parquet(frame, output)
         where = scheduler or f"a local cluster of {len(client.scheduler_info()['workers'])} workers"
     click.echo(
-        f"wrote {n_rows} rows in {frame.npartitions} Parquet files to {output}/ ({where})", err=True
+        f"wrote {n_rows} rows in {frame.npartitions} Parquet files to {dataset_dir(output)} "
+        f"({where})", err=True
     )

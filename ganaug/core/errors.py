@@ -5,6 +5,8 @@ catches what ganaug raises on purpose, and code written against the ValueErrors 
 releases keeps working.
 """
 
+from collections.abc import Sequence
+
 
 class GanaugError(ValueError):
     """Base class of every exception ganaug raises on purpose (a ValueError too)."""
@@ -59,6 +61,21 @@ class ImageShapeError(GanaugError):
 
 class DatasetFileNotFoundError(FileNotFoundError, GanaugError):
     """A data file named by a URI does not exist (both a FileNotFoundError and a ValueError)."""
+
+
+class MissingTargetError(GanaugError):
+    """A table was named without its target column.
+
+    ``str(error)`` uses the Python spelling (``target=``); ``cli_message`` the command line's
+    (``--target``), which the ``ganaug`` command prints instead.
+    """
+
+    def __init__(self, source: str, columns: Sequence[object] = ()) -> None:
+        self.source = source
+        self.columns = [str(c) for c in columns]
+        listed = f"; its columns: {', '.join(self.columns)}" if self.columns else ""
+        super().__init__(f"{source} needs a target column: pass target=COLUMN{listed}")
+        self.cli_message = f"{source} needs a target column: pass --target COLUMN{listed}"
 
 
 class MethodSkipped(GanaugError):

@@ -42,3 +42,29 @@ def infer_task(y: Any) -> str:
     if integral and len(np.unique(values)) <= MAX_CLASSES_FOR_INFERENCE:
         return "classification"
     return "regression"
+
+
+def looks_continuous(y: Any) -> str | None:
+    """Why a numeric target read as class labels looks like a quantity, or None.
+
+    A number column with more than :data:`MAX_CLASSES_FOR_INFERENCE` distinct values (an age, a
+    price in whole units) would become one class per value; the reason names the count and how
+    many of those classes hold fewer than 5 rows.
+
+    Parameters
+    ----------
+    y : array-like or pandas.Series
+        Target values.
+
+    Returns
+    -------
+    str or None
+    """
+    series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):
+        return None
+    counts = series.value_counts()
+    if len(counts) <= MAX_CLASSES_FOR_INFERENCE:
+        return None
+    tiny = int((counts < 5).sum())
+    return f"{len(counts)} distinct numeric values ({tiny} of them in fewer than 5 rows)"

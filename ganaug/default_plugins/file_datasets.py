@@ -11,6 +11,7 @@ from ganaug.registry.datasets import (
     DatasetAdapter,
     DatasetFileNotFoundError,
     DatasetScheme,
+    MissingTargetError,
     infer_task,
 )
 from ganaug.registry.hookspecs import hookimpl
@@ -46,12 +47,26 @@ def _split_target(frame: Any, target: str, source: str) -> tuple[Any, Any]:
     return X, y
 
 
+def _column_names(kind: str, path: str) -> list[str]:
+    """A table file's column names, read from its header only (none when unreadable)."""
+    try:
+        if kind == "csv":
+            import pandas as pd
+
+            return [str(c) for c in pd.read_csv(path, nrows=0).columns]
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    except Exception:  # the listing is a courtesy: the missing target is the error
+        return []
+
+
 def _table(kind: str, path: str, target: str | None) -> DatasetAdapter:
     import pandas as pd
 
     full = _existing(path)
     if target is None:
-        raise ValueError(f"{kind} dataset {path} needs a target column: pass target= (--target)")
+        raise MissingTargetError(path, _column_names(kind, full))
     try:
         frame = pd.read_csv(full) if kind == "csv" else pd.read_parquet(full)
     except ImportError:

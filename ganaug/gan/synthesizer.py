@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -571,15 +570,7 @@ def _stack_rows(X: Any, X_more: Any) -> Any:
 
 
 def _progress(verbose: bool, total: int) -> Any:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    # a bar on a terminal, periodic log lines otherwise (ganaug --progress / GANAUG_PROGRESS)
+    from ganaug.runtime.progress import make_progress
 
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        disable=not verbose,
-        transient=False,
-        console=Console(file=sys.stderr),
-    )
+    return make_progress(verbose, unit="epochs")

@@ -13,11 +13,15 @@ Named datasets come from the ``register_datasets`` hook, URI schemes from
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ganaug.core.errors import DatasetFileNotFoundError  # noqa: F401 (re-exported)
+from ganaug.core.errors import (  # noqa: F401 (re-exported)
+    DatasetFileNotFoundError,
+    MissingTargetError,
+)
 from ganaug.core.tasks import (  # noqa: F401 (re-exported)
     MAX_CLASSES_FOR_INFERENCE,
     TASKS,
@@ -151,6 +155,45 @@ def list_dataset_schemes() -> list[DatasetScheme]:
     return list(_collect("register_dataset_schemes", DatasetScheme, "dataset scheme").values())
 
 
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+
+
+def _looks_like_path(uri: str) -> bool:
+    """Whether an unregistered name is meant as a file: a separator, a suffix, or an existing path."""
+    return "/" in uri or os.sep in uri or bool(_SUFFIX.search(uri)) or os.path.exists(uri)
+
+
+def _resolve_scheme(
+    uri: str, schemes: dict[str, DatasetScheme]
+) -> tuple[DatasetScheme, str] | None:
+    """The scheme of a data URI and its rest (``csv:x.csv`` or a bare ``x.csv``), or None."""
+    prefix, sep, rest = uri.partition(":")
+    scheme = schemes.get(prefix.lower()) if sep else None
+    if scheme is not None:
+        return scheme, rest
+    lowered = uri.lower()
+    for candidate in schemes.values():
+        if any(lowered.endswith(e) for e in candidate.extensions):
+            return candidate, uri
+    return None
+
+
+def file_stem(uri: str | os.PathLike[str]) -> str | None:
+    """The file name without its data suffix for a file URI (``churn`` for
+    ``parquet:../data/churn.parquet``); None for a registered dataset or a non-file scheme."""
+    uri = os.fspath(uri)
+    schemes = _collect("register_dataset_schemes", DatasetScheme, "dataset scheme")
+    found = _resolve_scheme(uri, schemes)
+    if found is None or not found[0].extensions or not found[1]:
+        return None
+    scheme, path = found
+    name = os.path.basename(path.rstrip("/\\")) or path
+    for ext in sorted(scheme.extensions, key=len, reverse=True):
+        if name.lower().endswith(ext):
+            return name[: -len(ext)] or name
+    return name
+
+
 def get_dataset(
     uri: str | os.PathLike[str], *, target: str | None = None, task: str | None = None
 ) -> DatasetAdapter:
@@ -188,22 +231,25 @@ def get_dataset(
     adapter = datasets.get(uri)
     if adapter is None:
         schemes = _collect("register_dataset_schemes", DatasetScheme, "dataset scheme")
-        prefix, sep, rest = uri.partition(":")
-        scheme = schemes.get(prefix.lower()) if sep else None
-        path = rest
-        if scheme is None:
-            lowered = uri.lower()
-            scheme = next(
-                (s for s in schemes.values() if any(lowered.endswith(e) for e in s.extensions)),
-                None,
-            )
-            path = uri
-        if scheme is None:
+        found = _resolve_scheme(uri, schemes)
+        if found is None:
             known = ", ".join(datasets) or "none"
             forms = ", ".join(f"{s.name}:..." for s in schemes.values())
+            if _looks_like_path(uri):  # a typo in a file name is not an unknown dataset
+                suffixes = ", ".join(sorted({e for s in schemes.values() for e in s.extensions}))
+                if not os.path.exists(os.path.expanduser(uri)):
+                    raise DatasetFileNotFoundError(
+                        f"file not found: {uri} (data files end in {suffixes}; "
+                        f"datasets: {known})"
+                    )
+                raise ValueError(
+                    f"{uri}: unknown file type; data files end in {suffixes}, or name the "
+                    f"format with one of: {forms} (e.g. csv:{uri})"
+                )
             raise ValueError(
                 f"unknown dataset {uri!r}; known datasets: {known}; URI forms: {forms}"
             )
+        scheme, path = found
         adapter = scheme.factory(path, target)
         if not isinstance(adapter, DatasetAdapter):
             raise TypeError(f"dataset scheme {scheme.name!r} returned {adapter!r}")

@@ -583,6 +583,7 @@ class OnnxGenerator:
         format: str | None = None,
         label_column: str | None = "label",
         batch_size: int | None = None,
+        on_rows: Callable[[int], None] | None = None,
     ) -> Path:
         """Stream ``n`` sampled rows to a CSV or Parquet file with bounded memory.
 
@@ -601,6 +602,8 @@ class OnnxGenerator:
             unconditional models (a single ``None`` class) have no label column.
         batch_size : int, optional
             Rows per batch (default: the generator's ``batch_size``).
+        on_rows : callable, optional
+            Called with the number of rows of each batch once it is written (progress).
 
         Returns
         -------
@@ -624,12 +627,14 @@ class OnnxGenerator:
                 raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
             pa = None
         path.parent.mkdir(parents=True, exist_ok=True)
-        frames = (
-            (X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)).assign(
-                **({label_column: self.classes_[cond]} if add_label else {})
-            )
-            for X, cond in self._iter_tables(n, y, random_state, batch_size)
-        )
+        def batches() -> Iterator[pd.DataFrame]:
+            for X, cond in self._iter_tables(n, y, random_state, batch_size):
+                frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)
+                yield frame.assign(**({label_column: self.classes_[cond]} if add_label else {}))
+                if on_rows is not None:  # the writer asks for the next batch once it wrote this one
+                    on_rows(len(frame))
+
+        frames = batches()
         with replacing(path) as tmp:
             if pa is None:  # plain pandas CSV (about 8x slower than pyarrow's writer)
                 with open(tmp, "w", newline="", encoding="utf-8") as fh:
