@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ganaug.cli.app import DEFAULT_DATASET, PRESET_CHOICE, main
+from ganaug.cli.app import DEFAULT_DATASET, EPOCHS_HELP, PRESET_CHOICE, PRESET_HELP, SEED_HELP, main
 from ganaug.cli.files import _load
 from ganaug.cli.output import _echo_json, _print_intervals
 
@@ -18,13 +18,14 @@ from ganaug.cli.output import _echo_json, _print_intervals
 @click.argument("dataset", default=DEFAULT_DATASET)
 @click.option("--target", help="Target column (CSV/Parquet data).")
 @click.option("--model", "models", multiple=True, help="Downstream model name (repeatable).")
-@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1))
+@click.option("--preset", type=PRESET_CHOICE, default="default", show_default=True,
+              help=PRESET_HELP)
+@click.option("--epochs", type=click.IntRange(min=1), help=EPOCHS_HELP)
 @click.option("--imbalance", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="Keep only this fraction of every non-majority class in each training split.")
 @click.option("--splits", "n_splits", type=click.IntRange(min=2), default=5, show_default=True,
               help="Repeated stratified 60/40 splits; the lift comes with a 95% interval over them.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help=SEED_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--report", type=click.Path(dir_okay=False),
               help="Write a self-contained HTML report (lift, per-class fidelity, privacy).")

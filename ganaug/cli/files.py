@@ -84,13 +84,31 @@ def _artifact_dir(source: str) -> tuple[Path, str]:
     path = Path(source)
     if path.is_dir():
         return path, path.name
+    from ganaug.registry.datasets import DatasetFileNotFoundError
+
     store = Store()
-    key = source if store.exists(source) else _dataset_key(source)
-    if not store.exists(key):
+    if store.exists(source):
+        return store.path(source), source
+    try:
+        key = store_key(source)
+    except DatasetFileNotFoundError:
+        raise  # a typo in a file name: "file not found", not "no artifact"
+    except ValueError:
+        key = None
+    if key is None or not store.exists(key):
+        stored = ", ".join(store.list()) or "none"
+        missing = key is not None and key != source and not _data_file_exists(source)
         raise ValueError(
-            f"no pretrained artifact for {source!r} in {store.root}; run `ganaug pretrain {source}`"
+            (f"file not found: {source}, and " if missing else "")
+            + f"no pretrained artifact for {source!r} in {store.root} (stored: {stored}); "
+            f"run `ganaug pretrain {source}`"
         )
     return store.path(key), key
+
+
+def _data_file_exists(uri: str) -> bool:
+    scheme, sep, rest = uri.partition(":")
+    return Path(uri).expanduser().exists() or bool(sep and Path(rest).expanduser().exists())
 
 
 def _onnx_path(model: str) -> Path:

@@ -144,7 +144,7 @@ def _source_of(dataset: str, target: str | None) -> dict[str, Any]:
     """What an artifact was trained on: a file's absolute path (and target), or a dataset name."""
     from ganaug.registry.datasets import file_stem
 
-    data = dataset
+    data = store_key(dataset)  # a registered dataset: its name (sklearn:wine and wine agree)
     if file_stem(dataset) is not None:
         scheme, sep, rest = dataset.partition(":")
         path = rest if sep and not Path(dataset).exists() else dataset

@@ -2,7 +2,7 @@
 
 On a terminal, a ``rich`` progress bar; redirected to a file or a pipe (a batch job, CI, ``2> log``)
 a bar prints nothing useful, so a log line is written every :data:`DEFAULT_INTERVAL` seconds
-instead, plus one when the work ends. The mode comes from the ``GANAUG_PROGRESS`` environment
+instead, plus one when the work ends (work shorter than the interval prints nothing). The mode comes from the ``GANAUG_PROGRESS`` environment
 variable (set by ``ganaug --progress MODE`` and ``ganaug --quiet``, and inherited by worker
 processes):
 
@@ -56,6 +56,7 @@ class _Task:
     started: float = 0.0
     logged: float = 0.0
     finished: bool = False
+    lines: int = 0
 
 
 class LogProgress:
@@ -81,9 +82,14 @@ class LogProgress:
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        now = time.monotonic()
         for task in self._tasks.values():
-            if not task.finished:
+            if not task.finished and self._worth_a_line(task, now):
                 self._log(task)
+
+    def _worth_a_line(self, task: _Task, now: float) -> bool:
+        # work shorter than one interval ends silently: the command's own result line says it
+        return task.lines > 0 or now - task.started >= self.interval
 
     def add_task(self, description: str, total: float | None = None, **_: Any) -> int:
         now = time.monotonic()
@@ -104,9 +110,10 @@ class LogProgress:
         if advance:
             task.completed += advance
         done = task.total is not None and task.completed >= task.total
-        if done or time.monotonic() - task.logged >= self.interval:
+        now = time.monotonic()
+        if now - task.logged >= self.interval or (done and self._worth_a_line(task, now)):
             self._log(task)
-            task.finished = done
+        task.finished = task.finished or done
 
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
@@ -114,6 +121,7 @@ class LogProgress:
     def _log(self, task: _Task) -> None:
         now = time.monotonic()
         task.logged = now
+        task.lines += 1
         elapsed = now - task.started
         count = f"{task.completed:,.0f}"
         parts = [f"{task.description}: {count}"]
