@@ -24,15 +24,15 @@ pytest.importorskip("prometheus_client")
 
 with warnings.catch_warnings():  # starlette 1.x asks for httpx2; httpx works the same here
     warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient  # noqa: E402
+    from starlette.testclient import TestClient
 
-from ganaug.gan.export import export_onnx  # noqa: E402
-from ganaug.runtime.server import (  # noqa: E402
+from ganaug.gan.export import export_onnx
+from ganaug.gan.presets import PRESETS
+from ganaug.runtime.server import (
     _label_column,
     create_app,
     negotiate_format,
 )
-from ganaug.gan.presets import PRESETS  # noqa: E402
 
 TINY = PRESETS["default"].with_overrides(
     generator_hidden=(32, 32), discriminator_hidden=(32, 32), batch_size=32, epochs=2, noise_dim=8
@@ -119,7 +119,7 @@ def test_metrics_count_requests_latency_and_rows(served):
     text = client.get("/metrics").text
 
     def value(line_start: str) -> float:
-        match = re.search(rf"^{re.escape(line_start)} (\S+)$", text, re.M)
+        match = re.search(rf"^{re.escape(line_start)} (\S+)$", text, re.MULTILINE)
         assert match, line_start
         return float(match.group(1))
 
@@ -257,7 +257,7 @@ def test_triton_repository_matches_the_graph(onnx_files, tmp_path):
         assert "max_batch_size: 0" in config
         graph = onnx.load(entry / "1" / "model.onnx").graph
         for kind, tensors in (("input", graph.input), ("output", graph.output)):
-            block = re.search(rf"^{kind} \[\n(.*?)^\]", config, re.M | re.S).group(1)
+            block = re.search(rf"^{kind} \[\n(.*?)^\]", config, re.MULTILINE | re.DOTALL).group(1)
             entries = re.findall(
                 r'name: "([^"]+)"\s+data_type: (\w+)\s+dims: \[ ([^\]]*) \]', block)
             expected = [

@@ -107,7 +107,7 @@ def _artifact_dir(source: str) -> tuple[Path, str]:
 
 
 def _data_file_exists(uri: str) -> bool:
-    scheme, sep, rest = uri.partition(":")
+    _, sep, rest = uri.partition(":")
     return Path(uri).expanduser().exists() or bool(sep and Path(rest).expanduser().exists())
 
 

@@ -146,7 +146,7 @@ def _source_of(dataset: str, target: str | None) -> dict[str, Any]:
 
     data = store_key(dataset)  # a registered dataset: its name (sklearn:wine and wine agree)
     if file_stem(dataset) is not None:
-        scheme, sep, rest = dataset.partition(":")
+        _, sep, rest = dataset.partition(":")
         path = rest if sep and not Path(dataset).exists() else dataset
         data = str(Path(path).expanduser().resolve())
     return {"data": data, "target": target}

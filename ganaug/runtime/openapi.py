@@ -153,8 +153,8 @@ def docs_html(spec: dict[str, Any] | None = None) -> str:
         f"<title>{esc(spec['info']['title'])} {esc(spec['info']['version'])}</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{esc(spec['info']['title'])} <small>{esc(spec['info']['version'])}</small></h1>",
-        f"<p>{esc(spec['info']['description'])} The machine-readable description is "
-        "<a href='openapi.json'>openapi.json</a>.</p>",
+        (f"<p>{esc(spec['info']['description'])} The machine-readable description is "
+         "<a href='openapi.json'>openapi.json</a>.</p>"),
     ]
     for path, methods in spec["paths"].items():
         for method, op in methods.items():

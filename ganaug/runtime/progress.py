@@ -44,7 +44,7 @@ def _interval() -> float:
 
 
 def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
 
@@ -81,7 +81,7 @@ class LogProgress:
     def __enter__(self) -> LogProgress:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         now = time.monotonic()
         for task in self._tasks.values():
             if not task.finished and self._worth_a_line(task, now):

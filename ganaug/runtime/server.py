@@ -51,7 +51,6 @@ import logging
 import math
 import os
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -65,7 +64,11 @@ from ganaug.runtime import oip
 from ganaug.runtime.api_errors import ApiError
 from ganaug.runtime.generator import OnnxGenerator
 from ganaug.runtime.openapi import docs_html, openapi_spec
-from ganaug.runtime.repository import ModelRepository, discover, load_models, model_name
+from ganaug.runtime.repository import (  # noqa: F401 (discover, load_models: re-exported)
+    ModelRepository,
+    discover,
+    load_models,
+)
 
 try:
     from starlette.applications import Starlette
