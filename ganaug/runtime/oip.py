@@ -30,7 +30,7 @@ import numpy as np
 
 from ganaug._version import __version__
 from ganaug.core.noise import noise_rows, seed_from
-from ganaug.runtime.api_errors import ApiError
+from ganaug.runtime.api_errors import ApiError, json_object
 from ganaug.runtime.generator import OnnxGenerator
 
 #: the only version of each model (Triton's repository layout ``<name>/1/model.onnx``)
@@ -86,17 +86,7 @@ def _split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any],
             raise ApiError(400, f"invalid {HEADER_LENGTH} header {header_length!r} for a body "
                                 f"of {len(body)} bytes")
         head, rest = body[: int(header_length)], body[int(header_length):]
-    try:
-        request = json.loads(head)
-    except RecursionError:
-        raise ApiError(400, "malformed JSON: nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"malformed JSON: {exc}") from None
-    if not isinstance(request, dict):
-        raise ApiError(400, 'the inference request must be a JSON object with "inputs"')
-    unknown = sorted(set(request) - _REQUEST_KEYS)
-    if unknown:
-        raise ApiError(400, f"unknown keys {unknown}; allowed: {sorted(_REQUEST_KEYS)}")
+    request = json_object(head, _REQUEST_KEYS, '{"inputs": [...]}')
     return request, rest
 
 

@@ -61,7 +61,7 @@ from ganaug.core.labels import find_typed_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime import metrics as _metrics
 from ganaug.runtime import oip
-from ganaug.runtime.api_errors import ApiError
+from ganaug.runtime.api_errors import ApiError, json_object
 from ganaug.runtime.generator import OnnxGenerator
 from ganaug.runtime.openapi import docs_html, openapi_spec
 from ganaug.runtime.repository import (  # noqa: F401 (discover, load_models: re-exported)
@@ -154,18 +154,7 @@ def _parse_sample_request(
 ) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise _too_large()
-    try:
-        req = json.loads(body) if body.strip() else None
-    except RecursionError:
-        raise ApiError(400, "malformed JSON: nested too deeply") from None
-    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, or an integer over
-        # Python's digit limit (int_max_str_digits)
-        raise ApiError(400, f"malformed JSON: {exc}") from None
-    if not isinstance(req, dict):
-        raise ApiError(400, 'the body must be a JSON object such as {"n": 100}')
-    unknown = sorted(set(req) - SAMPLE_KEYS)
-    if unknown:
-        raise ApiError(400, f"unknown keys {unknown}; allowed: {sorted(SAMPLE_KEYS)}")
+    req = json_object(body, SAMPLE_KEYS, '{"n": 100}')
     if "n" not in req:
         raise ApiError(400, '"n" (the number of rows) is required')
     n = req["n"]
