@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
 from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
+from ganaug.gan.callbacks import DistributedSync, EarlyStopping, Progress, Selection, TimeBudget
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
 from ganaug.gan.decode import DecodeHead, SamplingModule
-from ganaug.gan.networks import Discriminator, Generator, activate
+from ganaug.gan.networks import Discriminator, Generator
 from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig, get_preset
-from ganaug.gan.rng import dropout_generator, local_draws
+from ganaug.gan.rng import local_draws
 from ganaug.gan.rows import MemoryRows, RowSource, Unlabeled
-from ganaug.gan.selection import HOLDOUT_FRACTION, SELECTION_MARGIN, Holdout, mixture_gain, snapshot
+from ganaug.gan.selection import HOLDOUT_FRACTION, Holdout, mixture_gain, snapshot
+from ganaug.gan.training import AdversarialLoop, AdversarialSteps, Callback
 
 
 def resolve_device(device: str) -> torch.device:
@@ -276,9 +276,11 @@ class ConditionalGAN:
     def _train(
         self, rows: RowSource, device: torch.device, seed: int, comm: Local, init: torch.Generator
     ) -> None:
-        """Train; ``init`` (CPU, seeded) has drawn the networks' weights and draws the rest of
-        what a global RNG seeded with ``seed`` drew: the auxiliary classifier, dropout masks
-        and Gumbel noise (on a CUDA device, a generator of its own seeded with ``seed``)."""
+        """Pretrain (the closed-form copula), then run the adversarial stage.
+
+        ``init`` (CPU, seeded) has drawn the networks' weights and draws the rest of what a
+        global RNG seeded with ``seed`` drew: the auxiliary classifier, dropout masks and Gumbel
+        noise (on a CUDA device, a generator of its own seeded with ``seed``)."""
         cfg = self.config_
         rng = np.random.default_rng(seed + comm.rank)
         Z_val, y_val = np.empty((0, self.codec_.output_dim), np.float32), np.empty(0, np.int64)
@@ -290,7 +292,7 @@ class ConditionalGAN:
         selecting = comm.any(len(y_val) > 0)
         n_classes = len(self.classes_)
         G, D, spans = self.generator_.to(device), self.discriminator_.to(device), self.codec_.spans_
-        copula_selection: dict[str, float] = {}
+        history: dict[str, Any] = {}
         if cfg.copula:
             # the closed-form pretraining; candidate zero is the copula of the rows the
             # fine-tuning sees (all of them unless some are held out)
@@ -298,9 +300,10 @@ class ConditionalGAN:
             G.to(device)
             if selecting and cfg.copula_components > 1:
                 copula_selection = self._choose_mixture(G, rows, Z_val, y_val, comm, device)
+                if copula_selection:
+                    history["copula_selection"] = copula_selection
+                    history["copula_mixture"] = G.max_components > 1
         n_train = rows.start(device, n_classes)
-        G_ddp, D_ddp = comm.wrap(G), comm.wrap(D)
-
         batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
         steps_per_epoch = max(1, math.ceil(n_train / batch))
         if cfg.epochs:
@@ -308,145 +311,42 @@ class ConditionalGAN:
         else:
             wanted = max(cfg.target_steps, math.ceil(cfg.target_passes * steps_per_epoch))
             total_steps = min(wanted, cfg.max_steps, cfg.max_epochs * steps_per_epoch)
-        epochs = math.ceil(total_steps / steps_per_epoch)
-        # on a GPU one fused kernel per optimiser step: a step of these small networks is bound by
-        # kernel launches there (on the CPU the default keeps the rows of earlier versions)
-        fused = {"fused": True} if device.type == "cuda" else {}
-        opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, weight_decay=cfg.weight_decay, **fused)
-        opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, weight_decay=cfg.weight_decay, **fused)
-        bce = nn.BCELoss()
-        # Auxiliary classifier (as in AC-GAN): trained on real rows, it tells the generator when a
-        # row generated for class c does not look like class c, a direct conditioning signal
-        # that the critic alone gives only weakly when a class has a few dozen rows.
-        aux = None
-        if cfg.aux_weight > 0 and n_classes > 1:
-            width = cfg.discriminator_hidden[0]
-            with local_draws(init):
-                aux = nn.Sequential(
-                    nn.Linear(self.codec_.output_dim, width),
-                    nn.LeakyReLU(0.2),
-                    nn.Linear(width, n_classes),
-                ).to(device)
-            aux = comm.wrap(aux)
-            opt_c = torch.optim.Adam(aux.parameters(), lr=cfg.lr_d, betas=cfg.betas, **fused)
-            cross_entropy = nn.CrossEntropyLoss()
-        gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
-        draws = (
-            init if device.type == "cpu"
-            else torch.Generator(device=device).manual_seed(seed + comm.rank)
+        steps = AdversarialSteps(
+            cfg, G, D, spans, rows, batch, n_classes, self.codec_.output_dim, device, comm, init, seed
         )
+        score = None
+        if selecting:
+            holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
 
-        def draw_real() -> tuple[torch.Tensor, torch.Tensor]:
-            return rows.draw(batch, gen, uniform=cfg.class_sampling == "uniform")
+            def score() -> float:
+                # each rank scores its own held-out rows; every rank gets the mean (same decisions)
+                local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
+                return comm.mean(local, weight=float(holdout is not None))
 
-        def fake(cond: torch.Tensor) -> torch.Tensor:
-            noise = torch.randn(len(cond), cfg.noise_dim, generator=gen, device=device)
-            return activate(G_ddp(noise, cond), spans, cfg.output, cfg.tau, generator=draws)
-
-        # semi-supervised: an unconditional stage on every row, labeled or not, next to the
-        # conditional one on the labeled rows. The critic judges it with no class (a zero
-        # condition); generated rows take classes from the rows' posteriors, so the generated
-        # class mix is the data's and the stage compares like with like: all rows to all rows.
-        every_row = (
-            rows if cfg.unconditional_weight > 0 and isinstance(rows, MemoryRows)
-            and rows.unlabeled is not None else None
+        loop = AdversarialLoop(
+            steps, G, total_steps, steps_per_epoch, self._callbacks(selecting, total_steps, comm), score, history
         )
-        no_class = torch.zeros(batch, n_classes, device=device)
+        self.history_ = loop.run()
+        if selecting and cfg.copula:
+            # the kept residual sits on the copula of every row, held-out ones included
+            rows.fit_copula(G, spans, n_classes, held_out=True)
+        self.n_epochs_ = len(self.history_["generator"])
+        self.n_steps_ = loop.state.step
 
-        history: dict[str, Any] = {"generator": [], "discriminator": []}
-        if copula_selection:
-            history["copula_selection"] = copula_selection
-            history["copula_mixture"] = G.max_components > 1
-        holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
-
-        def holdout_score() -> float:
-            # each rank scores its own held-out rows; every rank gets the mean (same decisions)
-            local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
-            return comm.mean(local, weight=float(holdout is not None))
-
+    def _callbacks(self, selecting: bool, total_steps: int, comm: Local) -> list[Callback]:
+        """The callbacks of the adversarial stage, in the order they run."""
+        callbacks: list[Callback] = []
+        if self.config_.time_budget is not None:
+            callbacks.append(TimeBudget(self.config_.time_budget))
+        if comm.world_size > 1:  # after every callback that may stop one rank alone
+            callbacks.append(DistributedSync(comm))
         if selecting:
-            history["validation"] = [holdout_score()]
-            history["validation_steps"] = [0]
-        zero_score = history["validation"][0] if selecting else math.inf
-        best = (zero_score, snapshot(G), 0)
-        bad_checks = 0
-        check_every = max(1, total_steps // 10)
-        deadline = math.inf if cfg.time_budget is None else time.monotonic() + cfg.time_budget
-        progress = _progress(self.verbose and comm.rank == 0, epochs)
-        step = 0
-        G.train()
-        D.train()
-        with progress, dropout_generator(D, draws):
-            task = progress.add_task("pretraining GAN", total=epochs)
-            for _ in range(epochs):
-                # losses summed on the device: one host sync per epoch, not two per step (GPU)
-                g_sum = d_sum = torch.zeros((), device=device)
-                done = 0
-                stop = False
-                for _ in range(min(steps_per_epoch, total_steps - step)):
-                    real, cond = draw_real()
-                    fake_rows = fake(cond).detach()
-                    d_loss = self._critic_loss(D_ddp, real, fake_rows, cond, gen, bce)
-                    if every_row is not None:
-                        real_u, cond_u = every_row.draw_unconditional(batch, gen)
-                        fake_u = fake(cond_u).detach()
-                        d_loss = d_loss + cfg.unconditional_weight * self._critic_loss(
-                            D_ddp, real_u, fake_u, no_class, gen, bce)
-                    opt_d.zero_grad(set_to_none=True)
-                    d_loss.backward()
-                    opt_d.step()
-
-                    if aux is not None:
-                        c_loss = cross_entropy(aux(real), cond)
-                        opt_c.zero_grad(set_to_none=True)
-                        c_loss.backward()
-                        opt_c.step()
-
-                    generated = fake(cond)
-                    score = D_ddp(generated, cond)
-                    g_loss = bce(score, torch.ones_like(score)) if cfg.loss == "bce" else -score.mean()
-                    if aux is not None:
-                        g_loss = g_loss + cfg.aux_weight * cross_entropy(aux(generated), cond)
-                    if every_row is not None:
-                        score_u = D_ddp(fake(cond_u), no_class)
-                        g_u = bce(score_u, torch.ones_like(score_u)) if cfg.loss == "bce" else -score_u.mean()
-                        g_loss = g_loss + cfg.unconditional_weight * g_u
-                    opt_g.zero_grad(set_to_none=True)
-                    g_loss.backward()
-                    opt_g.step()
-                    g_sum = g_sum + g_loss.detach()
-                    d_sum = d_sum + d_loss.detach()
-                    step += 1
-                    done += 1
-                    out_of_time = comm.any(time.monotonic() > deadline) if deadline < math.inf else False
-                    if selecting and (step % check_every == 0 or step == total_steps or out_of_time):
-                        score_v = holdout_score()
-                        history["validation"].append(score_v)
-                        history["validation_steps"].append(step)
-                        # a checkpoint must beat the copula by a clear margin, not by noise
-                        if score_v < best[0] - 1e-6 and score_v < zero_score * (1 - SELECTION_MARGIN):
-                            best = (score_v, snapshot(G), step)
-                            bad_checks = 0
-                        else:
-                            bad_checks += 1
-                            stop = self.early_stopping and bad_checks >= self.patience
-                    if out_of_time or stop:
-                        stop = True
-                        break
-                history["generator"].append(g_sum.item() / max(done, 1))
-                history["discriminator"].append(d_sum.item() / max(done, 1))
-                progress.update(task, advance=1, description=f"pretraining GAN  G {history['generator'][-1]:+.3f}  D {history['discriminator'][-1]:+.3f}")
-                if stop or step >= total_steps:
-                    break
-        if selecting:
-            G.load_state_dict(best[1])
-            history["selected_step"] = best[2]
-            if cfg.copula:
-                # the kept residual sits on the copula of every row, held-out ones included
-                rows.fit_copula(G, spans, n_classes, held_out=True)
-        self.history_ = history
-        self.n_epochs_ = len(history["generator"])
-        self.n_steps_ = step
+            selection = Selection(every=max(1, total_steps // 10))
+            callbacks.append(selection)
+            if self.early_stopping:
+                callbacks.append(EarlyStopping(selection, self.patience))
+        callbacks.append(Progress(self.verbose and comm.rank == 0))
+        return callbacks
 
     def _choose_mixture(
         self, G: Generator, rows: RowSource, Z_val: np.ndarray, y_val: np.ndarray, comm: Local,
@@ -472,28 +372,6 @@ class ConditionalGAN:
             G.load_state_dict(mixture_state)
             G.max_components = self.config_.copula_components
         return {"log_likelihood_gain": gain, "standard_error": error}
-
-    def _critic_loss(
-        self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor,
-        gen: torch.Generator, bce: nn.Module,
-    ) -> torch.Tensor:
-        """The critic's loss on a real and a generated batch under ``cond`` (class indices, or
-        a float condition matrix): BCE, or the WGAN-GP loss with its gradient penalty."""
-        if self.config_.loss == "bce":
-            d_real, d_fake = D(real, cond), D(fake, cond)
-            return bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
-        loss = D(fake, cond).mean() - D(real, cond).mean()
-        return loss + self.config_.gp_lambda * self._gradient_penalty(D, real, fake, cond, gen)
-
-    def _gradient_penalty(self, D: nn.Module, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        pac = self.config_.pac
-        alpha = torch.rand(len(real) // pac, 1, 1, generator=gen, device=real.device)
-        alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
-        mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        score = D(mixed, cond)
-        grad = torch.autograd.grad(score.sum(), mixed, create_graph=True)[0]
-        grad = grad.reshape(-1, pac * real.shape[1])
-        return ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
     # --------------------------------------------------------------------------- sampling
     def sampling_module(self) -> SamplingModule:
@@ -567,10 +445,3 @@ def _stack_rows(X: Any, X_more: Any) -> Any:
     if isinstance(X, pd.DataFrame):
         return pd.concat([X, pd.DataFrame(X_more, columns=X.columns)], ignore_index=True)
     return np.concatenate([np.asarray(X), np.asarray(X_more)])
-
-
-def _progress(verbose: bool, total: int) -> Any:
-    # a bar on a terminal, periodic log lines otherwise (ganaug --progress / GANAUG_PROGRESS)
-    from ganaug.runtime.progress import make_progress
-
-    return make_progress(verbose, unit="epochs")
