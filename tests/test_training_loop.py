@@ -156,13 +156,16 @@ def test_distributed_sync_stops_this_rank_when_another_asks():
     assert loop.state.step == 10 and loop.state.stop_reason is None
 
 
-def test_progress_shows_epochs_and_losses_only_when_enabled(capsys, monkeypatch):
+def test_progress_counts_optimiser_steps_and_shows_losses_only_when_enabled(capsys, monkeypatch):
     monkeypatch.setenv("GANAUG_PROGRESS", "log")
     monkeypatch.setenv("GANAUG_PROGRESS_INTERVAL", "0")  # a line per epoch
     loop, _ = make_loop(total=8, per_epoch=4, callbacks=[Progress(True)])
     loop.run()
     err = capsys.readouterr().err
-    assert "pretraining GAN  G +2.000  D +1.000: 2/2 epochs" in err
+    # the unit is the optimiser step, as in the presets and the docs ("200 to 3,000 steps")
+    assert "pretraining GAN, steps  G +2.000  D +1.000: 4/8 steps" in err
+    assert "pretraining GAN, steps  G +2.000  D +1.000: 8/8 steps" in err
+    assert "epochs" not in err
     loop, _ = make_loop(total=8, per_epoch=4, callbacks=[Progress(False)])
     loop.run()
     assert capsys.readouterr().err == ""

@@ -118,7 +118,8 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
     _record_source(path, dataset, target)
     model = aug.model_
     click.echo(
-        f"{name}: pretrained {preset!r} preset for {model.n_epochs_} epochs on {len(y)} rows; "
+        f"{name}: pretrained {preset!r} preset for {model.n_steps_} steps ({model.n_epochs_} epochs) "
+        f"on {len(y)} rows; "
         f"artifact in {path}"
     )
 

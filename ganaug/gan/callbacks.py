@@ -101,23 +101,27 @@ class DistributedSync(Callback):
 
 
 class Progress(Callback):
-    """Progress of the epochs with the last mean losses, on standard error: a bar on a terminal,
-    periodic log lines otherwise (:func:`ganaug.runtime.progress.make_progress`)."""
+    """Progress in optimiser steps (the unit the presets and the docs use: "200 to 3,000
+    steps"), with the last epoch's mean losses, on standard error: a bar on a terminal, periodic
+    log lines otherwise (:func:`ganaug.runtime.progress.make_progress`)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.bar: Any = None
+        self.shown = 0
 
     def on_train_begin(self, loop: AdversarialLoop) -> None:
         from ganaug.runtime.progress import make_progress
 
-        self.bar = make_progress(self.enabled, unit="epochs")
+        self.bar = make_progress(self.enabled, unit="steps")
         self.bar.__enter__()
-        self.task = self.bar.add_task("pretraining GAN", total=loop.state.epochs)
+        self.shown = 0
+        self.task = self.bar.add_task("pretraining GAN, steps", total=loop.state.total_steps)
 
     def on_epoch_end(self, loop: AdversarialLoop) -> None:
         g, d = loop.history["generator"][-1], loop.history["discriminator"][-1]
-        self.bar.update(self.task, advance=1, description=f"pretraining GAN  G {g:+.3f}  D {d:+.3f}")
+        done, self.shown = loop.state.step - self.shown, loop.state.step
+        self.bar.update(self.task, advance=done, description=f"pretraining GAN, steps  G {g:+.3f}  D {d:+.3f}")
 
     def close(self) -> None:
         if self.bar is not None:
