@@ -430,7 +430,7 @@ def run_command(ctx, dataset, target, preset, seed, epochs, n_rows, n_splits, im
     from ganaug.gan.store import Store
     from ganaug.registry.datasets import get_dataset
 
-    get_dataset(dataset, target=target)  # a bad name or file fails before any work
+    ds = get_dataset(dataset, target=target)  # a bad name or file fails before any work
     name = store_key(dataset)
     store = Store()
     click.echo(f"[1/4] pretrain {name} (the stored model, fitted on every row)")
@@ -443,10 +443,11 @@ def run_command(ctx, dataset, target, preset, seed, epochs, n_rows, n_splits, im
     click.echo(f"[3/4] sample {n_rows} rows with ONNX Runtime")
     ctx.invoke(sample_command, model=str(store.onnx_path(name)), n_rows=n_rows, seed=seed,
                output=str(sample_path))
-    cut = None if imbalance >= 1 else imbalance
+    cut = None if imbalance >= 1 or ds.task == "regression" else imbalance
     regime = (f"every class but the largest keeps {cut:.0%} of its rows in each training split, "
               "the test split keeps them all" if cut else "training splits as drawn")
-    click.echo(f"[4/4] evaluate on {name}: {n_splits} stratified 60/40 splits; {regime}. Each split "
+    kind = "stratified " if ds.task != "regression" else ""
+    click.echo(f"[4/4] evaluate on {name}: {n_splits} {kind}60/40 splits; {regime}. Each split "
                "trains a fresh GAN on its training rows only (not the stored model, which has seen "
                "every row) and compares downstream models trained with and without added rows.")
     ctx.invoke(evaluate_command, dataset=dataset, target=target, preset=preset, seed=seed,
