@@ -163,3 +163,16 @@ def test_report_renders_in_chromium_without_console_errors(report, tmp_path):
     dom, console = _render(exe, report.write(tmp_path / "report.html"), tmp_path)
     assert console == ""
     assert "Verdict:" in dom and dom.count("<svg") >= 12 and "class rare" in dom
+
+
+def test_stage_comes_from_the_models_history_when_it_says():
+    from types import SimpleNamespace
+
+    from ganaug.evaluation.report import _stage
+
+    said = SimpleNamespace(model_=SimpleNamespace(history_={
+        "stage": "copula", "stage_reason": "no checkpoint beat it", "validation_steps": [0, 20, 40]}))
+    assert _stage(said) == {"stage": "copula", "reason": "no checkpoint beat it", "steps trained": 40}
+    older = SimpleNamespace(model_=SimpleNamespace(history_={"selected_step": 0}))
+    assert _stage(older)["stage"].startswith("closed-form copula")
+    assert _stage(SimpleNamespace()) == {}
