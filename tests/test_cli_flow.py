@@ -172,3 +172,11 @@ def test_evaluate_report_refuses_regression_and_missing_folders(runner, home, tm
     assert result.exit_code == 2 and "classification" in result.output
     result = runner.invoke(main, ["evaluate", "iris", "--report", str(tmp_path / "no" / "r.html")])
     assert result.exit_code == 2 and "does not exist" in result.output
+
+
+def test_evaluate_plots_a_regression_table(runner, home, tmp_path):
+    out = tmp_path / "reg.png"
+    result = runner.invoke(main, ["evaluate", "diabetes", "--epochs", "1", "--model", "ridge", "--splits", "2",
+                                  "--plot", str(out)])
+    output = _ok(result)
+    assert "R²" in output and (tmp_path / "reg-correlations.png").read_bytes()[:4] == b"\x89PNG"

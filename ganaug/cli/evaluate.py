@@ -77,7 +77,8 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_split
     if plot or report:
         from ganaug.evaluation.report import showcase_fit
 
-        showcase = showcase_fit(X, y, aug, minority_fraction=imbalance, random_state=seed)
+        showcase = showcase_fit(X, y, aug, minority_fraction=imbalance, random_state=seed,
+                                task=ds.task)
     if plot:
         for written in _plots(showcase, plot, ds.modality):
             click.echo(f"wrote {written}", err=True)
@@ -112,10 +113,14 @@ def _plots(fit: Any, plot: str, modality: str) -> list[Path]:
 
     out = Path(plot)
     stem = out.with_suffix("")
-    label = fit.classes[0]
-    real = fit.X_train[np.asarray(fit.y_train, dtype=object) == label]
-    synthetic = fit.X_synthetic[fit.y_synthetic == label]
-    title = f"class {label} (smallest): {len(real)} real training rows vs {len(synthetic)} synthetic rows"
+    if fit.classes:
+        label = fit.classes[0]
+        real = fit.X_train[np.asarray(fit.y_train, dtype=object) == label]
+        synthetic = fit.X_synthetic[fit.y_synthetic == label]
+        title = f"class {label} (smallest): {len(real)} real training rows vs {len(synthetic)} synthetic rows"
+    else:  # regression: every row
+        real, synthetic = fit.X_train, fit.X_synthetic
+        title = f"{len(real)} real training rows vs {len(synthetic)} synthetic rows"
     written = [plots.plot_marginals(real, synthetic, out, title=title)]
     written.append(plots.plot_correlations(real, synthetic, f"{stem}-correlations.png", title=title))
     written.append(plots.plot_loss(fit.augmenter.model_.history_, f"{stem}-loss.png"))

@@ -224,23 +224,25 @@ class ShowcaseFit:
 
 
 def showcase_fit(X: Any, y: Any, augmenter: Any, *, test_size: float = 0.4,
-                 minority_fraction: float | None = None, random_state: int = 0) -> ShowcaseFit:
-    """Fit a clone of ``augmenter`` on the first stratified split's training rows (cut like
+                 minority_fraction: float | None = None, random_state: int = 0,
+                 task: str = "classification") -> ShowcaseFit:
+    """Fit a clone of ``augmenter`` on the first split's training rows (cut like
     :func:`~ganaug.evaluation.repeated.repeated_scores` cuts them) and draw synthetic rows:
     ``fit_resample``'s, topped up with :meth:`sample` so every class has at least
-    ``max(200, its real rows)`` to compare."""
+    ``max(200, its real rows)`` to compare. For regression (``classes`` empty) the split is not
+    stratified, nothing is cut and only ``fit_resample``'s rows are kept."""
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedShuffleSplit
+    from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
 
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X)).add_prefix("x")
     y = pd.Series(np.asarray(y))
-    train, test = next(
-        StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=random_state)
-        .split(np.zeros((len(y), 1)), y)
-    )
+    regression = task == "regression"
+    splitter = (ShuffleSplit if regression else StratifiedShuffleSplit)(
+        n_splits=1, test_size=test_size, random_state=random_state)
+    train, test = next(splitter.split(np.zeros((len(y), 1)), y))
     X_tr, y_tr = X.iloc[train].reset_index(drop=True), y.iloc[train].reset_index(drop=True)
     X_te, y_te = X.iloc[test].reset_index(drop=True), y.iloc[test].reset_index(drop=True)
-    if minority_fraction is not None:
+    if minority_fraction is not None and not regression:
         X_tr, y_tr = cut_classes(X_tr, y_tr, minority_fraction, random_state)
         X_tr, y_tr = X_tr.reset_index(drop=True), pd.Series(np.asarray(y_tr))
     aug = clone(augmenter)
@@ -251,7 +253,10 @@ def showcase_fit(X: Any, y: Any, augmenter: Any, *, test_size: float = 0.4,
     fit_seconds = time.perf_counter() - t0
     X_syn = pd.DataFrame(X_res).iloc[len(X_tr):].reset_index(drop=True)
     y_syn = np.asarray(y_res, dtype=object)[len(X_tr):]
-    labels, counts = np.unique(np.asarray(y_tr, dtype=object), return_counts=True)
+    if regression:
+        labels, counts = np.array([], dtype=object), np.array([], dtype=int)
+    else:
+        labels, counts = np.unique(np.asarray(y_tr, dtype=object), return_counts=True)
     t0 = time.perf_counter()
     shown_X, shown_y = [X_syn], [y_syn]
     for label, count in zip(labels, counts):
