@@ -36,6 +36,12 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_split
     randomly-oversampled training sets over repeated splits, with intervals and a verdict.
 
     Each split trains a fresh GAN on its training rows only.
+
+    \b
+    Examples:
+      ganaug evaluate breast_cancer --imbalance 0.1 --report report.html
+      ganaug evaluate data/churn.csv --target churn --splits 10 --model logreg
+      ganaug evaluate wine --json > scores.json
     """
     import numpy as np
 

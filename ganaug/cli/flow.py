@@ -426,6 +426,12 @@ def run_command(ctx, dataset, target, preset, seed, epochs, n_rows, n_splits, im
 
     The evaluation step trains a fresh GAN on each split's training rows (not the stored
     model, which has seen every row) and prints the lift with a 95% interval and a verdict.
+
+    \b
+    Examples:
+      ganaug run
+      ganaug run wine --imbalance 0.2 --splits 10
+      ganaug run data/churn.csv --target churn --imbalance 1
     """
     from ganaug.gan.store import Store
     from ganaug.registry.datasets import get_dataset
