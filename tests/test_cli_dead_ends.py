@@ -269,3 +269,40 @@ def test_torchrun_ranks_leave_the_result_line_to_the_launcher(monkeypatch):
     monkeypatch.delenv(distributed.LAUNCHED_ENV)
     result = CliRunner().invoke(distributed.main, ["data.parquet", "--target", "y"])
     assert "pretrained on" in result.output
+
+
+def _doc_example(marker: str):
+    """The python block after ``<!-- plugin-example: marker -->`` in docs/plugins.md, as a module."""
+    import types
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
+    block = re.search(rf"<!-- plugin-example: {marker} -->\n```python\n(.*?)```", text, re.S)
+    assert block, marker
+    module = types.ModuleType(f"doc_example_{marker}")
+    exec(compile(block.group(1), f"docs/plugins.md:{marker}", "exec"), module.__dict__)
+    return module
+
+
+def test_plugin_examples_of_the_docs_work(runner):
+    from ganaug.registry.datasets import get_dataset
+    from ganaug.registry.manager import load_plugins, pm
+
+    load_plugins()
+    names = []
+    try:
+        for marker in ("datasets", "commands"):
+            names.append(f"doc-{marker}")
+            pm.register(_doc_example(marker), name=names[-1])
+        listing = _ok(runner.invoke(main, ["datasets"]))
+        assert "toy_churn" in listing and "mem:" in listing
+        X, y = get_dataset("mem:toy").load()
+        assert list(X.columns) == ["tenure", "plan"] and len(y) == 300
+        out = _ok(runner.invoke(main, ["class-counts", "toy_churn"]))
+        counts = dict(line.split("\t") for line in out.strip().splitlines())
+        assert set(counts) == {"no", "yes"} and sum(map(int, counts.values())) == 300
+        assert "Example:" in _ok(runner.invoke(main, ["class-counts", "--help"]))
+    finally:
+        for name in names:
+            if pm.has_plugin(name):
+                pm.unregister(name=name)
