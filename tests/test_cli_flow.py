@@ -47,7 +47,7 @@ def test_export_then_sample_with_onnx(runner, home, tmp_path):
     assert len(rows) == 25
     out = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "6", "--seed", "3"]))
     lines = out.strip().splitlines()
-    assert len(lines) == 7 and lines[0].endswith("label")
+    assert len(lines) == 7 and lines[0].endswith("target")  # the class column keeps its name
     again = _ok(runner.invoke(main, ["sample", str(onnx_file), "-n", "6", "--seed", "3"]))
     assert again == out  # same seed, same rows
     # the thread count changes the speed, never the rows

@@ -53,8 +53,8 @@ def _check_table_path(path: str) -> None:
         raise click.UsageError(f"output {path!r}: {out.parent} is not a directory")
 
 
-def _write_table(X: Any, y: Any, target: str, path: str) -> None:
-    """Write features plus target to CSV or Parquet, atomically."""
+def _write_table(X: Any, y: Any, target: str, path: str, mark: dict[str, Any] | None = None) -> None:
+    """Write features plus target (plus the ``mark`` columns) to CSV or Parquet, atomically."""
     import numpy as np
     import pandas as pd
 
@@ -64,6 +64,8 @@ def _write_table(X: Any, y: Any, target: str, path: str) -> None:
         np.asarray(X), columns=[f"x{i}" for i in range(np.shape(X)[1])]
     )
     frame[target] = np.asarray(y)
+    for name, values in (mark or {}).items():
+        frame[name] = np.asarray(values, dtype=bool)
     out = Path(path)
     if out.suffix in (".parquet", ".pq"):
         import io
@@ -150,6 +152,6 @@ def _write_stdout(X: Any, labels: Any, gen: Any, header: bool = True) -> None:
 
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # classification: the class each row was generated for; regression: the modelled target
-    column = "label" if gen.task == "classification" else "target"
+    column = gen.label_name if gen.task == "classification" else "target"
     frame = frame.assign(**{str(column): np.asarray(labels)})
     frame.to_csv(sys.stdout, index=False, header=header)

@@ -32,6 +32,15 @@ from ganaug.cli.files import (
 )
 from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_dask
 
+EXACT_OPTION = click.option(
+    "--exact-structure/--no-exact-structure", "exact_structure", default=True, show_default=True,
+    help="Learn each column's precision and the exact relations between columns (sums, copies, "
+         "a column that determines another) and keep them in the synthetic rows.")
+CONSTRAINT_OPTION = click.option(
+    "--constraint", "constraints", multiple=True, metavar="RULE",
+    help="A rule every synthetic row obeys: 'end >= start', 'amount in [0, limit]', "
+         "'fixed city, zip'; repeat for several. Refused if the data breaks it.")
+
 
 @main.command("pretrain")
 @click.argument("dataset", default=DEFAULT_DATASET)
@@ -49,8 +58,10 @@ from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_da
               help="Train on N local processes with torchrun (torch.distributed, DDP).")
 @click.option("--stream/--no-stream", default=None,
               help="Read the table batch by batch (default: for Parquet tables over 2e7 cells).")
+@EXACT_OPTION
+@CONSTRAINT_OPTION
 def pretrain_command(dataset, target, preset, epochs, device, seed, force, output,
-                     nproc_per_node, stream, task=None) -> None:
+                     nproc_per_node, stream, task=None, exact_structure=True, constraints=()) -> None:
     """Pretrain a class-conditional GAN on DATASET and store the artifact.
 
     DATASET is a dataset name (`ganaug datasets` lists them) or a CSV, Parquet or .npz file. The
@@ -111,7 +122,8 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
         click.echo(f"{name}: pretrained {preset!r} preset from {source.n_rows} rows; artifact in {path}")
         return
     aug = GANAugmenter(preset=preset, epochs=epochs, device=device, verbose=True, task=ds.task,
-                       random_state=seed)
+                       random_state=seed, exact_structure=exact_structure,
+                       constraints=list(constraints) or None)
     with exit_on_sigterm():  # a SIGTERM mid-save still removes the temporary files
         aug.fit(X, y)
         aug.save(path)
@@ -122,6 +134,7 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
         f"on {len(y)} rows; "
         f"artifact in {path}"
     )
+    _echo_rules(model)
 
 
 def _stored_options(path: Path) -> dict[str, Any] | None:
@@ -229,8 +242,11 @@ def export_command(source, output, triton_dir=None) -> None:
               help="Dask partitions, one Parquet file each (default: one per 500,000 rows).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0,
               show_default=True, help="Seconds to wait for the Dask scheduler.")
+@click.option("--where", "where", multiple=True, metavar="CONDITION",
+              help="Only rows that meet it: 'age>=30', 'region=north', 'income=NA' (missing); "
+                   "repeat for several. A condition on the class column selects the class.")
 def sample_command(model, n_rows, label, seed, output, threads, engine="onnxruntime",
-                   scheduler=None, npartitions=None, timeout=10.0) -> None:
+                   scheduler=None, npartitions=None, timeout=10.0, where=()) -> None:
     """Sample rows from an exported generator with ONNX Runtime only (no torch).
 
     MODEL is an .onnx file or the name of an exported model (a dataset name or a data file's
@@ -247,6 +263,9 @@ def sample_command(model, n_rows, label, seed, output, threads, engine="onnxrunt
     from ganaug.runtime.progress import track_rows
 
     check_engine_options(engine, scheduler, npartitions, output)
+    conditions = _parse_where(where)
+    if conditions and engine == "dask":
+        raise click.UsageError("--where is not supported with --engine dask")
     if engine == "dask":
         sample_with_dask(_onnx_path(model), n_rows, label, seed, output, scheduler, npartitions,
                          threads, timeout)
@@ -257,14 +276,18 @@ def sample_command(model, n_rows, label, seed, output, threads, engine="onnxrunt
     y = None
     if label is not None:
         y = _parse_label(label, gen.classes_)
+    if gen.label_name in conditions:  # the class column: a label as --class takes it
+        y = _parse_label(str(conditions.pop(gen.label_name)), gen.classes_)
     if output:
         with exit_on_sigterm(), track_rows(n_rows, f"sampling to {output}") as done:
             # SIGTERM mid-write removes the temporary file, keeps the old one
-            gen.write(output, n_rows, y=y, random_state=seed, on_rows=done)
+            gen.write(output, n_rows, y=y, random_state=seed, on_rows=done,
+                      conditions=conditions or None)
         click.echo(f"wrote {n_rows} rows to {output}", err=True)
     else:
         with track_rows(n_rows, "sampling to stdout") as done:
-            for i, (X, labels) in enumerate(gen.iter_samples(n_rows, y=y, random_state=seed)):
+            for i, (X, labels) in enumerate(gen.iter_samples(
+                    n_rows, y=y, random_state=seed, conditions=conditions or None)):
                 _write_stdout(X, labels, gen, header=i == 0)
                 done(len(labels))
 
@@ -312,8 +335,15 @@ STRATEGY = StrategyType()
               help="Label of unlabeled rows (default -1; 'nan' for empty cells, 'none' for no "
                    "unlabeled rows): they fit the codec's marginals and are left out of the output.")
 @click.option("-o", "--output", type=click.Path(), required=True, help="CSV or Parquet file.")
+@click.option("--mark-synthetic", "mark", metavar="COLUMN",
+              help="Add a boolean column COLUMN: true on synthetic rows, false on real ones.")
+@click.option("--save", "save_dir", type=click.Path(),
+              help="Also save the trained model as an artifact directory.")
+@EXACT_OPTION
+@CONSTRAINT_OPTION
 def augment_command(data, target, strategy, ratio, preset, epochs, generator, task, seed,
-                    unlabeled, output) -> None:
+                    unlabeled, output, mark=None, save_dir=None, exact_structure=True,
+                    constraints=()) -> None:
     """Add synthetic rows to DATA (fit_resample) and write the augmented table.
 
     \b
@@ -325,17 +355,55 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
     from ganaug.learn.sampler import GANAugmenter
 
     _check_table_path(output)
+    if save_dir:
+        from ganaug.core.errors import ArtifactError
+        from ganaug.gan.artifact import check_destination
+
+        if generator:
+            raise click.UsageError("--save keeps a model trained here; with --generator there is none")
+        try:
+            check_destination(save_dir)
+        except ArtifactError as exc:
+            raise click.UsageError(f"--save: {exc}") from None
     ds, X, y = _load(data, target, task)
+    if mark is not None and mark in [str(c) for c in getattr(X, "columns", [])] + [ds.target or "target"]:
+        raise click.UsageError(f"--mark-synthetic {mark!r} is already a column name; choose another")
     aug = GANAugmenter(sampling_strategy=strategy, augment_ratio=ratio, preset=preset,
                        epochs=epochs, generator=generator, verbose=True,
-                       task=task or ("auto" if generator else ds.task), random_state=seed)
+                       task=task or ("auto" if generator else ds.task), random_state=seed,
+                       exact_structure=exact_structure, constraints=list(constraints) or None)
     if unlabeled is not None:
         aug.set_params(unlabeled_value=_typed_marker(unlabeled, y))
     X_res, y_res = aug.fit_resample(X, y)
-    _write_table(X_res, y_res, ds.target or "target", output)
+    import numpy as np
+
     n_real = len(y) - aug.n_unlabeled_
+    _write_table(X_res, y_res, ds.target or "target", output,
+                 mark={mark: np.arange(len(y_res)) >= n_real} if mark else None)
+    if save_dir:
+        aug.save(save_dir)
+        click.echo(f"saved the model to {save_dir}")
+    if generator is None:
+        _echo_rules(aug.model_)
     dropped = f" ({aug.n_unlabeled_} unlabeled rows used for pretraining)" if aug.n_unlabeled_ else ""
     click.echo(f"{ds.name}: {n_real} real + {len(y_res) - n_real} synthetic rows{dropped} -> {output}")
+
+
+def _parse_where(texts: Any) -> dict[str, Any]:
+    from ganaug.core.conditions import parse_where
+    from ganaug.core.errors import ConditionError
+
+    try:
+        return parse_where(list(texts))
+    except ConditionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--where") from None
+
+
+def _echo_rules(model: Any) -> None:
+    """The learned relations and the constraints, one line each."""
+    lines = model.history_.get("exact", []) if isinstance(getattr(model, "history_", None), dict) else []
+    for line in lines:
+        click.echo(f"  kept: {line}")
 
 
 def _typed_marker(text: str, y: Any) -> Any:

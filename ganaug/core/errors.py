@@ -45,6 +45,15 @@ class LabelError(GanaugError):
     an unlabeled marker that is also a real label."""
 
 
+class ConditionError(GanaugError):
+    """A sampling condition names an unknown column or level, or is too rare to meet in bounded
+    time (the model generates rows that meet it too rarely)."""
+
+
+class ConstraintError(GanaugError):
+    """A constraint is malformed or names an unknown column, or the training rows break it."""
+
+
 class ImageShapeError(GanaugError):
     """A table given to the convolutional preset is not an image of the expected shape.
 

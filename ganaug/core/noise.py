@@ -127,7 +127,7 @@ def noise_rows(seed: int, start: int, stop: int, noise_dim: int) -> np.ndarray:
 
 
 def noise_batches(
-    conditions: np.ndarray, noise_dim: int, seed: int, batch_size: int = 65536
+    conditions: np.ndarray, noise_dim: int, seed: int, batch_size: int = 65536, offset: int = 0
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(noise float32 (b, noise_dim), conditions int64 (b,))`` batches.
 
@@ -141,11 +141,14 @@ def noise_batches(
         Seed of the noise stream.
     batch_size : int
         Rows per batch; peak memory is bounded by it, not by the total.
+    offset : int
+        Stream row of the first row (rejection sampling draws later rows of the stream).
     """
     conditions = np.asarray(conditions, dtype=np.int64)
     for start in range(0, len(conditions), batch_size):
         cond = conditions[start : start + batch_size]
-        yield noise_rows(seed, start, start + len(cond), noise_dim), cond
+        a = offset + start
+        yield noise_rows(seed, a, a + len(cond), noise_dim), cond
 
 
 def check_conditions(conditions: object, n_classes: int) -> np.ndarray:

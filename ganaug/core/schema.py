@@ -20,10 +20,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ganaug.core import exact
 from ganaug.core.dtypes import canonical, holds_missing, pandas_dtype
 from ganaug.core.errors import ArtifactError, DataError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: schema versions this version reads (1: no precision, no relations)
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 @dataclass
@@ -51,6 +54,12 @@ class Column:
         they can be stored as JSON); ``None`` stands for a missing value.
     missing_rate : float
         Fraction of missing values seen in training.
+    decimals, multiple : int or None, int
+        Numeric only: decoded values are rounded to the grid ``multiple / 10**decimals`` learned
+        from the training values (None: no grid; see :mod:`ganaug.core.exact`).
+    significant : int or None
+        Numeric only, without a grid: decoded values are rounded to this many significant
+        digits (float64 columns; None: not rounded).
     """
 
     name: str | int
@@ -62,6 +71,9 @@ class Column:
     quantiles: list[float] = field(default_factory=list)
     categories: list[Any] = field(default_factory=list)
     missing_rate: float = 0.0
+    decimals: int | None = None
+    multiple: int = 1
+    significant: int | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -96,11 +108,18 @@ class Schema:
         Input container type, restored on decode.
     numpy_dtype : str or None
         For numpy input: the array dtype.
+    relations : list of dict
+        Exact relations learned from the training rows, in the order they are applied
+        (:func:`ganaug.core.exact.learn_relations`): derived columns are computed, not sampled.
+    constraints : list of dict
+        User constraints every sampled row obeys (:mod:`ganaug.core.conditions`).
     """
 
     columns: list[Column]
     container: Literal["pandas", "numpy"] = "pandas"
     numpy_dtype: str | None = None
+    relations: list[dict[str, Any]] = field(default_factory=list)
+    constraints: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def numeric_columns(self) -> list[Column]:
@@ -124,13 +143,62 @@ class Schema:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Schema:
         """Inverse of :meth:`to_dict`."""
-        if data.get("version") != SCHEMA_VERSION:
+        if data.get("version") not in READABLE_SCHEMA_VERSIONS:
             raise ValueError(f"unsupported schema version {data.get('version')!r}")
         try:
             columns = [Column(**c) for c in data["columns"]]
         except DataError as exc:  # a stored schema: the file is at fault, not the caller's data
             raise ArtifactError(f"invalid schema: {exc}") from None
-        return cls(columns=columns, container=data["container"], numpy_dtype=data["numpy_dtype"])
+        schema = cls(
+            columns=columns, container=data["container"], numpy_dtype=data["numpy_dtype"],
+            relations=list(data.get("relations", [])),
+            constraints=list(data.get("constraints", [])),
+        )
+        check_relations(schema)
+        return schema
+
+
+def check_relations(schema: Schema) -> None:
+    """A stored schema's relations name its columns, of the right kinds (ArtifactError if not)."""
+    by_name = {c.name: c for c in schema.columns}
+
+    def kind(name: Any) -> str | None:
+        column = by_name.get(name)
+        return None if column is None else column.kind
+
+    for rel in schema.relations:
+        try:
+            if rel["kind"] == "linear":
+                names = [rel["target"], *(t[0] for t in rel["terms"])]
+                ok = all(isinstance(t[1], int) for t in rel["terms"])
+                ok = ok and all(kind(name) == "numeric" for name in names)
+            elif rel["kind"] == "clock":
+                names = [rel["target"], rel["time"], rel["minutes"]]
+                ok = all(kind(name) == "numeric" for name in names)
+                ok = ok and rel["sign"] in (1, -1) and rel["midnight"] in (0, 2400)
+            elif rel["kind"] == "map":
+                source, target = rel["source"], rel["target"]
+                n_source = len(rel["source_values"]) if "source_values" in rel else len(by_name[source].categories)
+                n_target = len(rel["target_values"]) if "target_values" in rel else len(by_name[target].categories)
+                ok = len(rel["mapping"]) == n_source and all(
+                    isinstance(m, int) and 0 <= m < n_target for m in rel["mapping"]
+                )
+                ok = ok and kind(source) == ("numeric" if "source_values" in rel else "categorical")
+                ok = ok and kind(target) == ("numeric" if "target_values" in rel else "categorical")
+            else:
+                ok = False
+        except (KeyError, TypeError, IndexError):
+            ok = False
+        if not ok:
+            raise ArtifactError(f"invalid schema: relation {rel!r} does not fit the columns")
+    for rule in schema.constraints:
+        if not isinstance(rule, dict) or rule.get("kind") not in ("compare", "fixed"):
+            raise ArtifactError(f"invalid schema: constraint {rule!r} is not a known kind")
+        names = rule.get("columns", []) if rule["kind"] == "fixed" else [
+            rule.get(side) for side in ("left", "right") if isinstance(rule.get(side), str)
+        ]
+        if not all(name in by_name for name in names):
+            raise ArtifactError(f"invalid schema: constraint {rule!r} names an unknown column")
 
 
 def _labels_array(column: Column, codes: np.ndarray) -> np.ndarray:
@@ -158,8 +226,13 @@ def _restore_dtype(column: Column, values: np.ndarray) -> pd.Series:
         ) from None
 
 
-def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataFrame | np.ndarray:
+def assemble(
+    schema: Schema, numeric: np.ndarray, codes: np.ndarray, finish: bool = True
+) -> pd.DataFrame | np.ndarray:
     """Rebuild rows in the original container, column order, names and dtypes.
+
+    The learned precision and exact relations (:func:`ganaug.core.exact.apply`) are applied
+    first, unless ``finish=False`` (the outputs went through it already).
 
     Parameters
     ----------
@@ -179,6 +252,8 @@ def assemble(schema: Schema, numeric: np.ndarray, codes: np.ndarray) -> pd.DataF
     num_cols, cat_cols = schema.numeric_columns, schema.categorical_columns
     numeric = np.asarray(numeric).reshape(n, len(num_cols))
     codes = np.asarray(codes, dtype=np.int64).reshape(n, len(cat_cols))
+    if finish:
+        numeric, codes = exact.apply(schema, numeric, codes)
     if schema.container == "numpy":
         return _assemble_numpy(schema, numeric, codes)
     # One float64 block for every numeric column (one copy, no per-column Series), then only the

@@ -6,6 +6,8 @@ Every exception subclasses :class:`GanaugError` (itself a ValueError).
 from ganaug.core.errors import (
     ArtifactError,
     ClusterError,
+    ConditionError,
+    ConstraintError,
     DataError,
     DatasetFileNotFoundError,
     GanaugError,
@@ -22,6 +24,8 @@ from ganaug.core.errors import (
 __all__ = [
     "ArtifactError",
     "ClusterError",
+    "ConditionError",
+    "ConstraintError",
     "DataError",
     "DatasetFileNotFoundError",
     "GanaugError",

@@ -123,6 +123,7 @@ def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None 
         "seed": model.seed_,
         "n_epochs": model.n_epochs_,
         "history": model.history_,
+        "target": getattr(model, "target_name_", None),
         "weights": {"file": weights_name, "sha256": sha, "bytes": len(blob)},
         "extra": extra or {},
     }
@@ -295,6 +296,8 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     model.seed_ = meta["seed"]
     model.n_epochs_ = meta["n_epochs"]
     model.history_ = meta["history"]
+    target = meta.get("target")
+    model.target_name_ = target if isinstance(target, str) else None
     try:
         _load_networks(model, tensors, len(classes))
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -36,6 +36,7 @@ from ganaug.core.columns import (
     named_columns,
 )
 from ganaug.core.dtypes import dtype_name
+from ganaug.core.exact import SIGNIFICANT_DIGITS, learn_grid, learn_relations
 from ganaug.core.labels import to_python as _to_python
 from ganaug.core.schema import Column, Schema
 
@@ -148,6 +149,10 @@ class TableCodec:
         carry the training column.
     max_categories : int, default=1000
         A categorical column with more distinct values is refused (one-hot would explode).
+    exact : bool, default=False
+        Learn each numeric column's precision and the exact relations between columns
+        (:mod:`ganaug.core.exact`); sampling then rounds to that precision and derives the
+        dependent columns.
 
     Attributes
     ----------
@@ -163,11 +168,13 @@ class TableCodec:
         numeric_encoding: Literal["quantile", "minmax"] = "quantile",
         n_quantiles: int = 1000,
         max_categories: int = 1000,
+        exact: bool = False,
     ) -> None:
         self.categorical_features = categorical_features
         self.numeric_encoding = numeric_encoding
         self.n_quantiles = n_quantiles
         self.max_categories = max_categories
+        self.exact = exact
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X: Any) -> TableCodec:
@@ -202,7 +209,10 @@ class TableCodec:
             series = frame[name]
             label = name if container == "pandas" else int(name)
             columns.append(self._fit_column(label, series, name in user_cats))
-        self.schema_ = Schema(columns=columns, container=container, numpy_dtype=numpy_dtype)
+        relations = learn_relations(frame, columns) if self.exact else []
+        self.schema_ = Schema(
+            columns=columns, container=container, numpy_dtype=numpy_dtype, relations=relations
+        )
         self.spans_ = self._make_spans(self.schema_)
         return self
 
@@ -275,6 +285,10 @@ class TableCodec:
             raise ValueError(f"column {name!r} contains infinite values")
         integer = bool(np.all(values == np.round(values)))
         knots = quantile_knots(values, self.n_quantiles)
+        grid = learn_grid(values, float32=dtype_str in ("float32", "Float32")) if self.exact else None
+        significant = None
+        if self.exact and grid is None and dtype_str in ("float64", "Float64"):
+            significant = SIGNIFICANT_DIGITS
         return Column(
             name=name,
             kind="numeric",
@@ -285,6 +299,9 @@ class TableCodec:
             maximum=float(knots[-1]),
             quantiles=knots.tolist(),
             missing_rate=float(missing.mean()),
+            decimals=None if grid is None else grid[0],
+            multiple=1 if grid is None else grid[1],
+            significant=significant,
         )
 
     @staticmethod

@@ -124,7 +124,8 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
 
     schema = model.codec_.schema_
     noise_dim = model.sampling_noise_dim
-    target = None
+    # classification: the class column's name in training (None when y had none)
+    target = getattr(model, "target_name_", None)
     if task == "regression":
         target = TARGET_COLUMN if schema.container == "pandas" else schema.names[-1]
         if target not in schema.names:

@@ -179,6 +179,7 @@ def fit_codec(
         Rows per class, over all processes.
     """
     comm = comm or Local()
+    # precision and relations learned on a sample might not hold on every row: off for streams
     codec = TableCodec(categorical_features=categorical_features, numeric_encoding=numeric_encoding)  # type: ignore[arg-type]
     local = summarise(source, categorical_features, seed + comm.rank, sample_rows, codec.max_categories)
     merged, *others = comm.gather(local)

@@ -10,6 +10,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ganaug.core.conditions import (
+    compile_constraints,
+    describe_constraints,
+    generate_where,
+    split_class_condition,
+)
+from ganaug.core.exact import describe as describe_exact
 from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
@@ -72,6 +79,15 @@ class ConditionalGAN:
         Seed; every random draw of training comes from ``torch.Generator`` objects seeded with
         it, so the global torch (CPU and CUDA) and numpy RNG states are neither read nor changed
         and fits in several threads give the rows they give one at a time. None: fresh entropy.
+    exact_structure : bool, default=True
+        Learn each numeric column's precision (decimals, integer steps, multiples) and the exact
+        relations between columns (equal columns, sums and differences, a categorical column
+        that determines another) from the training rows; sampled rows are rounded to that
+        precision and derived columns are computed (:mod:`ganaug.core.exact`).
+    constraints : sequence of str or dict, optional
+        Rules every sampled row obeys: ``"end >= start"``, ``"amount in [0, limit]"``,
+        ``"fixed city, zip"`` (:mod:`ganaug.core.conditions`). The training rows must obey them
+        (a :class:`~ganaug.errors.ConstraintError` names the one they break).
 
     Attributes
     ----------
@@ -91,7 +107,10 @@ class ConditionalGAN:
         ``selected_step`` whose generator was kept; with a mixture copula,
         ``copula_selection`` (the mixture's held-out log-likelihood gain per row over the plain
         copula, classes weighing the same, and its standard error) and whether the mixture was
-        kept (``copula_mixture``: when the gain exceeds two standard errors).
+        kept (``copula_mixture``: when the gain exceeds two standard errors); ``exact``, the
+        learned relations and constraints, one line each.
+    target_name_ : str or None
+        Name of the class column (``y``'s name when it has one).
     """
 
     def __init__(
@@ -108,6 +127,8 @@ class ConditionalGAN:
         time_budget: float | None = None,
         verbose: bool = False,
         random_state: int | None = None,
+        exact_structure: bool = True,
+        constraints: Sequence[Any] | None = None,
     ) -> None:
         self.preset = preset
         self.epochs = epochs
@@ -120,6 +141,8 @@ class ConditionalGAN:
         self.time_budget = time_budget
         self.verbose = verbose
         self.random_state = random_state
+        self.exact_structure = exact_structure
+        self.constraints = constraints
 
     # ------------------------------------------------------------------------------ config
     def _config(self) -> GANConfig:
@@ -205,7 +228,14 @@ class ConditionalGAN:
         self.codec_ = TableCodec(
             categorical_features=self.categorical_features,
             numeric_encoding=self.config_.numeric_encoding,  # type: ignore[arg-type]
+            exact=bool(self.exact_structure),
         ).fit(X if X_unlabeled is None else _stack_rows(X, X_unlabeled))
+        schema = self.codec_.schema_
+        if self.constraints:
+            schema.constraints = compile_constraints(
+                schema, self.codec_.check_columns(X), list(self.constraints)
+            )
+        self.target_name_ = getattr(y, "name", None) if isinstance(getattr(y, "name", None), str) else None
         if self.config_.architecture == "conv":  # a typed error before any encoding or training
             shape = image_shape(self.codec_, self.config_.image_shape)
             self.config_ = self.config_.with_overrides(image_shape=shape)
@@ -327,6 +357,9 @@ class ConditionalGAN:
             steps, G, total_steps, steps_per_epoch, self._callbacks(selecting, total_steps, comm), score, history
         )
         self.history_ = loop.run()
+        self.history_["exact"] = describe_exact(self.codec_.schema_) + describe_constraints(
+            self.codec_.schema_.constraints
+        )
         if selecting and cfg.copula:
             # the kept residual sits on the copula of every row, held-out ones included
             rows.fit_copula(G, spans, n_classes, held_out=True)
@@ -394,23 +427,36 @@ class ConditionalGAN:
         """Map class labels to condition indices; unknown labels are a ValueError naming them."""
         return class_index(labels, self.classes_)
 
-    def generate(self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536) -> Any:
-        """Generate one row per entry of ``conditions`` (class indices), decoded to the input format."""
+    def generate(
+        self, conditions: np.ndarray, random_state: Any = None, batch_size: int = 65536,
+        where: Any = None,
+    ) -> Any:
+        """Generate one row per entry of ``conditions`` (class indices), decoded to the input format.
+
+        With ``where`` (conditions on columns, see :meth:`sample`) or constraints, rows are drawn
+        by rejection (:func:`ganaug.core.conditions.generate_where`).
+        """
         self._check_fitted()
         conditions = check_conditions(conditions, len(self.classes_))
         module = self.sampling_module()
         seed = seed_from(random_state)
-        numeric, codes = [], []
-        with torch.no_grad():
-            for noise, cond in noise_batches(conditions, module.noise_dim, seed, batch_size):
-                num, cat = module(torch.from_numpy(noise), torch.from_numpy(cond))
-                numeric.append(num.numpy())
-                codes.append(cat.numpy())
-        if not numeric:  # zero rows requested
-            return assemble(self.codec_.schema_, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64))
-        return assemble(self.codec_.schema_, np.concatenate(numeric), np.concatenate(codes))
 
-    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        def draw(cond: np.ndarray, offset: int) -> Any:
+            numeric, codes = [], []
+            with torch.no_grad():
+                for noise, part in noise_batches(cond, module.noise_dim, seed, batch_size, offset):
+                    num, cat = module(torch.from_numpy(noise), torch.from_numpy(part))
+                    numeric.append(num.numpy())
+                    codes.append(cat.numpy())
+            if not numeric:  # zero rows requested
+                return assemble(self.codec_.schema_, np.empty((0, 0)), np.empty((0, 0), dtype=np.int64))
+            return assemble(self.codec_.schema_, np.concatenate(numeric), np.concatenate(codes))
+
+        return generate_where(draw, conditions, self.codec_.schema_, where)
+
+    def sample(
+        self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
+    ) -> tuple[Any, np.ndarray]:
         """Sample ``n`` rows.
 
         Parameters
@@ -426,6 +472,11 @@ class ConditionalGAN:
             ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
             rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
             from it (advancing it); None a fresh one.
+        conditions : dict, optional
+            Column conditions: ``{"region": "north"}``, ``{"age": (30, 40)}`` (both ends included,
+            None for an open end), ``{"income": None}`` (missing), ``{"level": ["a", "b"]}``. A
+            condition on the class column (:attr:`target_name_`) sets ``y``. Other conditions are
+            met by rejection; a :class:`~ganaug.errors.ConditionError` when too rare.
 
         Returns
         -------
@@ -435,9 +486,10 @@ class ConditionalGAN:
             Their class labels.
         """
         self._check_fitted()
-        conditions = plan_conditions(n, y, self.class_counts_, self.class_index)
-        X = self.generate(conditions, random_state=random_state)
-        return X, self.classes_[conditions]
+        y, where = split_class_condition(conditions, y, getattr(self, "target_name_", None))
+        plan = plan_conditions(n, y, self.class_counts_, self.class_index)
+        X = self.generate(plan, random_state=random_state, where=where)
+        return X, self.classes_[plan]
 
 
 def _stack_rows(X: Any, X_more: Any) -> Any:

@@ -16,6 +16,7 @@ from imblearn.utils import check_sampling_strategy, check_target_type
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ganaug.core.conditions import split_class_condition
 from ganaug.core.labels import TARGET_COLUMN
 from ganaug.core.noise import check_n, plan_conditions, seed_from
 from ganaug.core.reuse import check_reuse
@@ -105,6 +106,15 @@ class GANAugmenter(BaseOverSampler):
         Seeds training and sampling; the same value gives the same rows. None draws fresh
         entropy from the operating system (``numpy.random.default_rng()``); numpy's global
         ``RandomState`` is never drawn from or changed.
+    exact_structure : bool, default=True
+        Learn what is exact in the training rows and keep it in the synthetic ones: each numeric
+        column's precision (2 decimals, steps of 5, ...), columns equal to another or to a sum or
+        difference of others, categorical columns that another determines (see
+        :mod:`ganaug.core.exact`). The learned rules are listed in ``model_.history_["exact"]``.
+    constraints : sequence of str or dict, optional
+        Rules every synthetic row obeys: ``"end >= start"``, ``"amount in [0, limit]"``,
+        ``"fixed city, zip"`` (only the training combinations). Refused with
+        :class:`ganaug.errors.ConstraintError` when the training rows break one.
 
     Attributes
     ----------
@@ -139,6 +149,8 @@ class GANAugmenter(BaseOverSampler):
         "verbose": ["boolean"],
         "task": [StrOptions({"auto", "classification", "regression"})],
         "unlabeled_value": "no_validation",
+        "exact_structure": ["boolean"],
+        "constraints": ["array-like", None],
     }
 
     def __init__(
@@ -159,6 +171,8 @@ class GANAugmenter(BaseOverSampler):
         task: str = "auto",
         random_state: Any = None,
         unlabeled_value: Any = -1,
+        exact_structure: bool = True,
+        constraints: Sequence[Any] | None = None,
     ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
         self.augment_ratio = augment_ratio
@@ -175,6 +189,8 @@ class GANAugmenter(BaseOverSampler):
         self.task = task
         self.random_state = random_state
         self.unlabeled_value = unlabeled_value
+        self.exact_structure = exact_structure
+        self.constraints = constraints
 
     # ----------------------------------------------------------------------- validation
     def _declared_task(self) -> str:
@@ -284,6 +300,8 @@ class GANAugmenter(BaseOverSampler):
     def _start(self, y: Any) -> None:
         """Validate the parameters and settle the task before anything reads ``y``."""
         self._validate_params()
+        name = getattr(y, "name", None)
+        self._target_name = name if isinstance(name, str) and name != TARGET_COLUMN else None
         self.task_ = self._declared_task()
         self._X_unlabeled, self.n_unlabeled_ = None, 0
         self._y_template = target_template(y)
@@ -313,6 +331,8 @@ class GANAugmenter(BaseOverSampler):
         unlabeled = {} if self._X_unlabeled is None else {"X_unlabeled": self._X_unlabeled}
         if self.generator is None:
             self.model_ = self._make_model(train_seed).fit(data, labels, **unlabeled)
+            if self.task_ == "classification":
+                self.model_.target_name_ = getattr(self, "_target_name", None)
         else:
             self.model_ = model
             self._check_schema(self.model_, data)
@@ -394,7 +414,9 @@ class GANAugmenter(BaseOverSampler):
     def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
         return split_target(joint, TARGET_COLUMN)
 
-    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, Any]:
+    def sample(
+        self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
+    ) -> tuple[Any, Any]:
         """Draw ``n`` synthetic rows.
 
         Parameters
@@ -411,6 +433,13 @@ class GANAugmenter(BaseOverSampler):
             rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
             from it (advancing it); None a fresh one (None here means the augmenter's
             ``random_state``).
+        conditions : dict, optional
+            Column conditions: ``{"region": "north"}``, ``{"age": (30, 40)}`` (both ends
+            included, None for an open end), ``{"income": None}`` (missing values), a list of
+            levels. A condition on the class column (``y``'s name at fit) sets ``y``; the others
+            are met by rejection from the model's rows, so the rows follow the model's
+            conditional distribution; :class:`ganaug.errors.ConditionError` when a condition is
+            too rare to meet.
 
         Returns
         -------
@@ -428,11 +457,17 @@ class GANAugmenter(BaseOverSampler):
         if self.task_ == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
-            X_new, y_new = self._sample_regression(int(n), seed)
+            if conditions:
+                joint = self.model_.generate(np.zeros(n, np.int64), random_state=seed, where=conditions)
+                X_new, y_new = self._split_target(joint)
+            else:
+                X_new, y_new = self._sample_regression(int(n), seed)
         else:
-            conditions = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
-            X_new = self.model_.generate(conditions, random_state=seed)
-            y_new = np.asarray(self.model_.classes_)[conditions]
+            target = getattr(self.model_, "target_name_", None) or getattr(self.model_, "target", None)
+            y, where = split_class_condition(conditions, y, target if isinstance(target, str) else None)
+            plan = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
+            X_new = self.model_.generate(plan, random_state=seed, where=where)
+            y_new = np.asarray(self.model_.classes_)[plan]
         return X_new, as_target(y_new, getattr(self, "_y_template", None), X_new)
 
     # ------------------------------------------------------------------------ persistence

@@ -44,6 +44,7 @@ import onnxruntime as ort
 import pandas as pd
 
 from ganaug._version import __version__
+from ganaug.core.conditions import generate_where, split_class_condition
 from ganaug.core.errors import ArtifactError
 from ganaug.core.files import replacing
 from ganaug.core.labels import class_index, class_lookup, classes_from_json
@@ -149,7 +150,8 @@ class OnnxGenerator:
         Training rows per class (the default sampling proportions).
     task : {"classification", "regression"}
     target : str, int or None
-        Regression: the jointly modelled target column (the last one).
+        Regression: the jointly modelled target column (the last one). Classification: the
+        class column's name in training (None when it had none).
     noise_dim : int
 
     Raises
@@ -320,6 +322,13 @@ class OnnxGenerator:
 
     # ---------------------------------------------------------------------- conditions
     @property
+    def label_name(self) -> str:
+        """The class column's name in training, or ``"label"`` when it had none."""
+        if self.task == "classification" and isinstance(self.target, str):
+            return self.target
+        return "label"
+
+    @property
     def columns(self) -> list[Any]:
         """Column labels of the generated table (the target last for regression)."""
         return self.schema.names
@@ -384,6 +393,7 @@ class OnnxGenerator:
         conditions_of: Callable[[int, int], np.ndarray],
         seed: int,
         out: tuple[np.ndarray, np.ndarray] | None = None,
+        offset: int = 0,
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Yield ``(numeric, codes, conditions)`` per chunk of the ``n`` rows, in order.
 
@@ -391,7 +401,7 @@ class OnnxGenerator:
         there is more than one chunk, up to ``n_threads`` of them run at once and one more waits,
         so memory stays bounded by the chunk size however many rows are asked for. With ``out``
         (arrays of all the rows), each chunk is written into its rows of ``out`` and yielded as
-        views of them.
+        views of them. ``offset``: the stream row of row 0 (rejection sampling reads later rows).
         """
         n_num, n_cat = self._n_numeric, self._n_categorical
         chunk = self._chunk_rows(n, batch_size)
@@ -405,14 +415,15 @@ class OnnxGenerator:
             if out is not None:
                 numeric, codes = out[0][start:stop], out[1][start:stop]
             elif stop - start <= INFERENCE_ROWS:  # one call: keep ONNX Runtime's own arrays
-                return (*self._run(noise_rows(seed, start, stop, self.noise_dim), cond), cond)
+                return (*self._run(noise_rows(seed, offset + start, offset + stop, self.noise_dim), cond), cond)
             else:
                 numeric = np.empty((stop - start, n_num), dtype=np.float32)
                 codes = np.empty((stop - start, n_cat), dtype=np.int64)
             for a in range(start, stop, INFERENCE_ROWS):
                 b = min(stop, a + INFERENCE_ROWS)
                 rows = slice(a - start, b - start)
-                numeric[rows], codes[rows] = self._run(noise_rows(seed, a, b, self.noise_dim), cond[rows])
+                noise = noise_rows(seed, offset + a, offset + b, self.noise_dim)
+                numeric[rows], codes[rows] = self._run(noise, cond[rows])
             return numeric, codes, cond
 
         if n <= chunk or self.n_threads == 1:
@@ -450,7 +461,8 @@ class OnnxGenerator:
         return self._arrays(conditions, random_state, batch_size, np.dtype(np.float32))
 
     def _arrays(
-        self, conditions: Any, random_state: Any, batch_size: int | None, numeric_dtype: np.dtype
+        self, conditions: Any, random_state: Any, batch_size: int | None, numeric_dtype: np.dtype,
+        offset: int = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
         cond = self._check_conditions(conditions)
         n = len(cond)
@@ -460,7 +472,8 @@ class OnnxGenerator:
             np.empty((n, self._n_numeric), dtype=numeric_dtype),
             np.empty((n, self._n_categorical), dtype=np.int64),
         )
-        for _ in self._run_chunks(n, batch_size, lambda a, b: cond[a:b], seed_from(random_state), out):
+        chunks = self._run_chunks(n, batch_size, lambda a, b: cond[a:b], seed_from(random_state), out, offset)
+        for _ in chunks:
             pass
         return out
 
@@ -473,22 +486,32 @@ class OnnxGenerator:
         return np.dtype(np.float64)
 
     def generate(
-        self, conditions: Any, random_state: Any = None, batch_size: int | None = None
+        self, conditions: Any, random_state: Any = None, batch_size: int | None = None,
+        where: Any = None,
     ) -> pd.DataFrame | np.ndarray:
         """One row per entry of ``conditions`` (class indices), in the training container.
 
         Same contract as :meth:`ganaug.gan.synthesizer.ConditionalGAN.generate`: the same seed and
-        conditions give the same rows (regression models return the joint table, target last).
+        conditions give the same rows (regression models return the joint table, target last);
+        ``where`` (column conditions) and the model's constraints by rejection.
         """
-        numeric, codes = self._arrays(conditions, random_state, batch_size, self._assembly_dtype())
-        return assemble(self.schema, numeric, codes)
+        cond = self._check_conditions(conditions)
+        seed = seed_from(random_state)
+        dtype = self._assembly_dtype()
+
+        def draw(part: np.ndarray, offset: int) -> Any:
+            return assemble(self.schema, *self._arrays(part, seed, batch_size, dtype, offset))
+
+        return generate_where(draw, cond, self.schema, where)
 
     # ------------------------------------------------------------------------- sampling
     def split_target(self, joint: Any) -> tuple[Any, np.ndarray]:
         """Split a regression model's joint table into ``(X, y)`` (the target is the last column)."""
         return split_target(joint, self.target)
 
-    def sample(self, n: int, y: Any = None, random_state: Any = None) -> tuple[Any, np.ndarray]:
+    def sample(
+        self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
+    ) -> tuple[Any, np.ndarray]:
         """Sample ``n`` rows.
 
         Parameters
@@ -505,6 +528,9 @@ class OnnxGenerator:
             ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
             rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
             from it (advancing it); None a fresh one.
+        conditions : dict, optional
+            Column conditions, as in :meth:`ganaug.gan.synthesizer.ConditionalGAN.sample` (a
+            condition on the class column :attr:`target` sets ``y``).
 
         Returns
         -------
@@ -518,9 +544,11 @@ class OnnxGenerator:
         if self.task == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
-            return self.split_target(self.generate(np.zeros(n, np.int64), random_state))
-        conditions = self._conditions(n, y)
-        return self.generate(conditions, random_state), self.classes_[conditions]
+            joint = self.generate(np.zeros(n, np.int64), random_state, where=conditions or None)
+            return self.split_target(joint)
+        y, where = split_class_condition(conditions, y, self.target)
+        plan = self._conditions(n, y)
+        return self.generate(plan, random_state, where=where), self.classes_[plan]
 
     def iter_samples(
         self,
@@ -528,21 +556,23 @@ class OnnxGenerator:
         y: Any = None,
         random_state: Any = None,
         batch_size: int | None = None,
+        conditions: Any = None,
     ) -> Iterator[tuple[Any, np.ndarray]]:
         """Yield ``(X, y)`` batches of at most ``batch_size`` rows, ``n`` rows in all.
 
         The rows are those of :meth:`sample` with the same arguments, in the same order; memory
         is bounded by the batch size (conditions are worked out per batch when ``y`` is None or a
-        single label).
+        single label), except with column ``conditions`` or constraints, where the rows are
+        drawn whole by rejection first.
         """
-        for X, cond in self._iter_tables(n, y, random_state, batch_size):
+        for X, cond in self._iter_tables(n, y, random_state, batch_size, conditions):
             if self.task == "regression":
                 yield self.split_target(X)
             else:
                 yield X, self.classes_[cond]
 
     def _iter_tables(
-        self, n: int, y: Any, random_state: Any, batch_size: int | None
+        self, n: int, y: Any, random_state: Any, batch_size: int | None, conditions: Any = None
     ) -> Iterator[tuple[Any, np.ndarray]]:
         """Yield ``(generated table, condition indices)`` batches (regression: the joint table)."""
         n = check_n(n)
@@ -550,6 +580,18 @@ class OnnxGenerator:
         regression = self.task == "regression"
         if regression and y is not None:
             raise ValueError("y must be None when sampling a regression model")
+        if conditions or self.schema.constraints:  # rejection needs the whole request
+            if regression:
+                plan, where = np.zeros(n, np.int64), conditions or None
+            else:
+                y, where = split_class_condition(conditions, y, self.target)
+                plan = self._conditions(n, y)
+            table = self.generate(plan, seed, batch_size, where=where)
+            step = self._batch_size(batch_size)
+            for a in range(0, n, step):
+                part = table.iloc[a : a + step] if isinstance(table, pd.DataFrame) else table[a : a + step]
+                yield part, plan[a : a + step]
+            return
         labels = None if y is None else np.atleast_1d(np.asarray(y, dtype=object))
         if labels is not None and len(labels) not in (1, n):
             raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
@@ -581,9 +623,10 @@ class OnnxGenerator:
         random_state: Any = None,
         *,
         format: str | None = None,
-        label_column: str | None = "label",
+        label_column: str | None = "auto",
         batch_size: int | None = None,
         on_rows: Callable[[int], None] | None = None,
+        conditions: Any = None,
     ) -> Path:
         """Stream ``n`` sampled rows to a CSV or Parquet file with bounded memory.
 
@@ -596,19 +639,25 @@ class OnnxGenerator:
         format : {"csv", "parquet"}, optional
             Default from the suffix (``.parquet``/``.pq`` -> Parquet, otherwise CSV). Parquet
             needs ``pyarrow`` (``pip install 'ganaug[parquet]'``).
-        label_column : str or None, default="label"
-            Name of the appended class label column; None leaves it out. Regression models write
+        label_column : str or None, default="auto"
+            Name of the appended class label column: ``"auto"`` is the class column's name in
+            training (:attr:`target`), or ``"label"`` when it had none; None leaves it out.
+            Regression models write
             their joint table (the target is its last column, ``__target__`` for DataFrames) and
             unconditional models (a single ``None`` class) have no label column.
         batch_size : int, optional
             Rows per batch (default: the generator's ``batch_size``).
         on_rows : callable, optional
             Called with the number of rows of each batch once it is written (progress).
+        conditions : dict, optional
+            Column conditions, as in :meth:`sample`.
 
         Returns
         -------
         Path
         """
+        if label_column == "auto":
+            label_column = self.label_name
         path = Path(path)
         fmt = format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
         if fmt not in ("csv", "parquet"):
@@ -628,7 +677,7 @@ class OnnxGenerator:
             pa = None
         path.parent.mkdir(parents=True, exist_ok=True)
         def batches() -> Iterator[pd.DataFrame]:
-            for X, cond in self._iter_tables(n, y, random_state, batch_size):
+            for X, cond in self._iter_tables(n, y, random_state, batch_size, conditions):
                 frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)
                 yield frame.assign(**({label_column: self.classes_[cond]} if add_label else {}))
                 if on_rows is not None:  # the writer asks for the next batch once it wrote this one

@@ -57,6 +57,8 @@ import numpy as np
 import pandas as pd
 
 from ganaug._version import __version__
+from ganaug.core.conditions import check_conditions_for
+from ganaug.core.errors import ArtifactError, ConditionError
 from ganaug.core.labels import find_typed_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime import metrics as _metrics
@@ -93,7 +95,7 @@ DEFAULT_MAX_CONCURRENT = 4
 DEFAULT_RELOAD_INTERVAL = 2.0
 #: request bodies larger than this are refused (413)
 MAX_BODY_BYTES = 64 * 1024
-SAMPLE_KEYS = frozenset({"n", "class", "seed", "format"})
+SAMPLE_KEYS = frozenset({"n", "class", "seed", "format", "where"})
 _MAX_SEED = 2**63 - 1
 
 
@@ -177,7 +179,39 @@ def _parse_sample_request(
             # true is not class 1 (as it is not n=1): a label is one string or number
             raise ApiError(400, f'"class" must be a single label (a string or a number); got {label!r}')
         index = _class_index(gen, label)
-    return {"n": n, "seed": seed_from(seed), "format": fmt, "index": index}
+    where = _parse_where(req.get("where"), gen)
+    if gen.label_name in where and _conditional(gen):
+        if index is not None:
+            raise ApiError(400, 'give the class either as "class" or in "where", not both')
+        index = _class_index(gen, where.pop(gen.label_name))
+    return {"n": n, "seed": seed_from(seed), "format": fmt, "index": index, "where": where}
+
+
+def _parse_where(where: Any, gen: OnnxGenerator) -> dict[str, Any]:
+    """``"where"``: column -> a value, null (missing), a list of values, or ``{"min", "max"}``."""
+    if where is None:
+        return {}
+    if not isinstance(where, dict):
+        raise ApiError(400, f'"where" must be an object of column -> condition; got {where!r}')
+    out: dict[str, Any] = {}
+    for column, value in where.items():
+        if isinstance(value, dict):
+            extra = sorted(set(value) - {"min", "max"})
+            bounds = [value.get("min"), value.get("max")]
+            if extra or not all(b is None or (isinstance(b, (int, float)) and not isinstance(b, bool)) for b in bounds):
+                raise ApiError(400, f'"where" on {column!r}: a range is {{"min": number, "max": number}}')
+            value = tuple(bounds)
+        elif isinstance(value, list):
+            if not all(isinstance(v, (str, int, float)) for v in value):
+                raise ApiError(400, f'"where" on {column!r}: a list holds strings or numbers')
+        elif value is not None and not isinstance(value, (str, int, float)):
+            raise ApiError(400, f'"where" on {column!r}: {value!r} is not a value')
+        out[column] = value
+    try:
+        check_conditions_for(gen.schema, {k: v for k, v in out.items() if k != gen.label_name})
+    except ConditionError as exc:
+        raise ApiError(422, str(exc)) from None
+    return out
 
 
 def _class_index(gen: OnnxGenerator, label: Any) -> int:
@@ -213,7 +247,8 @@ def label_column(gen: OnnxGenerator, columns: Sequence[str]) -> str | None:
     """Name of the class label in served rows; None when the rows carry no class (regression)."""
     if not _conditional(gen):
         return None
-    return _label_column(columns, gen.metadata.get("class_column"))
+    # the class column's name at fit (the metadata's "target"), "label" when it had none
+    return _label_column(columns, gen.metadata.get("class_column") or gen.label_name)
 
 
 def negotiate_format(accept: str | None) -> str:
@@ -258,7 +293,10 @@ def _sample(name: str, gen: OnnxGenerator, req: dict[str, Any]) -> Response:
         conditions = np.full(n, req["index"], dtype=np.int64)
     else:
         conditions = conditions_from_counts(split_counts(n, gen.class_counts_))
-    X = gen.generate(conditions, random_state=seed)
+    try:
+        X = gen.generate(conditions, random_state=seed, where=req.get("where") or None)
+    except ConditionError as exc:  # too rare to meet: the request asks for the impossible
+        raise ApiError(422, str(exc)) from None
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
     frame.columns = [str(c) for c in frame.columns]
     columns = list(frame.columns)
