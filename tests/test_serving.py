@@ -274,3 +274,17 @@ def test_triton_repository_matches_the_graph(onnx_files, tmp_path):
     for tensor in meta["inputs"] + meta["outputs"]:
         dims = ", ".join(str(d) for d in tensor["shape"])
         assert f'name: "{tensor["name"]}"\n    data_type: TYPE_{tensor["datatype"]}\n    dims: [ {dims} ]' in config
+
+
+def test_v2_body_limit_is_capped(onnx_files):
+    from ganaug.runtime import OnnxGenerator, oip
+
+    gen = OnnxGenerator(onnx_files["people"], n_threads=1)
+    small = oip.body_limit(gen, 10)
+    assert small < oip.MAX_BODY_BYTES and small >= 10 * (gen.noise_dim + 1) * 4
+    assert oip.body_limit(gen, 10**9) == oip.MAX_BODY_BYTES
+    # a declared body over the cap is refused before it is read
+    client = TestClient(create_app(onnx_files["people"], n_threads=1, max_rows=10))
+    r = client.post("/v2/models/people/infer", content=b"{}",
+                    headers={"content-length": str(small + 1)})
+    assert r.status_code == 413

@@ -40,6 +40,8 @@ HEADER_LENGTH = "Inference-Header-Content-Length"
 #: request bodies: the JSON header, then at most this many bytes per requested row
 _BYTES_PER_VALUE = 24
 _HEADER_BYTES = 64 * 1024
+#: the most bytes one inference request may send (413 above)
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 _NUMPY = {"FP32": np.float32, "FP64": np.float64, "INT64": np.int64, "INT32": np.int32}
 #: the datatypes each input accepts (converted exactly: no float noise as integers)
@@ -74,8 +76,10 @@ def model_metadata(name: str, gen: OnnxGenerator) -> dict[str, Any]:
 
 
 def body_limit(gen: OnnxGenerator, max_rows: int) -> int:
-    """Largest request body for ``max_rows`` rows of noise and conditions sent as JSON text."""
-    return _HEADER_BYTES + max_rows * (gen.noise_dim + 1) * _BYTES_PER_VALUE
+    """Largest request body: ``max_rows`` rows of noise and conditions as JSON text, at most
+    :data:`MAX_BODY_BYTES` (bodies are read before a sampling slot is taken, so this bounds the
+    memory of requests waiting their turn; binary tensors need a sixth of the JSON size)."""
+    return min(MAX_BODY_BYTES, _HEADER_BYTES + max_rows * (gen.noise_dim + 1) * _BYTES_PER_VALUE)
 
 
 def _split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes]:
