@@ -78,7 +78,7 @@ class LogProgress:
         self.file = file
         self._tasks: dict[int, _Task] = {}
 
-    def __enter__(self) -> LogProgress:
+    def __enter__(self) -> LogProgress:  # noqa: PYI034 (typing.Self needs Python 3.11)
         return self
 
     def __exit__(self, *exc: object) -> None:
