@@ -95,6 +95,10 @@ def test_openapi_lists_every_route_and_docs_page_is_self_contained(served):
     routes = {p for p in routes if "/versions/" not in p}  # v2's versioned aliases
     assert routes == set(spec["paths"])
     sample = spec["paths"]["/v1/models/{name}/sample"]["post"]
+    from ganaug.runtime.server import SAMPLE_KEYS
+
+    schema = sample["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["properties"]) == SAMPLE_KEYS  # every key the server accepts, no other
     assert set(sample["responses"]) >= {"200", "400", "404", "406", "413", "422"}
     page = client.get("/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")

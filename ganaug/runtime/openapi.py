@@ -41,6 +41,9 @@ _SAMPLE_REQUEST = {
                  "description": "Same seed, same rows (default: a fresh seed, returned)"},
         "format": {"enum": ["json", "csv"],
                    "description": "Default: from the Accept header, else json"},
+        "where": {"type": "object",
+                  "description": "Conditions on columns: column -> a value, null (missing), a "
+                                 "list of values, or {\"min\": x, \"max\": y}"},
     },
     "example": {"n": 5, "class": "yes", "seed": 1},
 }

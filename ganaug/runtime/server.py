@@ -58,7 +58,7 @@ import pandas as pd
 
 from ganaug._version import __version__
 from ganaug.core.conditions import check_conditions_for
-from ganaug.core.errors import ArtifactError, ConditionError
+from ganaug.core.errors import ConditionError
 from ganaug.core.labels import find_typed_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime import metrics as _metrics
