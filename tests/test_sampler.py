@@ -202,7 +202,10 @@ def test_classic_preset_trains_and_samples(mixed_df):
     assert Xs.shape == (30, X.shape[1])
 
 
-def test_verbose_shows_progress_and_quiet_is_silent(mixed_df, tiny, capsys):
+def test_verbose_shows_progress_and_quiet_is_silent(mixed_df, tiny, capsys, monkeypatch):
+    # under pytest stderr is not a terminal: progress comes as log lines, one per interval
+    monkeypatch.setenv("GANAUG_PROGRESS", "log")
+    monkeypatch.setenv("GANAUG_PROGRESS_INTERVAL", "0")
     X, y = mixed_df
     GANAugmenter(preset=tiny, verbose=False, random_state=0).fit(X, y)
     assert "pretraining" not in capsys.readouterr().err
