@@ -74,13 +74,14 @@ SEMI_METHODS: tuple[str, ...] = (
     "discriminator",
     "discriminator-scratch",
     "disc-k+1",
+    "disc-k+1-labeled",
     "selftraining-lr",
     "selftraining-hgb",
     "labelspreading",
 )
 #: the ``semi`` regime on images: labeled rows per class (MNIST-5k: 10 per class, 100 labels)
 SEMI_IMAGE_LABELS_PER_CLASS = 10
-REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3, "kplus1_steps": 100}
+REDUCED = {"rows": 300, "lowdata_rows": 120, "epochs": 3, "ctgan_epochs": 2, "cv": 3, "kplus1_epochs": 3}
 
 
 def _csv(kind: type) -> Any:
@@ -181,10 +182,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"the semi regime's methods, from {','.join(SEMI_METHODS)} (default: all)",
     )
     p.add_argument(
-        "--kplus1-steps",
+        "--kplus1-budget",
+        type=float,
+        default=None,
+        help="seconds of disc-k+1 training at most (DiscriminatorClassifier time_budget)",
+    )
+    p.add_argument(
+        "--kplus1-epochs",
         type=int,
-        default=300,
-        help="joint steps of disc-k+1 (DiscriminatorClassifier finetune_steps; default: 300)",
+        default=None,
+        help="epochs of disc-k+1 (DiscriminatorClassifier epochs; default: its own)",
     )
     p.add_argument(
         "--time-budget",
@@ -224,7 +231,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.epochs = args.epochs or REDUCED["epochs"]
         args.ctgan_epochs = min(args.ctgan_epochs, REDUCED["ctgan_epochs"])
         args.cv = min(args.cv, REDUCED["cv"])
-        args.kplus1_steps = min(args.kplus1_steps, REDUCED["kplus1_steps"])
+        args.kplus1_epochs = min(args.kplus1_epochs or REDUCED["kplus1_epochs"], REDUCED["kplus1_epochs"])
     return args
 
 
@@ -720,12 +727,18 @@ def semi_classifier(method: str, seed: int, args: argparse.Namespace, pretrained
             make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, random_state=seed)),
         )
     if method == "discriminator":
-        return DiscriminatorClassifier(generator=pretrained, **gan)
+        return DiscriminatorClassifier(design="finetune", generator=pretrained, **gan)
     if method == "discriminator-scratch":
-        return DiscriminatorClassifier(pretrain=False, **gan)
-    if method == "disc-k+1":  # the semi-supervised GAN: no pretraining, its own generator
+        return DiscriminatorClassifier(design="finetune", pretrain=False, **gan)
+    if method == "disc-k+1":  # the semi-supervised GAN (the default design): its own generator
         return DiscriminatorClassifier(
-            design="k+1", finetune_steps=args.kplus1_steps, random_state=seed
+            design="k+1", epochs=args.kplus1_epochs, time_budget=args.kplus1_budget,
+            random_state=seed,
+        )
+    if method == "disc-k+1-labeled":  # the same network on the labeled rows alone
+        return DiscriminatorClassifier(
+            design="k+1", pretrain=False, epochs=args.kplus1_epochs,
+            time_budget=args.kplus1_budget, random_state=seed,
         )
     if method == "selftraining-lr":  # the preprocessing of the logreg model, outside the loop
         lr = LogisticRegression(max_iter=1000, random_state=seed)

@@ -203,7 +203,9 @@ def test_gan_features_onnx_parity(semi_data, tmp_path):
 
 def test_discriminator_classifier_learns_from_few_labels(semi_data):
     X, y, y_semi = semi_data
-    clf = DiscriminatorClassifier(preset=FAST, finetune_steps=150, random_state=0).fit(X, y_semi)
+    clf = DiscriminatorClassifier(
+        design="finetune", preset=FAST, finetune_steps=150, random_state=0
+    ).fit(X, y_semi)
     assert clf.n_unlabeled_ == 84 and list(clf.classes_) == [0, 1]
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
@@ -213,7 +215,9 @@ def test_discriminator_classifier_learns_from_few_labels(semi_data):
 def test_discriminator_classifier_onnx_parity(semi_data, tmp_path):
     X, y, _ = semi_data
     labels = np.where(y == 1, "yes", "no")
-    clf = DiscriminatorClassifier(preset=FAST, finetune_steps=20, random_state=0).fit(X, labels)
+    clf = DiscriminatorClassifier(
+        design="finetune", preset=FAST, finetune_steps=20, random_state=0
+    ).fit(X, labels)
     runtime = OnnxRowModel(clf.export_onnx(tmp_path / "clf.onnx"))
     np.testing.assert_allclose(runtime.predict_proba(X), clf.predict_proba(X), atol=1e-3)
     assert list(runtime.classes_) == ["no", "yes"]
@@ -233,7 +237,7 @@ def test_classifier_bad_labels(semi_data):
 def test_kplus1_learns_from_few_labels(semi_data):
     X, y, y_semi = semi_data
     state = torch.random.get_rng_state()
-    clf = DiscriminatorClassifier(design="k+1", preset=FAST, finetune_steps=150, random_state=0)
+    clf = DiscriminatorClassifier(hidden=(32, 16), epochs=60, random_state=0)
     clf.fit(X, y_semi)
     # every draw from the fit's own generators: torch's global RNG untouched
     assert torch.equal(state, torch.random.get_rng_state())
@@ -250,7 +254,7 @@ def test_kplus1_is_reproducible(semi_data):
 
     def fit(seed):
         return DiscriminatorClassifier(
-            design="k+1", preset=FAST, finetune_steps=30, random_state=seed
+            hidden=(32, 16), epochs=5, random_state=seed
         ).fit(X, y_semi).predict_proba(X)
 
     first = fit(0)
@@ -262,7 +266,7 @@ def test_kplus1_onnx_parity(semi_data, tmp_path):
     X, y, y_semi = semi_data
     labels = np.where(y_semi == -1, "?", np.where(y == 1, "yes", "no")).astype(object)
     clf = DiscriminatorClassifier(
-        design="k+1", preset=FAST, finetune_steps=20, unlabeled_value="?", random_state=0
+        hidden=(32, 16), epochs=5, unlabeled_value="?", random_state=0
     ).fit(X, labels)
     runtime = OnnxRowModel(clf.export_onnx(tmp_path / "kplus1.onnx"))
     np.testing.assert_allclose(runtime.predict_proba(X), clf.predict_proba(X), atol=1e-3)
@@ -282,8 +286,8 @@ def test_kplus1_bad_parameters(semi_data):
 @parametrize_with_checks(
     [
         GANFeatures(preset=FAST, random_state=0),
-        DiscriminatorClassifier(preset=FAST, finetune_steps=60, random_state=0),
-        DiscriminatorClassifier(design="k+1", preset=FAST, finetune_steps=60, random_state=0),
+        DiscriminatorClassifier(design="finetune", preset=FAST, finetune_steps=60, random_state=0),
+        DiscriminatorClassifier(hidden=(16,), epochs=60, random_state=0),
     ]
 )
 def test_sklearn_compatible(estimator, check):
@@ -323,7 +327,9 @@ def test_discriminator_fits_in_threads_give_the_sequential_probabilities(semi_da
     X, _, y = semi_data
 
     def proba(seed):
-        clf = DiscriminatorClassifier(preset=FAST, design=design, finetune_steps=30, random_state=seed)
+        clf = DiscriminatorClassifier(
+            preset=FAST, design=design, finetune_steps=30, hidden=(16,), epochs=3, random_state=seed
+        )
         return clf.fit(X, y).predict_proba(X)
 
     expected = {s: proba(s) for s in (0, 1)}

@@ -1,6 +1,6 @@
-"""``DiscriminatorClassifier``: a GAN's critic, pretrained on every row, fine-tuned on the labels
-(``design="finetune"``), or trained jointly with a generator as the K+1-class critic of the
-semi-supervised GAN (``design="k+1"``, Salimans et al. 2016)."""
+"""``DiscriminatorClassifier``: the K+1-class discriminator of the semi-supervised GAN
+(``design="k+1"``, Salimans et al. 2016), or a GAN's critic pretrained on every row and
+fine-tuned on the labels (``design="finetune"``)."""
 
 from __future__ import annotations
 
@@ -23,68 +23,78 @@ from ganaug.learn._inputs import check_table
 from ganaug.learn.features import PRETRAINING_CONSTRAINTS, check_rows, input_tags, pretrain
 from ganaug.learn.semi import check_semi_labels, unlabeled_rows
 
+#: ``design="k+1"``'s defaults (by measurement, benchmarks/semi_gan.py on MNIST-5k)
+K_PLUS_1_EPOCHS = 20
+K_PLUS_1_LEARNING_RATE = 0.003
+K_PLUS_1_AVERAGE = 0.995
+#: ``design="finetune"``'s default learning rate
+FINETUNE_LEARNING_RATE = 1e-3
+
 
 class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
-    """A classifier whose network is a GAN critic pretrained without labels, then fine-tuned.
+    """A classifier whose network learns from unlabeled rows too: the semi-supervised GAN's
+    ``K+1``-class discriminator (default), or a GAN critic pretrained without labels, then
+    fine-tuned.
 
-    ``fit(X, y)`` trains an unconditional GAN on every row of ``X``, labeled or not (rows labeled
-    ``unlabeled_value``, ``-1`` by default, are unlabeled), then replaces the critic's scoring
-    layer with a ``K``-class softmax layer on its hidden activations and fine-tunes the whole
-    network on the labeled rows with cross-entropy. ``pretrain=False`` fine-tunes the same
-    network from a random initialisation (the ablation that says what pretraining brings).
+    ``design="k+1"`` (default) is the semi-supervised GAN of Salimans et al. (2016, *Improved
+    Techniques for Training GANs*) as its MNIST code has it (:mod:`ganaug.gan.improved_gan`):
+    a fully connected discriminator (1000-500-250-250-250, weight normalisation, Gaussian noise
+    on the input and hidden layers) with ``K`` logits ``l_1..l_K``, the ``K+1``-th, "generated",
+    logit fixed at 0 (``D(x) = Z(x) / (Z(x) + 1)``, ``Z = sum_k exp(l_k)``), trained with a
+    generator (batch normalisation, sigmoid outputs, feature matching) on every row of ``X``
+    (rows labeled ``unlabeled_value``, ``-1`` by default, are unlabeled). Rows are encoded in
+    [0, 1] (min-max numerics, one-hot categories). ``pretrain=False`` trains the same network
+    on the labeled rows alone for the same number of steps (no generator): the ablation that
+    says what the unlabeled rows bring.
 
-    ``design="k+1"`` is the semi-supervised GAN of Salimans et al. (2016, *Improved Techniques
-    for Training GANs*): the same network (the critic's hidden layers, then ``K`` logits
-    ``l_1..l_K``; the ``K+1``-th, "generated", logit is fixed at 0, so the network's
-    real-vs-generated score is ``D(x) = Z(x) / (Z(x) + 1)`` with ``Z = sum_k exp(l_k)``) is
-    trained from random weights together with an unconditional generator, for
-    ``finetune_steps`` joint steps. The network minimises the cross-entropy over the ``K``
-    logits on labeled rows plus ``-log D(x) - log(1 - D(G(z)))`` on every row of ``X`` (labeled
-    or not) and generated rows; the generator matches the mean of the network's last hidden
-    layer on real rows (feature matching). No adversarial pretraining takes place: ``pretrain``
-    does not apply, and a ``generator`` (a pretrained GAN) is refused with a ValueError.
+    ``design="finetune"`` trains an unconditional GAN on every row of ``X``, then replaces the
+    critic's scoring layer with a ``K``-class softmax layer on its hidden activations and
+    fine-tunes the whole network on the labeled rows with cross-entropy (``pretrain=False``:
+    the same network from a random initialisation).
 
     Parameters
     ----------
-    design : {"finetune", "k+1"}, default="finetune"
-        ``"finetune"``: pretrain a GAN, then fine-tune its critic on the labels. ``"k+1"``: the
-        semi-supervised GAN (see above). ``"finetune"`` is the default by measurement
-        (benchmarks/quality.py, semi regime, seeds 0-2): balanced accuracy 0.756 vs 0.723 on
-        MNIST-5k with 100 labels (``"k+1"`` lower on every seed), within +-0.01 on five tables.
+    design : {"k+1", "finetune"}, default="k+1"
+        The default by measurement (benchmarks/semi_gan.py, MNIST-5k, 100 labels, 3 seeds);
+        on tables neither design beats gradient boosting on the labeled rows (see
+        benchmarks/README.md).
     preset : {"default", "classic"} or GANConfig, default="default"
-        GAN hyperparameters for pretraining (and the critic's layout). ``"k+1"`` takes the
-        critic's hidden layers and activation, the generator's noise size, layers and layout,
-        the batch size of every row and generated row, and the output activations from it.
+        ``"finetune"``: GAN hyperparameters for pretraining (and the critic's layout). Not read
+        by ``"k+1"``.
     epochs : int, optional
-        Overrides the preset's pretraining length (not read by ``"k+1"``: ``finetune_steps``).
+        ``"k+1"``: passes over the rows (``len(X) // 100`` steps each; default 20).
+        ``"finetune"``: overrides the preset's pretraining length.
     categorical_features : sequence of str or int, optional
         Extra columns to model as categorical.
     generator : ConditionalGAN, GANAugmenter or path-like, optional
-        Reuse a pretrained GAN (a fitted model or an artifact directory) instead of training one.
-        Not with ``design="k+1"`` (a ValueError): it trains its own generator.
+        ``"finetune"``: reuse a pretrained GAN (a fitted model or an artifact directory).
+        Refused by ``"k+1"`` (a ValueError): it trains its own generator.
     pretrain : bool, default=True
-        Start fine-tuning from the pretrained critic; False starts from random weights.
-        Ignored by ``design="k+1"``, which always starts from random weights.
+        False: no generative part (``"k+1"``: labeled rows only; ``"finetune"``: random weights).
+    hidden : sequence of int, optional
+        ``"k+1"``: the discriminator's hidden widths (default the paper's 1000-500-250-250-250).
     finetune_steps : int, default=300
-        Optimiser steps of fine-tuning (Adam, minibatches of at most 64 labeled rows); with
-        ``design="k+1"``, joint steps (one network step, one generator step).
-    learning_rate : float, default=1e-3
-        Fine-tuning learning rate (``"k+1"``: the network's and the generator's).
+        ``"finetune"``: optimiser steps of fine-tuning (Adam, minibatches of at most 64 labeled
+        rows).
+    learning_rate : float, optional
+        Adam's learning rate (default 0.003 for ``"k+1"``, the paper's, falling linearly to 0
+        over the last third of the epochs; 1e-3 for ``"finetune"``).
     weight_decay : float, default=1e-4
-        Fine-tuning weight decay (the network's).
+        ``"finetune"``: weight decay of fine-tuning.
     dropout : float, default=0.25
-        Dropout after each hidden layer during fine-tuning (``"k+1"``: training).
+        ``"finetune"``: dropout after each hidden layer during fine-tuning.
     unlabeled_value : label, default=-1
         Rows with this label are unlabeled (see :mod:`ganaug.learn.semi`); None: every row is
         labeled.
     device : {"auto", "cpu", "cuda"}, default="auto"
-        Pretraining device (fine-tuning, and ``"k+1"``'s training, run on the CPU).
+        ``"finetune"``: pretraining device (fine-tuning runs on the CPU). ``"k+1"`` runs on the
+        CPU.
     time_budget : float, optional
-        Seconds of adversarial pretraining at most (not read by ``"k+1"``).
+        Seconds of training at most (``"k+1"``: training stops after the epoch that passes it;
+        ``"finetune"``: of adversarial pretraining).
     random_state : int, RandomState or None
-        Seeds pretraining and fine-tuning. ``"k+1"`` draws everything (weights, batches, noise,
-        dropout masks) from local ``torch.Generator`` objects seeded from it: torch's global RNG
-        is neither read nor changed.
+        Seeds every draw (weights, batches, noise). ``"k+1"`` draws from a local
+        ``torch.Generator``: torch's global RNG is neither read nor changed.
 
     Attributes
     ----------
@@ -93,12 +103,16 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
     gan_ : ConditionalGAN or None
         The pretrained GAN (None with ``pretrain=False`` and with ``design="k+1"``).
     generator_network_ : torch.nn.Module or None
-        ``"k+1"``: the generator trained with the network (raw outputs of encoded rows, before
-        the codec's output activations); None otherwise.
+        ``"k+1"``: the generator trained with the network (encoded rows in [0, 1]); None
+        otherwise.
+    history_ : dict of lists or None
+        ``"k+1"``: per epoch, the mean losses (``loss_labeled``, ``loss_unlabeled``,
+        ``loss_generator``), the seconds since training began, and with ``fit(eval_set=...)``
+        the balanced accuracy on it (``eval_balanced_accuracy``).
     codec_ : TableCodec
         The encoding of the rows (fitted on every row).
     n_unlabeled_ : int
-        Unlabeled rows used by pretraining.
+        Unlabeled rows used.
     n_features_in_ : int
     feature_names_in_ : ndarray
         Column names, for DataFrame input.
@@ -108,8 +122,9 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         "design": [StrOptions({"finetune", "k+1"})],
         **PRETRAINING_CONSTRAINTS,
         "pretrain": ["boolean"],
+        "hidden": ["array-like", None],
         "finetune_steps": [Interval(numbers.Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "weight_decay": [Interval(numbers.Real, 0, None, closed="left")],
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "unlabeled_value": "no_validation",
@@ -118,14 +133,15 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        design: str = "finetune",
+        design: str = "k+1",
         preset: str | GANConfig = "default",
         epochs: int | None = None,
         categorical_features: Sequence[str | int] | None = None,
         generator: Any = None,
         pretrain: bool = True,
+        hidden: Sequence[int] | None = None,
         finetune_steps: int = 300,
-        learning_rate: float = 1e-3,
+        learning_rate: float | None = None,
         weight_decay: float = 1e-4,
         dropout: float = 0.25,
         unlabeled_value: Any = -1,
@@ -139,6 +155,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.generator = generator
         self.pretrain = pretrain
+        self.hidden = hidden
         self.finetune_steps = finetune_steps
         self.learning_rate = learning_rate
         self.weight_decay = weight_decay
@@ -148,15 +165,17 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         self.time_budget = time_budget
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any) -> DiscriminatorClassifier:
-        """Pretrain on every row of ``X``, fine-tune on the labeled ones (``design="k+1"``:
-        train the network and a generator jointly on them).
+    def fit(self, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None) -> DiscriminatorClassifier:
+        """Train on every row of ``X``, the labeled ones with their labels.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
             Class labels; ``unlabeled_value`` marks unlabeled rows.
+        eval_set : (X_eval, y_eval), optional
+            ``"k+1"`` only: rows scored after every epoch (``history_["eval_balanced_accuracy"]``,
+            a learning curve); they take no part in training.
 
         Returns
         -------
@@ -173,6 +192,8 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
                 'design="k+1" trains its own generator jointly with the classifier: a pretrained '
                 'generator does not apply (leave generator=None, or use design="finetune")'
             )
+        if self.design == "finetune" and eval_set is not None:
+            raise ValueError('eval_set is read by design="k+1" only')
         X, y = check_table(check_rows(X), y)
         check_classification_targets(y)
         validate_data(self, X, reset=True, skip_check_array=True)
@@ -187,8 +208,9 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         rs = check_random_state(self.random_state)
         seed = int(rs.randint(0, 2**31 - 1))
         self.generator_network_ = None
+        self.history_ = None
         if self.design == "k+1":
-            self._fit_kplus1(X, unlabeled, labels, seed)
+            self._fit_kplus1(X, unlabeled, labels, seed, eval_set)
             return self
         # local draws only (gan/rng.py): the same draws as a global RNG seeded with ``seed``,
         # without touching torch's global RNG
@@ -232,7 +254,8 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         params = [*trunk.parameters(), *head.parameters()]
-        opt = torch.optim.Adam(params, lr=self.learning_rate, weight_decay=self.weight_decay)
+        lr = self.learning_rate or FINETUNE_LEARNING_RATE
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=self.weight_decay)
         gen = torch.Generator().manual_seed(seed)
         loss_fn = torch.nn.CrossEntropyLoss()
         batch = min(64, len(rows))
@@ -244,78 +267,69 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
             loss.backward()
             opt.step()
 
-    def _fit_kplus1(self, X: Any, unlabeled: np.ndarray, labels: np.ndarray, seed: int) -> None:
-        """The semi-supervised GAN: network and generator trained jointly from ``seed``."""
+    def _fit_kplus1(
+        self, X: Any, unlabeled: np.ndarray, labels: np.ndarray, seed: int, eval_set: Any
+    ) -> None:
+        """The semi-supervised GAN of :mod:`ganaug.gan.improved_gan`, trained from ``seed``."""
         import torch
 
-        from ganaug.gan.features import CriticTrunk
-        from ganaug.gan.networks import Generator, activate
-        from ganaug.gan.rng import LocalDropout, dropout_generator, local_draws
+        from ganaug.gan import improved_gan
+        from ganaug.gan.codec import TableCodec
 
-        config = self._config()
-        init = torch.Generator().manual_seed(seed)
-        with local_draws(init):  # the layers' initial weights come from the fit's own seed
-            critic = self._critic(X)  # pretrain is not read by "k+1": random weights, own codec
-            trunk = CriticTrunk(critic)
-            head = torch.nn.Linear(trunk.n_features, len(self.classes_))
-            G = Generator(
-                config.noise_dim, 1, self.codec_.output_dim, config.generator_hidden,
-                "classic" if config.architecture == "classic" else "residual",
-            )
-        # dropout masks from the fit's generator, not torch's global RNG (LocalDropout)
-        trunk.dropout = LocalDropout(self.dropout)
-        encoded = torch.from_numpy(self.codec_.encode(X))
-        rows, targets = encoded[~unlabeled], torch.from_numpy(labels).long()
-        gen = torch.Generator().manual_seed(seed + 1)
-        net_params = [*trunk.parameters(), *head.parameters()]
-        betas = (0.5, 0.999)  # Salimans et al.'s Adam betas
-        opt_d = torch.optim.Adam(
-            net_params, lr=self.learning_rate, betas=betas, weight_decay=self.weight_decay
+        self.gan_ = None
+        # every column in [0, 1] (min-max numerics, one-hot levels): the generator's sigmoid range
+        self.codec_ = TableCodec(
+            categorical_features=self.categorical_features, numeric_encoding="minmax"
+        ).fit(X)
+        rows = torch.from_numpy(self.codec_.encode(X))
+        gen = torch.Generator().manual_seed(seed)
+        trunk, head, G = improved_gan.build(
+            rows.shape[1], len(self.classes_), rows, gen, hidden=self._hidden(), semi=self.pretrain
         )
-        opt_g = torch.optim.Adam(G.parameters(), lr=self.learning_rate, betas=betas)
-        softplus, cross_entropy = torch.nn.functional.softplus, torch.nn.CrossEntropyLoss()
-        n_labeled = min(64, len(rows))
-        n_rows = max(1, min(config.batch_size, len(encoded)))
-        last = trunk.layers[-1].out_features  # feature matching on the last hidden layer
-        spans = self.codec_.spans_
-
-        def generated() -> Any:
-            noise = torch.randn(n_rows, config.noise_dim, generator=gen)
-            raw = G(noise, torch.zeros(n_rows, dtype=torch.long))
-            return activate(raw, spans, config.output, config.tau, generator=gen)
-
-        def logits_and_features(x: Any) -> tuple[Any, Any]:
-            features = trunk(x)
-            return head(features), features[:, -last:]
-
-        trunk.train()
-        G.train()
-        with dropout_generator(trunk, gen):
-            for _ in range(self.finetune_steps):
-                pick = torch.randint(len(rows), (n_labeled,), generator=gen)
-                real = encoded[torch.randint(len(encoded), (n_rows,), generator=gen)]
-                fake = generated()
-                supervised = cross_entropy(head(trunk(rows[pick])), targets[pick])
-                logits_real, features_real = logits_and_features(real)
-                logits_fake, _ = logits_and_features(fake.detach())
-                # log D = lse - softplus(lse) and -log(1 - D) = softplus(lse), lse = log Z
-                lse_real = torch.logsumexp(logits_real, dim=1)
-                lse_fake = torch.logsumexp(logits_fake, dim=1)
-                unsupervised = (softplus(lse_real) - lse_real).mean() + softplus(lse_fake).mean()
-                loss = supervised + unsupervised
-                opt_d.zero_grad(set_to_none=True)
-                loss.backward()
-                opt_d.step()
-
-                _, features_fake = logits_and_features(generated())
-                target = features_real.detach().mean(dim=0)
-                g_loss = (features_fake.mean(dim=0) - target).pow(2).mean()
-                opt_g.zero_grad(set_to_none=True)
-                g_loss.backward()
-                opt_g.step()
+        schedule = improved_gan.Schedule(
+            epochs=self.epochs or K_PLUS_1_EPOCHS,
+            learning_rate=self.learning_rate or K_PLUS_1_LEARNING_RATE,
+            average=K_PLUS_1_AVERAGE,
+            time_budget=self.time_budget,
+        )
+        callback = None
+        if eval_set is not None:
+            callback = self._evaluator(trunk, head, schedule.history, eval_set)
+        targets = np.full(len(rows), -1, dtype=np.int64)  # train() indexes labels by row
+        targets[~unlabeled] = labels
+        improved_gan.train(
+            trunk, head, G, rows, torch.from_numpy(np.flatnonzero(~unlabeled)),
+            torch.from_numpy(targets), schedule, gen, callback=callback,
+        )
+        self.history_ = {k: list(v) for k, v in schedule.history.items()}
+        self.n_epochs_ = len(self.history_["seconds"])
         # float64 for prediction: a row's probabilities do not depend on its batch
         self.trunk_, self.head_ = trunk.double().eval(), head.double().eval()
-        self.generator_network_ = G.eval()
+        self.generator_network_ = G.eval() if G is not None else None
+
+    def _hidden(self) -> tuple[int, ...]:
+        from ganaug.gan.improved_gan import HIDDEN
+
+        return HIDDEN if self.hidden is None else tuple(int(h) for h in self.hidden)
+
+    def _evaluator(self, trunk: Any, head: Any, history: dict, eval_set: Any) -> Any:
+        """A per-epoch callback that appends the balanced accuracy on ``eval_set``."""
+        import torch
+        from sklearn.metrics import balanced_accuracy_score
+
+        X_eval, y_eval = eval_set
+        rows = torch.from_numpy(self.codec_.encode(check_rows(X_eval)))
+        y_eval = np.asarray(y_eval)
+        scores = history.setdefault("eval_balanced_accuracy", [])
+
+        def evaluate(epoch: int) -> None:
+            trunk.eval()
+            head.eval()
+            with torch.no_grad():
+                predicted = self.classes_[head(trunk(rows)).argmax(dim=1).numpy()]
+            scores.append(float(balanced_accuracy_score(y_eval, predicted)))
+
+        return evaluate
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, columns in :attr:`classes_` order.
@@ -330,12 +344,30 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
+        features = torch.from_numpy(self.features(X))  # first: it says "not fitted"
+        with torch.no_grad():
+            logits = self.head_(features)
+            return torch.softmax(logits, dim=1).double().numpy()
+
+    def features(self, X: Any) -> np.ndarray:
+        """The network's last hidden layer on the rows ``X`` (``"k+1"``: the layer the generator
+        matches; ``"finetune"``: every hidden layer side by side), float64.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_out)
+        """
+        import torch
+
         check_is_fitted(self, "head_")
         X = check_rows(X)
         validate_data(self, X, reset=False, skip_check_array=True)
         with torch.no_grad():
-            logits = self.head_(self.trunk_(torch.from_numpy(self.codec_.encode(X)).double()))
-            return torch.softmax(logits, dim=1).double().numpy()
+            return self.trunk_(torch.from_numpy(self.codec_.encode(X)).double()).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
