@@ -39,11 +39,14 @@ REAL_TABLES: dict[str, tuple[str, str, str, tuple[str, ...], str]] = {
     # orange juice purchases: exact structure everywhere (sale price = price - discount, a price
     # difference column, a store id that fixes the store code and a store flag)
     "oj": ("ISLR", "OJ", "Purchase", (), "classification"),
+    # a tall table whose numeric columns are smooth nonlinear functions of one another (x, y, z
+    # and price of carat), with a 5-level class (the cut)
+    "diamonds": ("ggplot2", "diamonds", "cut", (), "classification"),
     # regression targets are log-transformed (log wage, log price)
     "cps1985": ("AER", "CPS1985", "wage", (), "regression"),
     "housing": ("Ecdat", "Housing", "price", (), "regression"),
 }
-REAL_CLASSIFICATION: tuple[str, ...] = ("default", "attrition", "hmda", "caravan", "hpc", "flights")
+REAL_CLASSIFICATION: tuple[str, ...] = ("default", "attrition", "hmda", "caravan", "hpc", "flights", "diamonds")
 REGRESSION_DATASETS: tuple[str, ...] = ("cps1985", "housing", "diabetes")
 #: real tables with derived columns (for the exact-structure measurements), not in the default sets
 EXACT_TABLES: tuple[str, ...] = ("oj",)

@@ -59,6 +59,8 @@ COPULA_OVERRIDES: dict[str, Any] = {"lr_g": 0.0, "max_steps": 1}
 #: ``ganaug-PRESET+field=value`` fields that are GANAugmenter parameters, not GANConfig fields
 #: (``+exact_structure=0``: without the learned precision and relations)
 AUGMENTER_FIELDS: tuple[str, ...] = ("exact_structure",)
+#: the model of the last ganaug fit, whose history_ says which stage produced the rows
+LAST_FIT: dict[str, Any] = {}
 #: DCR / frequency error: at most this many synthetic (and held-out) rows are compared
 DCR_MAX_ROWS = 2000
 SEEDS: tuple[int, ...] = (0, 1, 2)
@@ -237,8 +239,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 # --- methods ------------------------------------------------------------------------------------
 def _field_value(text: str) -> tuple[str, Any]:
-    """``field=value`` of a ``ganaug-PRESET+field=value`` method: ints, floats, else strings."""
+    """``field=value`` of a ``ganaug-PRESET+field=value`` method: ints, floats, booleans
+    (``True`` / ``False``), else strings."""
     field, _, raw = text.partition("=")
+    if raw in ("True", "False"):
+        return field, raw == "True"
     for cast in (int, float):
         try:
             return field, cast(raw)
@@ -391,10 +396,13 @@ def resample(
             params["time_budget"] = args.time_budget
         from ganaug.core.errors import ImageShapeError
 
+        aug = GANAugmenter(**params)
         try:
-            return GANAugmenter(**params).fit_resample(X, y)
+            out = aug.fit_resample(X, y)
         except ImageShapeError as exc:  # the conv preset is for image tables only
             raise MethodSkipped(str(exc)) from None
+        LAST_FIT.update(model=aug.model_)
+        return out
     if method == "dagan":  # an experiment (benchmarks/dagan.py): row-conditioned generation
         from dagan import dagan_resample
 
@@ -605,6 +613,13 @@ def run_one(
             print(f"  {dataset}/{regime}/seed {seed}: {method} skipped ({exc})", flush=True)
             continue
         rec["method_seconds"] = t["seconds"]
+        if method.startswith("ganaug-") and "model" in LAST_FIT:
+            model = LAST_FIT.pop("model")
+            history = getattr(model, "history_", {})
+            rec.update(
+                stage=history.get("stage"), stage_reason=history.get("stage_reason"),
+                selected_step=history.get("selected_step", -1), n_steps=getattr(model, "n_steps_", None),
+            )
         n = len(X_tr)
         rec["n_synthetic"] = len(X_res) - n
         if rec["n_synthetic"] > 0:

@@ -90,6 +90,9 @@ def test_evaluate_json(runner, home):
     assert {r["method"] for r in ba} == {"ganaug", "smote", "random"}
     assert all(r["low"] <= r["lift"] <= r["high"] for r in ba)
     assert "95% CI" in data["verdict"] and "2 splits" in data["verdict"]
+    # which stage of the default preset produced each split's rows, and why
+    stages = [(row["stage"], row["stage_reason"]) for row in data["scores"] if row["method"] == "ganaug"]
+    assert stages and all(st in {"copula", "adversarial"} and why for st, why in stages)
 
 
 def test_evaluate_prints_intervals_and_a_verdict(runner, home):
@@ -98,6 +101,8 @@ def test_evaluate_prints_intervals_and_a_verdict(runner, home):
     assert "mean test scores over 3 splits" in out and "95% interval over 3 splits" in out
     verdict = [line for line in out.splitlines() if line.startswith("Verdict: ")]
     assert len(verdict) == 1 and "95% CI" in verdict[0]
+    stage = [line for line in out.splitlines() if line.startswith("ganaug's rows came from the ")]
+    assert len(stage) == 1 and "of 3 splits" in stage[0]
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,9 @@ def test_plot_loss_from_dict_and_fitted_object(tmp_path):
         plots.plot_loss(object(), tmp_path / "l3.png")
     with pytest.raises(ValueError):
         plots.plot_loss({"generator": []}, tmp_path / "l4.png")
+    # no adversarial training: the plot says why instead of failing
+    skipped = {"generator": [], "stage": "copula", "stage_reason": "adversarial stage skipped: why"}
+    assert _is_png(plots.plot_loss(skipped, tmp_path / "l5.png"))
 
 
 def test_plot_image_grid(tmp_path):

@@ -31,7 +31,10 @@ def rare_table(n: int = 3000, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
 @pytest.fixture(scope="module")
 def fitted():
     X, y = rare_table()
-    model = ConditionalGAN(random_state=0).fit(X, y)
+    # the default with its adversarial stage run in full (the gate would skip it on this
+    # table), so that the selection between checkpoints is exercised
+    cfg = ConditionalGAN()._config().with_overrides(adversarial_gate=False)
+    model = ConditionalGAN(cfg, random_state=0).fit(X, y)
     return model, X, y
 
 

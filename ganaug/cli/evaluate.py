@@ -79,6 +79,7 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_split
     else:
         _print_intervals(ds.name, scores, intervals)
         click.echo(f"\nVerdict: {line}")
+        _print_stages(scores)
     showcase = None
     if plot or report:
         from ganaug.evaluation.report import showcase_fit
@@ -95,6 +96,17 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_split
                                  random_state=seed, title=f"ganaug evaluation: {ds.name}",
                                  scores=scores, showcase=showcase)
         click.echo(f"wrote {page.write(report)}", err=True)
+
+
+def _print_stages(scores: Any) -> None:
+    """Which stage of the GAN produced ganaug's rows, per split, and why (the first reason)."""
+    rows = scores[scores["method"] == "ganaug"].drop_duplicates("split")
+    rows = rows[rows["stage"].notna()] if "stage" in rows else rows.iloc[:0]
+    if rows.empty:
+        return
+    counts = rows["stage"].value_counts()
+    parts = ", ".join(f"{stage} stage in {n} of {len(rows)} splits" for stage, n in counts.items())
+    click.echo(f"ganaug's rows came from the {parts} (split 1: {rows['stage_reason'].iloc[0]})")
 
 
 def _check_report_path(path: str) -> None:

@@ -7,6 +7,7 @@ is safe in notebooks, servers and threads), writes a PNG file and returns its pa
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -205,10 +206,16 @@ def plot_loss(history: Any, path: str | Path) -> Path:
         for k, v in hist.items()
         if not str(k).startswith(("validation", "selected")) and np.ndim(v) == 1 and len(v)
     }
-    if not series:
+    if not series and not hist.get("stage_reason"):
         raise ValueError("history has no loss values to plot")
     fig = _figure(6.0, 3.5)
     ax = fig.subplots()
+    if not series:
+        # the default preset skipped the adversarial stage (or stopped it within an epoch): why
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, textwrap.fill("no training loss: " + str(hist["stage_reason"]), 60),
+                ha="center", va="center")
+        return _save(fig, path)
     for name, values in series.items():
         ax.plot(np.arange(1, len(values) + 1), values, label=str(name))
     ax.set_xlabel("epoch")

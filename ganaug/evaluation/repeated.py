@@ -101,7 +101,9 @@ def repeated_scores(
     -------
     pandas.DataFrame
         :func:`downstream_scores`'s long format with a leading ``split`` column and the
-        training split's size before augmentation in ``n_train``.
+        training split's size before augmentation in ``n_train``; ``stage`` and
+        ``stage_reason``: which stage of the augmenter's GAN produced the split's rows and why
+        (``history_["stage"]``, ``history_["stage_reason"]``; None without them).
     """
     from sklearn.base import clone
     from sklearn.model_selection import ShuffleSplit, StratifiedShuffleSplit
@@ -130,6 +132,10 @@ def repeated_scores(
             random_state=random_state + split,
         )
         frame.insert(0, "split", split)
+        # which stage of the GAN produced this split's rows, and why (ConditionalGAN.history_)
+        history = getattr(getattr(aug, "model_", None), "history_", None) or {}
+        frame["stage"] = history.get("stage")
+        frame["stage_reason"] = history.get("stage_reason")
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
 

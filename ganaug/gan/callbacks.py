@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from ganaug.gan.parallel import Local
-from ganaug.gan.selection import SELECTION_MARGIN, snapshot
+from ganaug.gan.selection import SELECTION_MARGIN, adversarial_gate, snapshot
 from ganaug.gan.training import AdversarialLoop, Callback
 
 
@@ -59,6 +59,76 @@ class Selection(Callback):
         assert self.best is not None
         loop.generator.load_state_dict(self.best[1])
         loop.history["selected_step"] = self.best[2]
+
+
+#: the gated adversarial stage's first checkpoint comes after one pass over the rows, at least
+#: this many steps (and no later than the first regular checkpoint)
+PROBE_STEPS = 10
+#: the prefix of the stop reasons of :class:`StageGate` (what :func:`stage_record` looks for)
+GATE_REASON = "adversarial stage "
+
+
+class StageGate(Callback):
+    """Run the adversarial stage only where the held-out rows can validate it (the default).
+
+    At step 0 ``attainable`` (``() -> (gain, error)``,
+    :meth:`ganaug.gan.selection.Holdout.attainable_gain`) says how much better than the copula
+    the training rows themselves score on the held-out rows; when that would not clear the
+    selection margin by two standard errors (:func:`ganaug.gan.selection.adversarial_gate`) the
+    stage stops before its first step. Otherwise a first checkpoint comes at ``probe`` steps,
+    and until ``selection`` keeps a checkpoint the held-out score must fall at every checkpoint:
+    fine-tuning starts from the copula (a zero residual), and a score that stalls before it
+    clears the margin was not seen to clear it. Decisions count steps, not seconds, so a seed
+    gives one model. ``history["attainable_gain"]`` records the gain.
+    """
+
+    def __init__(self, selection: Selection, attainable: Any, probe: int) -> None:
+        self.selection, self.attainable, self.probe = selection, attainable, probe
+        self.last = math.inf
+
+    def on_checkpoint(self, loop: AdversarialLoop, score: float) -> None:
+        state = loop.state
+        if state.step == 0:
+            gain, error = self.attainable()
+            loop.history["attainable_gain"] = gain
+            why = adversarial_gate(gain, error, self.selection.margin)
+            if why is not None:
+                state.request_stop(GATE_REASON + why)
+        elif self.selection.best is not None and self.selection.best[2] == 0 and score >= self.last:
+            state.request_stop(
+                f"{GATE_REASON}stopped at step {state.step}: the held-out score stopped falling before "
+                f"any checkpoint beat the copula ({score:.4g}, copula {self.selection.zero_score:.4g})"
+            )
+        self.last = score
+
+    def on_step_end(self, loop: AdversarialLoop) -> None:
+        if loop.state.step == self.probe:
+            loop.state.checkpoint_due = True
+
+
+def stage_record(copula: bool, selecting: bool, history: dict[str, Any], stop_reason: str | None) -> dict[str, str]:
+    """``history_``'s ``stage`` (which stage produced the rows: ``"copula"`` or
+    ``"adversarial"``) and ``stage_reason`` (why), after the adversarial loop."""
+    if not copula:
+        return {"stage": "adversarial", "stage_reason": "the preset has no copula stage"}
+    if not selecting:
+        return {"stage": "adversarial", "stage_reason": "no hold-out selection: the fine-tuned generator is kept"}
+    kept = history.get("selected_step", 0)
+    if kept:
+        scores, steps = history["validation"], history["validation_steps"]
+        gain = 1 - scores[steps.index(kept)] / scores[0]
+        return {
+            "stage": "adversarial",
+            "stage_reason": f"the checkpoint at step {kept} scored {gain:.0%} better than the copula "
+            f"on held-out rows (at least {SELECTION_MARGIN:.0%} needed)",
+        }
+    if stop_reason is not None and stop_reason.startswith(GATE_REASON):
+        return {"stage": "copula", "stage_reason": stop_reason}
+    return {
+        "stage": "copula",
+        "stage_reason": f"no checkpoint of the adversarial stage beat the copula on held-out rows "
+        f"by {SELECTION_MARGIN:.0%}",
+    }
 
 
 class EarlyStopping(Callback):

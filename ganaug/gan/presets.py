@@ -60,6 +60,11 @@ class GANConfig:
     max_epochs: int = 300
     time_budget: float | None = None
     holdout_selection: bool = False
+    # with holdout_selection and a copula: skip the adversarial stage where the held-out rows
+    # cannot validate it (the data itself would not beat the copula's held-out score by the
+    # selection margin), and stop it at the first checkpoint that scores no better than the
+    # copula (gan/selection.py, adversarial_gate); False runs it in full whatever the scores
+    adversarial_gate: bool = True
     numeric_encoding: str = "quantile"  # "quantile" or "minmax"
     output: str = "linear"  # "linear" or "sigmoid"
     tau: float = 0.2

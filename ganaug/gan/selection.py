@@ -74,7 +74,8 @@ class Holdout:
         d = torch.cdist(self.real, self.real)
         self.bandwidth = float(d[d > 0].median()) if bool((d > 0).any()) else 1.0
 
-    def score(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> float:
+    def _generate(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> torch.Tensor:
+        """Rows of ``G`` for the held-out classes, on the fixed noise and Gumbel draws."""
         was_training = G.training
         G.eval()
         gen = torch.Generator(device=self.device).manual_seed(self.seed + 1)
@@ -83,8 +84,77 @@ class Holdout:
             # gumbel draws: the same for every candidate
             gumbel = torch.Generator(device=self.device).manual_seed(self.seed + 2)
             fake = activate(G(noise, self.cond), spans, cfg.output, 1.0, hard=True, generator=gumbel)
-            total = 0.0
-            for c in self.classes:
-                total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)
         G.train(was_training)
+        return fake
+
+    def score(self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig) -> float:
+        return self._score_of(self._generate(G, spans, cfg))
+
+    def _score_of(self, fake: torch.Tensor) -> float:
+        total = 0.0
+        for c in self.classes:
+            total += _mmd(fake[self.cond == c], self.real[self.labels == c], self.bandwidth)
         return total / len(self.classes)
+
+    def attainable_gain(
+        self, G: nn.Module, spans: Sequence[Any], cfg: GANConfig, Z: np.ndarray, y: np.ndarray
+    ) -> tuple[float, float]:
+        """How much better than ``G`` a generator of the data itself scores, and its error.
+
+        ``Z``, ``y``: training rows (codes, class indices), none of them held out. Each class's
+        generated rows are compared with as many of its training rows (at most; drawn without
+        replacement, seeded) on the held-out rows, both distances with the within-sample
+        kernel mean taken over distinct pairs, so that a smaller sample is not penalised. The
+        gain is linear in the held-out rows' weights: its standard error over the choice of
+        held-out rows is that of a mean. Returns ``(gain, standard error)`` relative to
+        :meth:`score` of ``G``, classes weighing the same; the error is infinite when a class
+        has fewer than two held-out or training rows.
+        """
+        fake = self._generate(G, spans, cfg)
+        base = self._score_of(fake)
+        rng = np.random.default_rng(self.seed + 3)
+        gains, variances = [], []
+        for c in self.classes:
+            real = self.real[self.labels == c]
+            pool = np.flatnonzero(y == int(c))
+            f = fake[self.cond == c]
+            if len(real) < 2 or len(pool) < 2:
+                return 0.0, math.inf
+            pick = rng.choice(pool, size=min(len(f), len(pool)), replace=False)
+            t = torch.from_numpy(Z[pick]).float().to(self.device)
+            # per held-out row j: how much nearer (in kernel mean) the generated rows are than
+            # the training rows; the held-out rows' own term is common to both and cancels
+            d = (self._kernel(f, real).mean(0) - self._kernel(t, real).mean(0)).double()
+            gains.append(_within(self._kernel(f, f)) - _within(self._kernel(t, t)) - 2 * float(d.mean()))
+            variances.append(4 * float(d.var()) / len(real))
+        k = len(self.classes)
+        gain, error = sum(gains) / k, math.sqrt(sum(variances)) / k
+        return (gain / base, error / base) if base > 0 else (0.0, math.inf)
+
+    def _kernel(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return torch.exp(-torch.cdist(x, y).pow(2) / (2 * self.bandwidth**2))
+
+
+def _within(k: torch.Tensor) -> float:
+    """Mean of a square kernel matrix over distinct pairs."""
+    n = len(k)
+    return float((k.double().sum() - k.diagonal().double().sum()) / (n * (n - 1))) if n > 1 else 1.0
+
+
+def adversarial_gate(gain: float, error: float, margin: float = SELECTION_MARGIN) -> str | None:
+    """Why the adversarial stage should not run, or None when it may.
+
+    A fine-tuned checkpoint is kept only when it beats the copula's held-out score by
+    ``margin`` (relative). ``gain`` and ``error`` (:meth:`Holdout.attainable_gain`) say how much
+    better the training rows themselves score than the copula: when even they do not clear the
+    margin by two standard errors, no generator could show a gain that is not chance, so the
+    stage is skipped and the copula's rows are kept at the copula's cost.
+    """
+    if gain - 2 * error > margin:
+        return None
+    if math.isinf(error):
+        return "skipped: a class has fewer than 2 held-out rows, too few to validate fine-tuning"
+    return (
+        f"skipped: real rows score {gain:+.0%} (+-{error:.0%}) better than the copula on held-out "
+        f"rows; fine-tuning must show {margin:.0%}, which they could not show reliably"
+    )

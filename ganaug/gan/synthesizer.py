@@ -20,7 +20,16 @@ from ganaug.core.exact import describe as describe_exact
 from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
-from ganaug.gan.callbacks import DistributedSync, EarlyStopping, Progress, Selection, TimeBudget
+from ganaug.gan.callbacks import (
+    PROBE_STEPS,
+    DistributedSync,
+    EarlyStopping,
+    Progress,
+    Selection,
+    StageGate,
+    TimeBudget,
+    stage_record,
+)
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
 from ganaug.gan.decode import DecodeHead, SamplingModule
@@ -108,7 +117,14 @@ class ConditionalGAN:
         ``copula_selection`` (the mixture's held-out log-likelihood gain per row over the plain
         copula, classes weighing the same, and its standard error) and whether the mixture was
         kept (``copula_mixture``: when the gain exceeds two standard errors); ``exact``, the
-        learned relations and constraints, one line each.
+        learned relations and constraints, one line each. ``stage``:
+        which stage produced the rows, ``"copula"`` (the closed-form copula: fine-tuning
+        skipped, stopped or not kept) or ``"adversarial"``, and ``stage_reason``, why. With
+        the default's gate (``GANConfig.adversarial_gate``), ``attainable_gain``: how much
+        better than the copula the training rows themselves score on the held-out rows
+        (relative); the stage runs only when that clears the selection margin by two standard
+        errors, and stops at the first checkpoint whose held-out score does not fall while no
+        checkpoint has been kept (:class:`ganaug.gan.callbacks.StageGate`).
     target_name_ : str or None
         Name of the class column (``y``'s name when it has one).
     """
@@ -344,7 +360,7 @@ class ConditionalGAN:
         steps = AdversarialSteps(
             cfg, G, D, spans, rows, batch, n_classes, self.codec_.output_dim, device, comm, init, seed
         )
-        score = None
+        score, holdout = None, None
         if selecting:
             holdout = Holdout(Z_val, y_val, device, seed) if len(y_val) else None
 
@@ -353,29 +369,49 @@ class ConditionalGAN:
                 local = holdout.score(G, spans, cfg) if holdout is not None else 0.0
                 return comm.mean(local, weight=float(holdout is not None))
 
+        gate = None
+        if (selecting and cfg.copula and cfg.adversarial_gate and holdout is not None
+                and comm.world_size == 1 and isinstance(rows, MemoryRows)):
+            # the gate needs the training rows: in memory, on one process (elsewhere the stage
+            # runs, validated by the selection as before)
+            train = rows.train_mask
+
+            def attainable() -> tuple[float, float]:
+                return holdout.attainable_gain(G, spans, cfg, rows.Z[train], rows.y_idx[train])
+
+            # a first checkpoint after about what the copula cost: one pass over the rows
+            gate = (attainable, max(PROBE_STEPS, steps_per_epoch))
         loop = AdversarialLoop(
-            steps, G, total_steps, steps_per_epoch, self._callbacks(selecting, total_steps, comm), score, history
+            steps, G, total_steps, steps_per_epoch, self._callbacks(selecting, total_steps, comm, gate),
+            score, history,
         )
         self.history_ = loop.run()
         self.history_["exact"] = describe_exact(self.codec_.schema_) + describe_constraints(
             self.codec_.schema_.constraints
         )
+        self.history_.update(stage_record(cfg.copula, selecting, self.history_, loop.state.stop_reason))
         if selecting and cfg.copula:
             # the kept residual sits on the copula of every row, held-out ones included
             rows.fit_copula(G, spans, n_classes, held_out=True)
         self.n_epochs_ = len(self.history_["generator"])
         self.n_steps_ = loop.state.step
 
-    def _callbacks(self, selecting: bool, total_steps: int, comm: Local) -> list[Callback]:
-        """The callbacks of the adversarial stage, in the order they run."""
+    def _callbacks(
+        self, selecting: bool, total_steps: int, comm: Local, gate: tuple[Any, int] | None = None
+    ) -> list[Callback]:
+        """The callbacks of the adversarial stage, in the order they run; ``gate``: the
+        attainable-gain function and first checkpoint of :class:`StageGate`, or None."""
         callbacks: list[Callback] = []
         if self.config_.time_budget is not None:
             callbacks.append(TimeBudget(self.config_.time_budget))
         if comm.world_size > 1:  # after every callback that may stop one rank alone
             callbacks.append(DistributedSync(comm))
         if selecting:
-            selection = Selection(every=max(1, total_steps // 10))
+            every = max(1, total_steps // 10)
+            selection = Selection(every=every)
             callbacks.append(selection)
+            if gate is not None:  # after the selection, whose step-0 score it reads
+                callbacks.append(StageGate(selection, gate[0], min(every, gate[1])))
             if self.early_stopping:
                 callbacks.append(EarlyStopping(selection, self.patience))
         callbacks.append(Progress(self.verbose and comm.rank == 0))

@@ -1,0 +1,57 @@
+"""The default preset's seconds against its copula stage alone, per table, from a quality run.
+
+Reads a ``quality.py`` JSON that has both ``ganaug-default`` and ``ganaug-copula`` records (the
+default preset with ``lr_g=0`` and one step: the copula stage alone) and prints, per table,
+regime and seed, both methods' seconds (fit and sampling, as ``quality.py`` times them), their
+ratio and the stage the default's rows came from (``history_["stage"]``), with its reason.
+
+    python benchmarks/stage_cost.py benchmarks/results/stage_cost.json
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+
+def rows(records: list[dict[str, Any]]) -> list[list[str]]:
+    seconds: dict[tuple[Any, ...], dict[str, float]] = {}
+    stage: dict[tuple[Any, ...], tuple[str, str]] = {}
+    for r in records:
+        if r["method"] not in ("ganaug-default", "ganaug-copula") or r.get("note"):
+            continue
+        key = (r["dataset"], r["regime"], r["seed"])
+        seconds.setdefault(key, {})[r["method"]] = r["method_seconds"]
+        if r["method"] == "ganaug-default":
+            reason = r.get("stage_reason") or ""
+            # the reason without its numbers: what happened, in a few words
+            short = re.split(r"[:(]", reason.removeprefix("adversarial stage "), maxsplit=1)[0].strip()
+            stage[key] = (r.get("stage") or "?", short)
+    out = []
+    for key in sorted(seconds):
+        s = seconds[key]
+        if len(s) < 2:
+            continue
+        d, c = s["ganaug-default"], s["ganaug-copula"]
+        out.append([*map(str, key), f"{d:.2f}", f"{c:.2f}", f"{d / c:.1f}", *stage[key]])
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    path = (argv or sys.argv[1:])[0]
+    table = rows(json.load(open(path))["records"])
+    print("| table | regime | seed | default s | copula stage s | ratio | stage | why |")
+    print("|---|---|---|---|---|---|---|---|")
+    for row in table:
+        print("| " + " | ".join(row) + " |")
+    ratios = sorted(float(r[5]) for r in table if r[6] == "copula")
+    if ratios:
+        print(f"\ncopula kept in {len(ratios)} of {len(table)}: ratio median {ratios[len(ratios) // 2]:.1f}, "
+              f"max {ratios[-1]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
