@@ -108,3 +108,55 @@ def test_history_names_the_stage_without_selection(preset, reason):
         preset = PRESETS["classic"].with_overrides(epochs=1)
     model = ConditionalGAN(preset, random_state=0).fit(X, y)
     assert model.history_["stage"] == "adversarial" and model.history_["stage_reason"].startswith(reason)
+
+
+# --- the callback on a stub loop (no fit): fast checks of each decision ------------------------
+
+
+def _gate_loop(scores, gain=(0.5, 0.01), probe=3, total=20, every=10):
+    from test_training_loop import make_loop
+
+    from ganaug.gan.callbacks import Selection, StageGate
+
+    selection = Selection(every=every)
+    gate = StageGate(selection, lambda: gain, probe)
+    loop, steps = make_loop(total=total, per_epoch=total, callbacks=[selection, gate], scores=scores)
+    return loop, steps
+
+
+def test_gate_callback_skips_before_the_first_step_when_the_gain_cannot_be_shown():
+    loop, steps = _gate_loop([1.0], gain=(0.06, 0.02))
+    history = loop.run()
+    assert steps.calls == [] and loop.state.step == 0 and history["selected_step"] == 0
+    assert history["attainable_gain"] == 0.06
+    assert loop.state.stop_reason.startswith("adversarial stage skipped")
+
+
+def test_gate_callback_probes_early_and_stops_when_the_score_does_not_fall():
+    loop, _ = _gate_loop([1.0, 1.01])
+    history = loop.run()
+    assert history["validation_steps"] == [0, 3] and loop.state.step == 3
+    assert loop.state.stop_reason.startswith("adversarial stage stopped at step 3")
+
+
+def test_gate_callback_lets_a_falling_score_run_and_a_kept_checkpoint_finish():
+    # falling at the probe (0.99) and at step 10 (0.9, kept: 10% below the copula); after a
+    # checkpoint is kept a worse score no longer stops the stage
+    loop, _ = _gate_loop([1.0, 0.99, 0.9, 0.95])
+    history = loop.run()
+    assert history["validation_steps"] == [0, 3, 10, 20] and loop.state.stop_reason is None
+    assert history["selected_step"] == 10
+
+
+def test_stage_record_names_the_stage_and_why():
+    from ganaug.gan.callbacks import stage_record
+
+    kept = {"selected_step": 10, "validation": [1.0, 0.9], "validation_steps": [0, 10]}
+    record = stage_record(True, True, kept, None)
+    assert record["stage"] == "adversarial" and "step 10 scored 10% better" in record["stage_reason"]
+    gated = stage_record(True, True, {"selected_step": 0}, "adversarial stage skipped: why")
+    assert gated == {"stage": "copula", "stage_reason": "adversarial stage skipped: why"}
+    # a stop by another callback (time budget) is not the gate's reason
+    timed = stage_record(True, True, {"selected_step": 0}, "time_budget")
+    assert timed["stage"] == "copula" and timed["stage_reason"].startswith("no checkpoint")
+    assert stage_record(False, False, {}, None)["stage"] == "adversarial"
