@@ -59,12 +59,14 @@ def open_source(data: str, target: str | None) -> tuple[Any, str]:
         if Path(path).suffix == ".csv":
             return TableSource.csv(path, target), store_key(f"csv:{path}")
         return TableSource.parquet(path, target), store_key(f"parquet:{path}")
+    from ganaug.cli.files import check_target_present
     from ganaug.registry.datasets import get_dataset
 
     ds = get_dataset(data, target=target)
     if ds.task != "classification" or ds.modality != "table":
         raise ValueError(f"{ds.name}: distributed and streamed training take classification tables")
     X, y = ds.load()
+    check_target_present(y, ds.target, data)
     return TableSource.frame(X, y), ds.name
 
 

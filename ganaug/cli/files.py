@@ -11,13 +11,19 @@ from typing import Any
 import click
 
 
-def _load(uri: str, target: str | None, task: str | None = None) -> tuple[Any, Any, Any]:
-    """Load a dataset; refuse a numeric target that would silently become many classes."""
+def _load(
+    uri: str, target: str | None, task: str | None = None, missing_labels: bool = False
+) -> tuple[Any, Any, Any]:
+    """Load a dataset; refuse a numeric target that would silently become many classes, and
+    missing target values unless ``missing_labels`` (``augment --unlabeled-value nan`` takes
+    them as unlabeled rows)."""
     from ganaug.core.tasks import looks_continuous
     from ganaug.registry.datasets import get_dataset
 
     ds = get_dataset(uri, target=target, task=task)
     X, y = ds.load()
+    if not missing_labels:
+        check_target_present(y, ds.target, uri)
     if task is None and ds.task == "classification" and ds.modality == "table":
         reason = looks_continuous(y)
         if reason is not None:
@@ -40,6 +46,18 @@ def store_key(uri: str) -> str:
     if stem is not None:
         return safe_name(re.sub(r"\.{2,}", ".", stem))  # never ".." in a served name
     return get_dataset(uri).name
+
+
+def check_target_present(y: Any, target: str, source: str) -> None:
+    """A ValueError naming the column if ``y`` has missing values (empty cells)."""
+    import pandas as pd
+
+    missing = int(pd.isna(pd.Series(y, copy=False)).sum())
+    if missing:
+        raise ValueError(
+            f"target column {target!r} in {source} has {missing} missing values: drop those rows, "
+            "or (ganaug augment) pass --unlabeled-value nan to use them as unlabeled rows"
+        )
 
 
 def _check_table_path(path: str) -> None:

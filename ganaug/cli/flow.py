@@ -365,7 +365,9 @@ def augment_command(data, target, strategy, ratio, preset, epochs, generator, ta
             check_destination(save_dir)
         except ArtifactError as exc:
             raise click.UsageError(f"--save: {exc}") from None
-    ds, X, y = _load(data, target, task)
+    _check_not_input(output, data)
+    nan_marker = unlabeled is not None and unlabeled.lower() in ("nan", "")
+    ds, X, y = _load(data, target, task, missing_labels=nan_marker)
     if mark is not None and mark in [str(c) for c in getattr(X, "columns", [])] + [ds.target or "target"]:
         raise click.UsageError(f"--mark-synthetic {mark!r} is already a column name; choose another")
     aug = GANAugmenter(sampling_strategy=strategy, augment_ratio=ratio, preset=preset,
@@ -404,6 +406,19 @@ def _echo_rules(model: Any) -> None:
     lines = model.history_.get("exact", []) if isinstance(getattr(model, "history_", None), dict) else []
     for line in lines:
         click.echo(f"  kept: {line}")
+
+
+def _check_not_input(output: str, data: str) -> None:
+    """Refuse an output path that is the input file: the input would be replaced."""
+    import os
+
+    scheme, sep, rest = data.partition(":")
+    source = rest if sep and scheme.lower() in ("csv", "parquet", "npz") else data
+    if os.path.isfile(source) and os.path.exists(output) and os.path.samefile(source, output):
+        raise click.UsageError(
+            f"--output {output!r} is the input file {data!r}: writing there would replace the "
+            "input; choose another output file"
+        )
 
 
 def _typed_marker(text: str, y: Any) -> Any:

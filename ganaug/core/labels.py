@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaug.core.errors import ArtifactError, DataError
+from ganaug.core.errors import ArtifactError, DataError, LabelError
 
 #: column name of a regression target modelled jointly with the features (DataFrame input)
 TARGET_COLUMN = "__target__"
@@ -72,6 +72,20 @@ def check_labels_present(y: Any, what: str = "class label") -> None:
         raise DataError(
             f"y has {len(missing)} missing {what}(s) (None or NaN) at position(s) {where}: every "
             f"row needs a {what}; drop those rows or give them one"
+        )
+
+
+def check_several_classes(classes: Sequence[Any] | np.ndarray, source: str = "y") -> None:
+    """A :class:`LabelError` unless ``classes`` (the distinct labels) holds at least two.
+
+    The one check of every entry point that decides how many rows each class gets (the
+    sampler, ``ganaug pretrain`` and ``augment``, the torchrun job): with a single class there
+    is nothing to balance, and a one-class model would sample that class only.
+    """
+    if len(classes) < 2:
+        found = f"a single class ({to_python(classes[0])!r})" if len(classes) else "no class"
+        raise LabelError(
+            f"{source} has {found}: at least 2 classes are needed to decide how many rows to add"
         )
 
 

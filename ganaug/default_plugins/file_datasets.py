@@ -37,10 +37,9 @@ def _split_target(frame: Any, target: str, source: str) -> tuple[Any, Any]:
         raise ValueError(
             f"target column {target!r} not found in {source}; available columns: {columns}"
         )
+    # empty target cells stay missing (NaN): the estimators refuse them, or take them as
+    # unlabeled rows with unlabeled_value=NaN (``ganaug augment --unlabeled-value nan``)
     y = frame[target]
-    missing = int(y.isna().sum())
-    if missing:
-        raise ValueError(f"target column {target!r} in {source} has {missing} missing values")
     X = frame.drop(columns=[target])
     if X.shape[1] == 0:
         raise ValueError(f"{source} has no feature columns besides the target {target!r}")

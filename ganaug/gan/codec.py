@@ -36,6 +36,7 @@ from ganaug.core.columns import (
     named_columns,
 )
 from ganaug.core.dtypes import dtype_name
+from ganaug.core.errors import DataError
 from ganaug.core.exact import SIGNIFICANT_DIGITS, learn_grid, learn_relations
 from ganaug.core.labels import to_python as _to_python
 from ganaug.core.schema import Column, Schema
@@ -129,6 +130,21 @@ def _as_frame(X: Any) -> tuple[pd.DataFrame, Literal["pandas", "numpy"], str | N
         raise TypeError("complex data is not supported")
     frame = pd.DataFrame(arr if arr.dtype.kind != "O" else arr.astype(object))
     return frame, "numpy", arr.dtype.str if arr.dtype.kind != "O" else "object"
+
+
+def _numbers(column: Column, series: pd.Series) -> np.ndarray:
+    """A numeric column's values as float64 (NaN where missing), or a DataError naming the
+    column and the first value that is not a number."""
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
+    bad = pd.to_numeric(series, errors="coerce").isna() & series.notna()
+    i = int(np.argmax(bad.to_numpy()))
+    raise DataError(
+        f"column {column.name!r} holds {series.iloc[i]!r} (row {i}), which is not a number: the "
+        "column was numeric when the model was fitted"
+    )
 
 
 class TableCodec:
@@ -373,8 +389,7 @@ class TableCodec:
             column = self.schema_.columns[span.column]
             series = frame.iloc[:, span.column]
             if span.kind == "numeric":
-                values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-                out[:, start] = self._encode_numeric(column, values)
+                out[:, start] = self._encode_numeric(column, _numbers(column, series))
             elif span.kind == "missing":
                 missing = series.isna().to_numpy()
                 out[:, start] = ~missing

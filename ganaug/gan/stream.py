@@ -32,7 +32,7 @@ import torch
 
 from ganaug.core.columns import is_categorical, named_columns
 from ganaug.core.dtypes import holds_missing
-from ganaug.core.labels import class_index, class_lookup, to_python
+from ganaug.core.labels import check_several_classes, class_index, class_lookup, to_python
 from ganaug.gan.codec import Span, TableCodec
 from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
 from ganaug.gan.parallel import Local
@@ -434,6 +434,7 @@ def fit_source(
     codec, classes, counts = fit_codec(
         shard, comm, model.categorical_features, model.config_.numeric_encoding, model.random_state
     )
+    check_several_classes(classes, f"the target column {source.target!r}")  # every rank stops
     model.codec_, model.classes_, model.class_counts_ = codec, classes, counts
     n_cells = int(counts.sum()) * len(codec.schema_.columns)
     if stream if stream is not None else n_cells > STREAM_CELLS:

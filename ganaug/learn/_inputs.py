@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ganaug.core.errors import SchemaMismatchError
-from ganaug.core.labels import check_labels_present
+from ganaug.core.labels import check_labels_present, check_several_classes
 
 #: the hint added to scikit-learn's "Unknown label type" error for a continuous target
 REGRESSION_HINT = (
@@ -88,11 +88,7 @@ def check_labels(y: Any) -> None:
 def check_class_labels(y: np.ndarray) -> None:
     """Class labels: no missing values and at least two classes."""
     check_labels_present(y)
-    if len(np.unique(y)) < 2:
-        raise ValueError(
-            f"y has a single class ({np.unique(y)[0].item()!r}): at least 2 classes are needed to "
-            "decide how many rows to add"
-        )
+    check_several_classes(np.unique(y))
 
 
 def check_regression_target(y: np.ndarray) -> None:

@@ -308,7 +308,11 @@ class GANAugmenter(BaseOverSampler):
         if y is None:
             check_table(np.zeros((2, 1)), None)  # the same error as for any other check
         if self.task_ == "classification":
-            check_labels(y)  # before imbalanced-learn's check, to add the regression hint
+            # before imbalanced-learn's check, to add the regression hint; rows marked unlabeled
+            # (NaN marks missing labels) are not labels
+            y_arr = np.asarray(y)
+            labeled = y_arr[~unlabeled_rows(y_arr, self.unlabeled_value)] if y_arr.ndim == 1 else y
+            check_labels(labeled)
 
     def _fit(self, X: Any, y: np.ndarray) -> Any:
         """Fit (or load) the model on checked inputs; returns the table it models."""
