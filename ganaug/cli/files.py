@@ -49,12 +49,14 @@ def store_key(uri: str) -> str:
 
 
 def check_target_present(y: Any, target: str, source: str) -> None:
-    """A ValueError naming the column if ``y`` has missing values (empty cells)."""
+    """A DataError naming the column if ``y`` has missing values (empty cells)."""
     import pandas as pd
+
+    from ganaug.core.errors import DataError
 
     missing = int(pd.isna(pd.Series(y, copy=False)).sum())
     if missing:
-        raise ValueError(
+        raise DataError(
             f"target column {target!r} in {source} has {missing} missing values: drop those rows, "
             "or (ganaug augment) pass --unlabeled-value nan to use them as unlabeled rows"
         )

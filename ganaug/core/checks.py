@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from ganaug.core.dtypes import canonical
+from ganaug.core.dtypes import canonical, pandas_dtype
 from ganaug.core.errors import ArtifactError
 from ganaug.core.labels import TARGET_COLUMN, classes_from_json, to_python
-from ganaug.core.schema import Schema
+from ganaug.core.limits import MAX_ROWS
+from ganaug.core.schema import KNOT_SAMPLE_ROWS, MAX_KNOTS, ROWS_PER_KNOT, Schema
 
 TASKS = ("classification", "regression")
 
@@ -100,6 +101,94 @@ def _check_column(column: Any, where: str) -> None:
         _check_categorical(column, where)
 
 
+def _value_dtype(name: str) -> np.dtype | None:
+    """The numpy dtype a column's values take under dtype ``name`` (a sparse or nullable dtype's
+    own), or None for object, category and text dtypes, which hold anything."""
+    dtype = pandas_dtype(name)
+    dtype = getattr(dtype, "subtype", dtype)  # a sparse dtype's values
+    dtype = getattr(dtype, "numpy_dtype", dtype)  # a nullable dtype's values
+    return dtype if isinstance(dtype, np.dtype) and dtype.kind in "biuf" else None
+
+
+def _integer_range(dtype: np.dtype) -> tuple[int, int] | None:
+    return (int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)) if dtype.kind in "iu" else None
+
+
+def _check_numeric_dtype(column: Any, where: str) -> None:
+    """A numeric column's dtype must be able to hold its values: a number dtype (or object),
+    an integer one only for integer values inside its range."""
+    values = _value_dtype(column.dtype)
+    if values is None and column.dtype != "object":
+        raise ArtifactError(
+            f"{where}: field 'dtype' is {column.dtype!r}, which cannot hold the numbers of a "
+            "numeric column"
+        )
+    if values is not None and values.kind == "b":
+        raise ArtifactError(
+            f"{where}: field 'dtype' is {column.dtype!r} but the column is numeric (its quantile "
+            f"table runs from {column.minimum} to {column.maximum}); boolean columns are categorical"
+        )
+    bounds = _integer_range(values) if values is not None else None
+    if bounds is not None and not column.integer:
+        raise ArtifactError(
+            f"{where}: field 'dtype' is {column.dtype!r}, an integer dtype, but field 'integer' is "
+            "false (the column holds fractions)"
+        )
+    if bounds is not None and not bounds[0] <= column.minimum <= column.maximum <= bounds[1]:
+        raise ArtifactError(
+            f"{where}: field 'dtype' is {column.dtype!r}, whose range [{bounds[0]}, {bounds[1]}] "
+            f"does not hold the column's range [{column.minimum}, {column.maximum}]"
+        )
+    if column.integer:  # knots of an integer column are midpoints of integers
+        halves = 2 * np.asarray(column.quantiles, dtype=np.float64)
+        if not np.array_equal(halves, np.round(halves)):
+            raise ArtifactError(
+                f"{where}: field 'integer' is true but field 'quantiles' holds fractions that no "
+                "integer column has (knots are integers or half-integers)"
+            )
+
+
+def _check_category_dtype(column: Any, where: str) -> None:
+    """A categorical column's levels must be values of its dtype."""
+    values = _value_dtype(column.dtype)
+    if values is None:
+        fits = (lambda c: isinstance(c, str)) if column.dtype in ("str", "string") else None
+    elif values.kind == "b":
+        fits = lambda c: isinstance(c, bool)
+    elif values.kind in "iu":
+        low, high = _integer_range(values)  # type: ignore[misc]
+        fits = lambda c: is_number(c) and float(c).is_integer() and low <= c <= high
+    else:
+        fits = is_number
+    bad = [c for c in column.categories if c is not None and fits is not None and not fits(c)]
+    if bad:
+        raise ArtifactError(
+            f"{where}: field 'dtype' is {column.dtype!r} but field 'categories' holds "
+            f"{bad[0]!r}{f' (and {len(bad) - 1} more)' if len(bad) > 1 else ''}, which is not "
+            "a value of that dtype"
+        )
+
+
+def check_knots(schema: Schema, class_counts: Any, source: str) -> None:
+    """A numeric column's quantile table has as many knots as its training rows give it.
+
+    The codec builds ``max(2, min(MAX_KNOTS, n // ROWS_PER_KNOT))`` knots from the ``n``
+    observed values of a column (of a sample of at most :data:`KNOT_SAMPLE_ROWS` rows for a
+    streamed table); the class counts (labeled rows) and the missing rate bound ``n`` from below,
+    so a table cut after training (its outermost knots kept) is refused, naming the column.
+    """
+    rows = min(int(sum(class_counts)), KNOT_SAMPLE_ROWS)
+    for column in schema.numeric_columns:
+        observed = int(0.9 * rows * (1.0 - column.missing_rate))  # 10% slack for rounding
+        expected = max(2, min(MAX_KNOTS, observed // ROWS_PER_KNOT))
+        if len(column.quantiles) < expected:
+            raise ArtifactError(
+                f"{source}: column {column.name!r}: field 'quantiles' has {len(column.quantiles)} "
+                f"knots, but the {sum(class_counts)} training rows (field 'class_counts') give a "
+                f"table of at least {expected}: the table was cut"
+            )
+
+
 def _check_numeric(column: Any, where: str) -> None:
     if not isinstance(column.integer, bool):
         raise ArtifactError(f"{where}: field 'integer' must be true or false; got {column.integer!r}")
@@ -126,6 +215,7 @@ def _check_numeric(column: Any, where: str) -> None:
         )
     if column.categories:
         raise ArtifactError(f"{where}: field 'categories' must be empty for a numeric column")
+    _check_numeric_dtype(column, where)
 
 
 def _check_labels(labels: Any, where: str, field: str) -> None:
@@ -155,6 +245,7 @@ def _check_categorical(column: Any, where: str) -> None:
             f"{where}: field 'categories' {'has' if cats[-1] is None else 'lacks'} a null "
             f"(missing) level but 'missing_rate' is {column.missing_rate}"
         )
+    _check_category_dtype(column, where)
 
 
 def read_classes(meta: dict[str, Any], source: str) -> np.ndarray:
@@ -209,10 +300,10 @@ def read_classes(meta: dict[str, Any], source: str) -> np.ndarray:
             f"{source}: field 'class_counts' must have one count per class ({len(raw)}); got {got}"
         )
     for label, count in zip(keys, counts):
-        if not is_count(count) or count < 1:
+        if not is_count(count) or not 1 <= count <= MAX_ROWS:
             raise ArtifactError(
                 f"{source}: field 'class_counts' gives class {label!r} {count!r} rows; counts are "
-                "positive integers"
+                f"positive integers of at most {MAX_ROWS:,}"
             )
     return classes
 

@@ -87,5 +87,22 @@ class MissingTargetError(GanaugError):
         self.cli_message = f"{source} needs a target column: pass --target COLUMN{listed}"
 
 
+class SizeLimitError(GanaugError):
+    """A request is larger than a limit: rows that would not fit in memory (or on disk), a
+    row count past what can be planned, a file too large to read. The message names the limit.
+
+    Attributes
+    ----------
+    requested : int
+        What was asked for (rows or bytes).
+    limit : int
+        The largest that is accepted.
+    """
+
+    def __init__(self, message: str, requested: int, limit: int) -> None:
+        super().__init__(message)
+        self.requested, self.limit = requested, limit
+
+
 class MethodSkipped(GanaugError):
     """An oversampling method cannot be applied to this data (the message says why)."""

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ganaug.core.limits import check_row_count, check_rows_in_memory
+
 
 def split_counts(n: int, weights: np.ndarray) -> np.ndarray:
     """Split ``n`` rows over classes in proportion to ``weights`` (largest remainder, exact total).
@@ -171,14 +173,17 @@ def check_conditions(conditions: object, n_classes: int) -> np.ndarray:
 
 
 def check_n(n: object) -> int:
-    """``n`` as an int, or a ValueError if it is not a positive integer (bools refused)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
-    return int(n)
+    """``n`` as an int: a ValueError if it is not a positive integer (bools refused), a
+    SizeLimitError past :data:`ganaug.core.limits.MAX_ROWS`."""
+    return check_row_count(n)
 
 
 def plan_conditions(
-    n: int, y: object, class_counts: np.ndarray, class_index: Callable[[np.ndarray], np.ndarray]
+    n: int,
+    y: object,
+    class_counts: np.ndarray,
+    class_index: Callable[[np.ndarray], np.ndarray],
+    bytes_per_row: int = 8,
 ) -> np.ndarray:
     """Class index per row for ``sample(n, y)``: the one plan torch and ONNX sampling share.
 
@@ -193,8 +198,11 @@ def plan_conditions(
         Training rows per class.
     class_index : callable
         Maps an array of labels to class indices (unknown labels raise ValueError).
+    bytes_per_row : int, default=8
+        Memory one sampled row takes (:func:`ganaug.core.limits.row_bytes`): ``n`` rows that
+        would not fit in the memory available are refused (SizeLimitError) before any work.
     """
-    n = check_n(n)
+    n = check_rows_in_memory(check_n(n), bytes_per_row)
     return plan_conditions_range(n, y, class_counts, class_index, 0, n)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ganaug.core.errors import ArtifactError
+from ganaug.core.limits import MAX_ROWS
 
 FORMAT = "ganaug-onnx"
 #: version 2: categories and missing values are sampled in the graph from extra noise columns
@@ -145,9 +146,12 @@ def check_metadata(
         raise _field_error(
             source, "class_counts", f"must list one count per class ({len(classes)}); got {counts!r}"
         )
-    if any(_count(c) is None or c < 0 for c in counts) or sum(counts) < 1:
+    if any(_count(c) is None or not 0 <= c <= MAX_ROWS for c in counts) or sum(counts) < 1:
         raise _field_error(
-            source, "class_counts", f"must be non-negative integers, not all zero; got {counts}"
+            source,
+            "class_counts",
+            f"must be non-negative integers of at most {MAX_ROWS:,}, not all zero; got "
+            f"{str(counts)[:200]}",
         )
     schema = meta.get("schema")
     if not isinstance(schema, dict) or not isinstance(schema.get("columns"), list) or not schema["columns"]:

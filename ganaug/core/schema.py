@@ -29,6 +29,14 @@ SCHEMA_VERSION = 2
 READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
+#: the quantile table of a numeric column has at most MAX_KNOTS knots, and at most one per
+#: ROWS_PER_KNOT observed values (:func:`ganaug.gan.codec.quantile_knots`); a streamed table's
+#: tables come from a sample of at most KNOT_SAMPLE_ROWS rows (:mod:`ganaug.gan.stream`)
+MAX_KNOTS = 1000
+ROWS_PER_KNOT = 4
+KNOT_SAMPLE_ROWS = 100_000
+
+
 @dataclass
 class Column:
     """One column of a modelled table.

@@ -18,6 +18,7 @@ from ganaug.core.errors import (
     ScaleShiftWarning,
     SchemaMismatchError,
     ShardError,
+    SizeLimitError,
     TableSchemaError,
 )
 
@@ -36,5 +37,6 @@ __all__ = [
     "ScaleShiftWarning",
     "SchemaMismatchError",
     "ShardError",
+    "SizeLimitError",
     "TableSchemaError",
 ]

@@ -25,10 +25,11 @@ from typing import Any
 import numpy as np
 
 from ganaug._version import __version__
-from ganaug.core.checks import check_schema, check_task, is_count, read_classes
+from ganaug.core.checks import check_knots, check_schema, check_task, is_count, read_classes
 from ganaug.core.errors import ArtifactError
 from ganaug.core.files import atomic_write_bytes, locked_directory, remove_stale_temps
 from ganaug.core.labels import classes_to_json
+from ganaug.core.limits import MAX_JSON_BYTES, parse_json, read_regular_file
 from ganaug.core.schema import Schema
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.presets import GANConfig
@@ -173,10 +174,7 @@ def _read_meta(root: Path) -> dict[str, Any]:
     meta_path = root / META_FILE
     if not meta_path.is_file():
         raise ArtifactError(f"{root} is not a ganaug artifact: {META_FILE} is missing")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ArtifactError(f"{meta_path} is not valid JSON (truncated or corrupt?): {exc}") from None
+    meta = parse_json(read_regular_file(meta_path, MAX_JSON_BYTES, "artifact description"), meta_path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ArtifactError(f"{meta_path} is not a ganaug artifact description")
     version = meta.get("format_version")
@@ -285,6 +283,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     schema = _parse(meta, "schema", Schema.from_dict, source)
     check_schema(schema, str(source))
     classes = read_classes(meta, str(source))
+    check_knots(schema, meta["class_counts"], str(source))
     extra = _check_fields(meta, source)
     if "task" in extra:
         check_task(extra["task"], classes, schema, str(source), field="extra.task")
@@ -304,7 +303,32 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
         raise ArtifactError(
             f"{root}: the weights do not fit the fields 'config', 'schema' and 'classes': {exc}"
         ) from None
+    _check_weights(model, tensors, weights_path)
     return model, extra
+
+
+def _check_weights(model: Any, tensors: dict[str, Any], weights_path: Path) -> None:
+    """Finite weights whose generator gives finite outputs for every class, or an ArtifactError
+    naming the file and the tensor (weights edited with their checksum recomputed would
+    otherwise fail deep in the decode, or give NaN rows)."""
+    import torch
+
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ArtifactError(f"{weights_path}: tensor {name!r} holds NaN or infinite values")
+    generator = model.generator_
+    n_classes = len(model.classes_)
+    with torch.no_grad():
+        raw = generator(torch.ones(n_classes, generator.noise_dim), torch.arange(n_classes))
+    if not torch.isfinite(raw).all():
+        largest = max(
+            (k for k, t in tensors.items() if k.startswith("generator.") and t.is_floating_point()),
+            key=lambda k: float(tensors[k].abs().max()) if tensors[k].numel() else 0.0,
+        )
+        raise ArtifactError(
+            f"{weights_path}: the generator gives infinite or NaN outputs (tensor {largest!r} holds "
+            f"values up to {float(tensors[largest].abs().max()):.3g}): the weights were altered"
+        )
 
 
 def _load_networks(model: Any, tensors: dict[str, Any], n_classes: int) -> None:

@@ -39,12 +39,13 @@ from ganaug.core.dtypes import dtype_name
 from ganaug.core.errors import DataError
 from ganaug.core.exact import SIGNIFICANT_DIGITS, learn_grid, learn_relations
 from ganaug.core.labels import to_python as _to_python
-from ganaug.core.schema import Column, Schema
+from ganaug.core.schema import MAX_KNOTS, ROWS_PER_KNOT, Column, Schema
 
 #: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
 _P_EPS = 1e-7
-#: the quantile table has at most one knot per this many training rows of the column
-ROWS_PER_KNOT = 4
+#: largest magnitude of a numeric value that is modelled: float32 ends near 3.4e38, and the decode
+#: adds a knot to a knot gap (up to twice the magnitude), which must stay finite
+MAX_MAGNITUDE = 1e38
 #: a value held by at least this many training rows of a column (or by all of them) is common:
 #: it may be stored as a knot; rarer values never are
 COMMON_VALUE_ROWS = 5
@@ -182,7 +183,7 @@ class TableCodec:
         self,
         categorical_features: Sequence[str | int] | np.ndarray | None = None,
         numeric_encoding: Literal["quantile", "minmax"] = "quantile",
-        n_quantiles: int = 1000,
+        n_quantiles: int = MAX_KNOTS,
         max_categories: int = 1000,
         exact: bool = False,
     ) -> None:
@@ -298,7 +299,17 @@ class TableCodec:
         except (TypeError, ValueError):
             raise TypeError(f"column {name!r} (dtype {dtype_str}) cannot be converted to numbers") from None
         if not np.isfinite(values).all():
-            raise ValueError(f"column {name!r} contains infinite values")
+            raise DataError(f"column {name!r} contains infinite values")
+        largest = float(np.abs(values).max()) if len(values) else 0.0
+        if largest > MAX_MAGNITUDE:
+            # the networks and the decode (torch and the exported graph) compute in float32,
+            # whose range ends near 3.4e38: such values would come back as inf or NaN
+            raise DataError(
+                f"column {name!r} holds values up to {largest:.3g} in magnitude, past the "
+                f"{MAX_MAGNITUDE:.0e} that ganaug models (it computes in float32, whose range ends "
+                "near 3.4e38): rescale the column (divide it by a power of ten, or take its "
+                "logarithm) before fitting"
+            )
         integer = bool(np.all(values == np.round(values)))
         knots = quantile_knots(values, self.n_quantiles)
         grid = learn_grid(values, float32=dtype_str in ("float32", "Float32")) if self.exact else None

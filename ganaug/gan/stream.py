@@ -33,6 +33,7 @@ import torch
 from ganaug.core.columns import is_categorical, named_columns
 from ganaug.core.dtypes import holds_missing
 from ganaug.core.labels import check_several_classes, class_index, class_lookup, to_python
+from ganaug.core.schema import KNOT_SAMPLE_ROWS
 from ganaug.gan.codec import Span, TableCodec
 from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
 from ganaug.gan.parallel import Local
@@ -40,7 +41,7 @@ from ganaug.gan.rows import HOLDOUT_ROWS, ClassPools, sum_statistics
 from ganaug.gan.tables import BATCH_ROWS, TableSource
 
 #: rows kept per process for the quantile tables (uniform sample)
-SAMPLE_ROWS = 100_000
+SAMPLE_ROWS = KNOT_SAMPLE_ROWS
 #: encoded rows in the shuffle buffer of the adversarial stage
 BUFFER_ROWS = 131_072
 

@@ -18,6 +18,7 @@ from ganaug.core.conditions import (
 )
 from ganaug.core.exact import describe as describe_exact
 from ganaug.core.labels import check_labels_present, class_index
+from ganaug.core.limits import check_rows_in_memory, row_bytes
 from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
 from ganaug.core.schema import assemble
 from ganaug.gan.callbacks import (
@@ -455,6 +456,11 @@ class ConditionalGAN:
         self._check_fitted()
         return int(self.config_.noise_dim + self.head_.n_draws)
 
+    @property
+    def row_bytes(self) -> int:
+        """Memory one sampled row takes, about (:func:`ganaug.core.limits.row_bytes`)."""
+        return row_bytes(len(self.codec_.schema_.columns))
+
     def _check_fitted(self) -> None:
         if not hasattr(self, "generator_"):
             raise ValueError("this ConditionalGAN is not fitted yet: call fit first")
@@ -474,6 +480,7 @@ class ConditionalGAN:
         """
         self._check_fitted()
         conditions = check_conditions(conditions, len(self.classes_))
+        check_rows_in_memory(len(conditions), self.row_bytes)
         module = self.sampling_module()
         seed = seed_from(random_state)
 
@@ -523,7 +530,7 @@ class ConditionalGAN:
         """
         self._check_fitted()
         y, where = split_class_condition(conditions, y, getattr(self, "target_name_", None))
-        plan = plan_conditions(n, y, self.class_counts_, self.class_index)
+        plan = plan_conditions(n, y, self.class_counts_, self.class_index, self.row_bytes)
         X = self.generate(plan, random_state=random_state, where=where)
         return X, self.classes_[plan]
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.core.conditions import split_class_condition
 from ganaug.core.labels import TARGET_COLUMN
+from ganaug.core.limits import check_rows_in_memory, row_bytes
 from ganaug.core.noise import check_n, plan_conditions, seed_from
 from ganaug.core.reuse import check_reuse
 from ganaug.core.schema import split_target
@@ -332,6 +333,13 @@ class GANAugmenter(BaseOverSampler):
             strategy = check_sampling_strategy(self.sampling_strategy, y, self._sampling_type)
             counts = dict(zip(*np.unique(y, return_counts=True)))
             self.sampling_strategy_ = grow(counts, strategy, self.augment_ratio)
+        # before any training: rows fit_resample could not hold are refused now
+        check_rows_in_memory(
+            int(np.ceil(sum(self.sampling_strategy_.values()) * float(self.filter_ratio))),
+            row_bytes(self.n_features_in_ + (self.task_ == "regression")),
+            "rows to add (sampling_strategy, augment_ratio)",
+            "lower augment_ratio or ask for fewer rows in sampling_strategy",
+        )
         unlabeled = {} if self._X_unlabeled is None else {"X_unlabeled": self._X_unlabeled}
         if self.generator is None:
             self.model_ = self._make_model(train_seed).fit(data, labels, **unlabeled)
@@ -414,6 +422,10 @@ class GANAugmenter(BaseOverSampler):
     def _sample_regression(self, n: int, seed: int) -> tuple[Any, np.ndarray]:
         return self._split_target(self.model_.generate(np.zeros(n, dtype=np.int64), random_state=seed))
 
+    def _row_bytes(self) -> int:
+        """Memory one sampled row takes (a duck-typed generator may not say)."""
+        return getattr(self.model_, "row_bytes", None) or row_bytes(self.n_features_in_ + 1)
+
     @staticmethod
     def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
         return split_target(joint, TARGET_COLUMN)
@@ -469,7 +481,9 @@ class GANAugmenter(BaseOverSampler):
         else:
             target = getattr(self.model_, "target_name_", None) or getattr(self.model_, "target", None)
             y, where = split_class_condition(conditions, y, target if isinstance(target, str) else None)
-            plan = plan_conditions(n, y, self.model_.class_counts_, self.model_.class_index)
+            plan = plan_conditions(
+                n, y, self.model_.class_counts_, self.model_.class_index, self._row_bytes()
+            )
             X_new = self.model_.generate(plan, random_state=seed, where=where)
             y_new = np.asarray(self.model_.classes_)[plan]
         return X_new, as_target(y_new, getattr(self, "_y_template", None), X_new)

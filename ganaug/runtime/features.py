@@ -11,7 +11,6 @@ and ``DiscriminatorClassifier.export_onnx``): numpy, pandas and onnxruntime only
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import onnxruntime as ort
 
 from ganaug.core.errors import ArtifactError
 from ganaug.core.labels import classes_from_json
+from ganaug.core.limits import MAX_ONNX_BYTES, parse_json, read_regular_file
 from ganaug.core.onnx_format import (
     METADATA_KEY,
     ROWS_FORMAT,
@@ -61,10 +61,7 @@ class OnnxRowModel:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        try:
-            blob = self.path.read_bytes()
-        except (FileNotFoundError, IsADirectoryError):
-            raise ArtifactError(f"{self.path}: no such ONNX file") from None
+        blob = read_regular_file(self.path, MAX_ONNX_BYTES, "ONNX file")
         opts = ort.SessionOptions()
         opts.log_severity_level = 3
         try:
@@ -72,10 +69,7 @@ class OnnxRowModel:
         except Exception as exc:  # noqa: BLE001 - ORT raises several private exception types
             raise ArtifactError(f"{self.path} is not a valid ONNX model: {exc}") from None
         raw = self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        try:
-            meta = json.loads(raw) if raw is not None else None
-        except json.JSONDecodeError:
-            meta = None
+        meta = parse_json(raw, f"{self.path}: ganaug metadata", "metadata field") if raw else None
         if not isinstance(meta, dict) or meta.get("format") != ROWS_FORMAT:
             raise ArtifactError(
                 f"{self.path} is not a ganaug feature extractor or classifier (no {ROWS_FORMAT!r} "

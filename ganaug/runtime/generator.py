@@ -30,9 +30,7 @@ parallel too. The rows do not depend on the number of threads or the batch size.
 
 from __future__ import annotations
 
-import json
 import os
-import stat
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
@@ -44,10 +42,19 @@ import onnxruntime as ort
 import pandas as pd
 
 from ganaug._version import __version__
+from ganaug.core.checks import check_knots, check_schema
 from ganaug.core.conditions import generate_where, split_class_condition
 from ganaug.core.errors import ArtifactError
 from ganaug.core.files import replacing
 from ganaug.core.labels import class_index, class_lookup, classes_from_json
+from ganaug.core.limits import (
+    MAX_ONNX_BYTES,
+    check_rows_in_memory,
+    check_rows_on_disk,
+    parse_json,
+    read_regular_file,
+    row_bytes,
+)
 from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_conditions,
@@ -84,27 +91,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default
 
 
 def _read_model(path: Path) -> bytes:
-    """The bytes of a regular file; anything else (a FIFO, a device, a directory) is refused.
-
-    The file is opened non-blocking and checked before reading, so a FIFO named ``x.onnx``
-    cannot make the reader wait forever for a writer.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: no such ONNX file") from None
-    except IsADirectoryError:
-        raise ArtifactError(f"{path} is a directory, not an .onnx file") from None
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot open the ONNX file: {exc.strerror}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        if stat.S_ISDIR(mode):
-            raise ArtifactError(f"{path} is a directory, not an .onnx file")
-        raise ArtifactError(f"{path} is not a regular file (a FIFO or device?): refusing to read it")
-    with os.fdopen(fd, "rb") as fh:
-        return fh.read()
+    """The bytes of a regular ``.onnx`` file of at most :data:`ganaug.core.limits.MAX_ONNX_BYTES`
+    (anything else is refused before it is read; see :func:`ganaug.core.limits.read_regular_file`)."""
+    return read_regular_file(path, MAX_ONNX_BYTES, "ONNX file")
 
 
 def _width(shape: Any) -> Any:
@@ -204,10 +193,7 @@ class OnnxGenerator:
             raise ArtifactError(
                 f"{self.path} has no '{METADATA_KEY}' metadata: it was not exported by ganaug"
             )
-        try:
-            meta = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise ArtifactError(f"{self.path}: ganaug metadata is not valid JSON: {exc}") from None
+        meta = parse_json(raw, f"{self.path}: ganaug metadata", field_word="metadata field")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             raise ArtifactError(f"{self.path}: metadata is not a {FORMAT!r} description")
         if meta.get("format_version") not in READABLE_VERSIONS:
@@ -235,6 +221,9 @@ class OnnxGenerator:
             self.classes_ = classes_from_json(meta)
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{self.path}: ganaug metadata is inconsistent: {exc}") from None
+        # the same field checks as an artifact's description (dtypes against values, knots)
+        check_schema(self.schema, f"{self.path}: metadata")
+        check_knots(self.schema, meta["class_counts"], f"{self.path}: metadata")
         self.noise_dim = int(meta["noise_dim"])
         self.class_counts_ = np.asarray(meta["class_counts"], dtype=np.int64)
         self.task = meta.get("task", "classification")
@@ -248,6 +237,8 @@ class OnnxGenerator:
             )
         self._n_numeric = len(self.schema.numeric_columns)
         self._n_categorical = len(self.schema.categorical_columns)
+        # levels per categorical column: a code past them (metadata cut by hand) is refused
+        self._levels = np.array([len(c.categories) for c in self.schema.categorical_columns], np.int64)
         self._probe_classes()
 
     def _verify_digest(self, blob: bytes, meta: dict[str, Any]) -> None:
@@ -270,7 +261,9 @@ class OnnxGenerator:
 
         The sampling draws are set high so no value is drawn missing: a valid row then has no
         NaN, while a guarded graph (see ``docs/onnx-format.md``) answers a condition it does not
-        know with NaN and code -1, and an older graph fails in its one-hot Gather.
+        know with NaN and code -1, and an older graph fails in its one-hot Gather. High draws
+        also pick the last level of each categorical column: one the metadata does not list is
+        refused (:meth:`_run` checks every code against the listed levels).
         """
         n = len(self.classes_)
         draws = int(self.metadata.get("noise", {}).get("sampling_draws") or 0)
@@ -279,6 +272,8 @@ class OnnxGenerator:
         conditions = np.arange(n + 1, dtype=np.int64)
         try:
             numeric, codes = self._run(noise[:n], conditions[:n])
+        except ArtifactError:  # a level the metadata does not list
+            raise
         except Exception as exc:  # noqa: BLE001 - ORT raises several private exception types
             raise ArtifactError(
                 f"{self.path}: the graph fails for the {n} classes of metadata field 'classes' "
@@ -341,7 +336,12 @@ class OnnxGenerator:
         return check_conditions(conditions, len(self.classes_))
 
     def _conditions(self, n: int, y: Any) -> np.ndarray:
-        return plan_conditions(n, y, self.class_counts_, self.class_index)
+        return plan_conditions(n, y, self.class_counts_, self.class_index, self.row_bytes)
+
+    @property
+    def row_bytes(self) -> int:
+        """Memory one sampled row takes, about (:func:`ganaug.core.limits.row_bytes`)."""
+        return row_bytes(len(self.schema.columns))
 
     # -------------------------------------------------------------------------- running
     def run(self, noise: np.ndarray, condition: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -378,6 +378,14 @@ class OnnxGenerator:
                 "condition": np.ascontiguousarray(condition, dtype=np.int64),
             },
         )
+        if codes.size and (codes.max(axis=0) >= self._levels).any():
+            j = int(np.argmax(codes.max(axis=0) >= self._levels))
+            column = self.schema.categorical_columns[j]
+            raise ArtifactError(
+                f"{self.path}: the graph gives column {column.name!r} level {int(codes[:, j].max())}, "
+                f"but metadata field 'categories' lists {int(self._levels[j])} levels for it: the "
+                "metadata was edited"
+            )
         return numeric, codes
 
     def _chunk_rows(self, n: int, batch_size: int | None) -> int:
@@ -465,7 +473,7 @@ class OnnxGenerator:
         offset: int = 0,
     ) -> tuple[np.ndarray, np.ndarray]:
         cond = self._check_conditions(conditions)
-        n = len(cond)
+        n = check_rows_in_memory(len(cond), self.row_bytes)
         # written in place by the workers, already in the dtype the caller needs: no per-chunk
         # arrays to concatenate and no second conversion pass over all the rows
         out = (
@@ -675,6 +683,9 @@ class OnnxGenerator:
             if fmt == "parquet":
                 raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
             pa = None
+        n = check_n(n)
+        if fmt == "csv":  # rows are streamed, one chunk in memory: the disk is the limit
+            check_rows_on_disk(n, len(names) + add_label, path)
         path.parent.mkdir(parents=True, exist_ok=True)
         def batches() -> Iterator[pd.DataFrame]:
             for X, cond in self._iter_tables(n, y, random_state, batch_size, conditions):
