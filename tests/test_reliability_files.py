@@ -210,3 +210,24 @@ def test_edited_onnx_metadata_is_refused_naming_file_and_field(saved, tmp_path, 
     with pytest.raises(ArtifactError) as info:
         OnnxGenerator(path)
     assert str(path) in str(info.value) and field in str(info.value), str(info.value)
+
+
+# ------------------------------------------- 6. integer columns stay in [minimum, maximum]
+def test_bare_graph_keeps_integer_columns_inside_the_documented_range(tmp_path):
+    """A rare smallest value (0, one row) makes the outermost knot 0.5: rounding once gave 0."""
+    rng = np.random.default_rng(0)
+    n = 200
+    small = np.concatenate([[0], rng.integers(1, 6, n - 2), [9]])  # 0 and 9 held by one row each
+    X = pd.DataFrame({"small": small, "x": rng.normal(size=n)})
+    model = ConditionalGAN(TINY, random_state=0).fit(X, np.arange(n) % 2)
+    gen = OnnxGenerator(export_onnx(model, tmp_path / "m.onnx", exporter="torchscript"))
+    column = gen.schema.numeric_columns[0]
+    assert (column.minimum, column.maximum) == (0.5, 7.0)  # 9 is rare: (5 + 9) / 2
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal((20_000, gen.noise_dim)).astype(np.float32)
+    numeric, _ = gen.run(noise, np.arange(20_000) % 2)  # the raw graph outputs
+    values = numeric[:, 0]
+    assert values.min() >= column.minimum and values.max() <= column.maximum
+    assert np.array_equal(values, np.round(values)) and values.min() == 1.0
+    torch_rows, _ = model.sample(20_000, random_state=0)
+    assert torch_rows["small"].between(column.minimum, column.maximum).all()

@@ -7,6 +7,12 @@ here with the typed error (naming the column, field, file or limit) or the rows 
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -198,3 +204,57 @@ def test_parse_json_names_the_field():
     with pytest.raises(ArtifactError, match="not valid JSON"):
         parse_json('{"a": ', "f")
     assert parse_json('{"a": [1, 2.5, "x"]}', "f") == {"a": [1, 2.5, "x"]}
+
+
+def test_server_answers_a_stalled_body_with_408(fitted):
+    """Headers and a partial body, then nothing: the server answers 408 and closes, rather
+    than holding the connection until the client gives up."""
+    pytest.importorskip("uvicorn")
+    httpx = pytest.importorskip("httpx")
+    _, root = fitted
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "ganaug.runtime.server", str(root / "m.onnx"), "--port", str(port),
+           "--threads", "1", "--log-level", "warning", "--body-timeout", "0.5"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        for _ in range(300):  # up to 60 s to start
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert proc.poll() is None, "the server exited"
+                time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+            sock.sendall(b"POST /v1/models/m/sample HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: 40\r\n\r\n" + b'{"n": ')
+            answer = b""
+            while True:  # read until the server closes the connection
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"did not arrive within 0.5 s" in answer
+        # the server is still healthy for everyone else
+        response = httpx.post(f"http://127.0.0.1:{port}/v1/models/m/sample", json={"n": 3}, timeout=30)
+        assert response.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_an_identifier_column_gets_a_warning_at_fit():
+    from ganaug.errors import IdentifierColumnWarning
+    from ganaug.gan.codec import TableCodec
+
+    rng = np.random.default_rng(0)
+    ids = np.delete(np.arange(1000, 1130), rng.choice(130, 10, replace=False))  # 120 ids, gaps
+    X = pd.DataFrame({"id": ids, "x": rng.normal(size=120), "k": rng.integers(0, 5, 120)})
+    with pytest.warns(IdentifierColumnWarning, match=r"column 'id' looks like a row identifier"):
+        TableCodec().fit(X)
+    with warnings.catch_warnings():  # no warning for a count, a float, or a spread-out integer
+        warnings.simplefilter("error", IdentifierColumnWarning)
+        TableCodec().fit(X[["x", "k"]].assign(big=rng.choice(10**9, 120, replace=False)))

@@ -36,6 +36,11 @@ class ScaleShiftWarning(UserWarning):
     """Data given to a pretrained generator is on a very different scale from its training data."""
 
 
+class IdentifierColumnWarning(UserWarning):
+    """A numeric column looks like a row identifier (integers, one per row, densely packed): its
+    quantile knots, midpoints of consecutive ids, reveal which ids the training table holds."""
+
+
 class ClusterError(GanaugError):
     """A compute cluster (a Dask scheduler) cannot be reached or cannot run the work."""
 

@@ -21,6 +21,7 @@ reproduced at the observed rate (for categoricals, missing is one more category)
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -36,7 +37,7 @@ from ganaug.core.columns import (
     named_columns,
 )
 from ganaug.core.dtypes import dtype_name
-from ganaug.core.errors import DataError
+from ganaug.core.errors import DataError, IdentifierColumnWarning
 from ganaug.core.exact import SIGNIFICANT_DIGITS, learn_grid, learn_relations
 from ganaug.core.labels import to_python as _to_python
 from ganaug.core.schema import MAX_KNOTS, ROWS_PER_KNOT, Column, Schema
@@ -131,6 +132,21 @@ def _as_frame(X: Any) -> tuple[pd.DataFrame, Literal["pandas", "numpy"], str | N
         raise TypeError("complex data is not supported")
     frame = pd.DataFrame(arr if arr.dtype.kind != "O" else arr.astype(object))
     return frame, "numpy", arr.dtype.str if arr.dtype.kind != "O" else "object"
+
+
+#: an integer column with this many values or more, all distinct and packed into a range at most
+#: ID_DENSITY times their number, is taken for a row identifier
+ID_MIN_ROWS = 20
+ID_DENSITY = 2
+
+
+def _looks_like_identifier(values: np.ndarray) -> bool:
+    """Integers, one per row and densely packed (a sequential id, with gaps)."""
+    n = len(values)
+    if n < ID_MIN_ROWS:
+        return False
+    span = float(values.max()) - float(values.min()) + 1
+    return span <= ID_DENSITY * n and len(np.unique(values)) == n
 
 
 def _numbers(column: Column, series: pd.Series) -> np.ndarray:
@@ -311,6 +327,15 @@ class TableCodec:
                 "logarithm) before fitting"
             )
         integer = bool(np.all(values == np.round(values)))
+        if integer and _looks_like_identifier(values):
+            warnings.warn(
+                f"column {name!r} looks like a row identifier ({len(values)} distinct integers, "
+                f"one per row, from {values.min():.0f} to {values.max():.0f}): its quantile knots, "
+                "midpoints of neighbouring ids, reveal which ids the training table holds, and "
+                "ids carry nothing to learn; drop the column before fitting",
+                IdentifierColumnWarning,
+                stacklevel=4,
+            )
         knots = quantile_knots(values, self.n_quantiles)
         grid = learn_grid(values, float32=dtype_str in ("float32", "Float32")) if self.exact else None
         significant = None

@@ -4,11 +4,23 @@ only): raw generator outputs to ``(numeric, codes)`` inside the graph.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import torch
 from torch import nn
 
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.networks import Generator, copula_base, normal_cdf, one_hot
+
+
+def _integer_bounds(column: Any) -> tuple[float, float]:
+    """The smallest and largest integers in ``[minimum, maximum]`` (the nearest integer to the
+    middle when there is none: both knots inside one unit gap)."""
+    low, high = math.ceil(column.minimum), math.floor(column.maximum)
+    if low > high:
+        low = high = round(0.5 * (column.minimum + column.maximum))
+    return float(low), float(high)
 
 
 class DecodeHead(nn.Module):
@@ -75,6 +87,11 @@ class DecodeHead(nn.Module):
         self.register_buffer(
             "integer", torch.tensor([c.integer for c in numeric], dtype=torch.bool)
         )
+        # integer columns end inside [minimum, maximum] too: rounding a half-integer outermost
+        # knot would step outside it, so they are clamped again to the integers inside
+        bounds = [_integer_bounds(c) if c.integer else (c.minimum, c.maximum) for c in numeric]
+        self.register_buffer("low", torch.tensor([b[0] for b in bounds], dtype=torch.float32))
+        self.register_buffer("high", torch.tensor([b[1] for b in bounds], dtype=torch.float32))
         self.n_numeric = len(numeric)
         # Decode order of the raw columns: numeric values, missing "observed" flags, missing
         # "missing" logits, then the categorical blocks. SamplingModule re-orders the generator's
@@ -129,13 +146,15 @@ class DecodeHead(nn.Module):
                 idx = (lo.long() + self.row_offset).reshape(-1)
                 pairs = self.q_pairs.index_select(0, idx).reshape(n, k, 2)
                 value = pairs[:, :, 0] + frac * pairs[:, :, 1]
-            # clip, then round: the outermost knots of an integer column may be half-integers
-            # (codec.quantile_knots), and rounding inside them stays inside the observed range
+            # clip, round, clip to the integers inside: the outermost knots of an integer column
+            # may be half-integers (codec.quantile_knots), and round(0.5) = 0 is below 0.5
             value = torch.minimum(torch.maximum(value, self.minimum), self.maximum)
             if self.all_integer:
                 value = torch.round(value)
             elif self.any_integer:
                 value = torch.where(self.integer, torch.round(value), value)
+            if self.any_integer:
+                value = torch.minimum(torch.maximum(value, self.low), self.high)
             if m:
                 observed, missing = raw[:, k : k + m], raw[:, k + m : k + 2 * m]
                 if self.sigmoid:

@@ -95,6 +95,9 @@ DEFAULT_MAX_CONCURRENT = 4
 DEFAULT_RELOAD_INTERVAL = 2.0
 #: request bodies larger than this are refused (413)
 MAX_BODY_BYTES = 64 * 1024
+#: seconds a request body may take to arrive (408 after): a stalled client must not hold a
+#: connection and its worker (a 64 KiB body takes milliseconds)
+DEFAULT_BODY_TIMEOUT = 5.0
 SAMPLE_KEYS = frozenset({"n", "class", "seed", "format", "where"})
 _MAX_SEED = 2**63 - 1
 
@@ -323,6 +326,7 @@ def create_app(
     max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     cors_origins: Sequence[str] = (),
     reload_interval: float | None = None,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> Starlette:
     """The ASGI application serving the models found at ``path``.
 
@@ -341,7 +345,12 @@ def create_app(
     reload_interval : float, optional
         Seconds between checks of the model files for additions, changes and removals (while
         the application runs under a server); ``None`` or 0: only on ``POST /v1/reload``.
+    body_timeout : float, default=5.0
+        Seconds a request body may take to arrive; a stalled one gets 408 and the connection
+        is closed.
     """
+    if isinstance(body_timeout, bool) or not isinstance(body_timeout, (int, float)) or not body_timeout > 0:
+        raise ValueError(f"body_timeout must be a positive number of seconds; got {body_timeout!r}")
     for name, value in (("max_rows", max_rows), ("max_concurrent", max_concurrent)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}")
@@ -389,8 +398,11 @@ def create_app(
 
     async def sample(request: Request) -> Response:
         name, gen = lookup(request.path_params["name"])
-        req = _parse_sample_request(await read_body(request), gen, max_rows,
-                                    request.headers.get("accept"))
+        try:
+            body = await asyncio.wait_for(read_body(request), body_timeout)
+        except asyncio.TimeoutError:
+            raise ApiError(408, f"the request body did not arrive within {body_timeout:g} s") from None
+        req = _parse_sample_request(body, gen, max_rows, request.headers.get("accept"))
         response = await in_worker(_sample, name, gen, req)
         count_rows(name, req["n"])
         return response
@@ -413,7 +425,9 @@ def create_app(
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+        # the rest of a stalled body may never come: close rather than wait to drain it
+        headers = {"Connection": "close"} if exc.status == 408 else None
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=headers)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -495,6 +509,7 @@ def serve(
     reload_interval: float | None = DEFAULT_RELOAD_INTERVAL,
     log_level: str = "info",
     access_log: bool = True,
+    body_timeout: float = DEFAULT_BODY_TIMEOUT,
 ) -> None:
     """Serve the models at ``path`` with uvicorn until interrupted (binds to loopback by default).
 
@@ -506,7 +521,8 @@ def serve(
     except ImportError:
         raise ImportError("serving needs uvicorn: pip install 'ganaug[serve]'") from None
     app = create_app(path, max_rows=max_rows, n_threads=n_threads, max_concurrent=max_concurrent,
-                     cors_origins=cors_origins, reload_interval=reload_interval)
+                     cors_origins=cors_origins, reload_interval=reload_interval,
+                     body_timeout=body_timeout)
     if host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("serving on %s: the models are reachable from other machines", host)
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
@@ -531,6 +547,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--reload-interval", type=float, default=DEFAULT_RELOAD_INTERVAL,
                         help="seconds between checks for new or changed model files (0: never)")
     parser.add_argument("--log-level", default="info")
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        help="seconds a request body may take to arrive (408 after)",
+    )
     args = parser.parse_args(argv)
     serve(
         args.path,
@@ -542,6 +564,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cors_origins=args.cors,
         reload_interval=args.reload_interval,
         log_level=args.log_level,
+        body_timeout=args.body_timeout,
     )
 
 
