@@ -26,7 +26,6 @@ from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions, safe_indexing
 from ganaug.learn._inputs import (
     as_target,
-    target_template,
     check_class_labels,
     check_labels,
     check_regression_target,
@@ -34,6 +33,7 @@ from ganaug.learn._inputs import (
     concat_rows,
     concat_target,
     n_rows,
+    target_template,
 )
 from ganaug.learn.semi import check_marker_not_a_class, check_semi_labels, unlabeled_rows
 from ganaug.learn.strategy import grow
