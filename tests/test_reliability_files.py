@@ -125,7 +125,6 @@ ARTIFACT_EDITS = {
     "str on a numeric column": (_change("price", dtype="str"), "column 'price': field 'dtype' is 'str'"),
     "bool on an integer column": (_change("count", dtype="bool"), "column 'count': field 'dtype' is 'bool'"),
     "bool on integer levels": (_change("level", dtype="bool"), "column 'level': field 'dtype' is 'bool'"),
-    "integer with fractional knots": (_change("price", integer=True), "column 'price': field 'integer'"),
     "quantiles cut to 5 knots": (_cut_knots, "column 'price': field 'quantiles' has 5 knots"),
     # 5. parser limits
     "class count 1e30": (_huge_count, "field 'class_counts'"),
@@ -224,7 +223,9 @@ def test_bare_graph_keeps_integer_columns_inside_the_documented_range(tmp_path):
     column = gen.schema.numeric_columns[0]
     assert (column.minimum, column.maximum) == (0.5, 7.0)  # 9 is rare: (5 + 9) / 2
     rng = np.random.default_rng(1)
-    noise = rng.standard_normal((20_000, gen.noise_dim)).astype(np.float32)
+    # wide noise drives the generator's outputs past the CDF's float32 range, where the decode
+    # lands exactly on the outermost knots (as a trained model's tails do in a few rows in 1,000)
+    noise = (20 * rng.standard_normal((20_000, gen.noise_dim))).astype(np.float32)
     numeric, _ = gen.run(noise, np.arange(20_000) % 2)  # the raw graph outputs
     values = numeric[:, 0]
     assert values.min() >= column.minimum and values.max() <= column.maximum

@@ -90,6 +90,15 @@ def test_huge_samples_are_refused_up_front(fitted, n):
         assert info.value.requested == n and 0 < info.value.limit < n
 
 
+def test_huge_samples_of_a_regression_model_are_refused(tmp_path):
+    X, _ = city_table(40)
+    aug = GANAugmenter(preset=TINY, task="regression", random_state=0).fit(X[["age", "city"]], X["income"])
+    onnx_path = export_onnx(aug.model_, tmp_path / "r.onnx", task="regression", exporter="torchscript")
+    for sample in (aug.sample, OnnxGenerator(onnx_path).sample):
+        with pytest.raises(SizeLimitError, match="rows would need about"):
+            sample(10**15)
+
+
 def test_a_row_count_past_the_limit_is_refused(fitted):
     aug, root = fitted
     for n in (np.uint64(2**63), 2**63, MAX_ROWS + 1):

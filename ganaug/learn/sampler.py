@@ -468,7 +468,7 @@ class GANAugmenter(BaseOverSampler):
             return the same container kinds.
         """
         check_is_fitted(self, "model_")
-        n = check_n(n)
+        n = check_rows_in_memory(check_n(n), self._row_bytes())  # before any array of n rows
         seed = seed_from(self.random_state if random_state is None else random_state)
         if self.task_ == "regression":
             if y is not None:

@@ -548,7 +548,7 @@ class OnnxGenerator:
         y : ndarray
             Class labels of the rows; regression: the generated target values.
         """
-        n = check_n(n)
+        n = check_rows_in_memory(check_n(n), self.row_bytes)  # before any array of n rows
         if self.task == "regression":
             if y is not None:
                 raise ValueError("y must be None when sampling a regression model")
