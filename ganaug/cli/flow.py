@@ -455,8 +455,10 @@ def _typed_marker(text: str, y: Any) -> Any:
 @click.option("--reload-interval", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Seconds between checks for new, changed or removed .onnx files (0: only on "
                    "POST /v1/reload).")
+@click.option("--body-timeout", type=click.FloatRange(min=0, min_open=True), default=5.0,
+              show_default=True, help="Seconds a request body may take to arrive (408 after).")
 def serve_command(path, host, port, max_rows, threads, max_concurrent, cors=(),
-                  reload_interval=2.0) -> None:
+                  reload_interval=2.0, body_timeout=5.0) -> None:
     """Serve exported generators (one .onnx file or a directory of them) over HTTP.
 
     A model's name is its file stem. Endpoints:
@@ -481,7 +483,8 @@ def serve_command(path, host, port, max_rows, threads, max_concurrent, cors=(),
     from ganaug.runtime.server import serve
 
     serve(path, host=host, port=port, max_rows=max_rows, n_threads=threads,
-          max_concurrent=max_concurrent, cors_origins=cors, reload_interval=reload_interval)
+          max_concurrent=max_concurrent, cors_origins=cors, reload_interval=reload_interval,
+          body_timeout=body_timeout)
 
 
 #: the demo's regime: every class but the largest keeps this fraction of its rows in each
