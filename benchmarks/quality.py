@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +69,6 @@ SEMI_METHODS: tuple[str, ...] = (
     "smote",
     "ganaug-supervised",
     "ganaug-semi",
-    "ganaug-semi-codec",
     "ganfeatures+lr",
     "discriminator",
     "discriminator-scratch",
@@ -693,17 +690,6 @@ def semi_labeled_rows(dataset: str, y: pd.Series, seed: int, n_labeled: int) -> 
     return np.sort(common.regime_rows(y, "lowdata", seed, n_labeled))
 
 
-@contextmanager
-def _patched(module: Any, name: str, value: Any) -> Iterator[None]:
-    """``module.name = value`` for the duration of the block (benchmark ablations only)."""
-    old = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, old)
-
-
 class LabeledOnly:
     """A transformer fitted on every row, then a classifier fitted on the labeled rows' output
     (``y`` = -1: unlabeled)."""
@@ -776,7 +762,6 @@ def run_semi(
     training row and scored as they are (model ``own``)."""
     from ganaug import GANFeatures
     from ganaug import evaluation as ev
-    from ganaug.gan import semi
     from ganaug.learn.sampler import GANAugmenter
 
     X, y = data
@@ -806,7 +791,7 @@ def run_semi(
     records: list[dict[str, Any]] = []
     for method in args.semi_methods:
         rec = {**base, "method": method}
-        slow = {"selftraining-hgb": "too slow on 784 columns", "ganaug-semi-codec": "tables only"}
+        slow = {"selftraining-hgb": "too slow on 784 columns"}
         if method.split("+")[0] in slow and dataset in common.IMAGE_DATASETS:
             # boosting 50 x 10 trees per self-training round on 784 pixel columns, or a second
             # semi-supervised GAN fit (3 minutes here): too slow for the time budget
@@ -816,7 +801,7 @@ def run_semi(
         # ``ganaug-semi+field=value+...``: the default preset with GANConfig fields overridden
         name, *fields = method.split("+") if method.startswith("ganaug-") else (method,)
         with common.timer() as t:
-            if name in ("none", "smote", "ganaug-supervised", "ganaug-semi", "ganaug-semi-codec"):
+            if name in ("none", "smote", "ganaug-supervised", "ganaug-semi"):
                 if name.startswith("ganaug-"):
                     from ganaug.gan.presets import get_preset
 
@@ -826,14 +811,8 @@ def run_semi(
                         augment_ratio=ratio, random_state=seed, time_budget=args.time_budget,
                         epochs=args.epochs,
                     )
-                    if name.startswith("ganaug-semi"):
-                        # the -codec ablation: unlabeled rows fit the codec's marginals only (no
-                        # posterior reaches the threshold), as with the default
-                        # unlabeled_copula="none"; it differs with +unlabeled_copula=confident
-                        confidence = 2.0 if name == "ganaug-semi-codec" else semi.CONFIDENCE
-                        with _patched(semi, "CONFIDENCE", confidence):
-                            X_res, y_res = aug.fit_resample(X_tr, y_semi)
-                        rec["n_pseudo_labeled"] = aug.model_.n_pseudo_labeled_
+                    if name.startswith("ganaug-semi"):  # unlabeled rows fit the codec
+                        X_res, y_res = aug.fit_resample(X_tr, y_semi)
                     else:
                         X_res, y_res = aug.fit_resample(X_lab, y_int[labeled])
                     # step 0: hold-out selection kept the copula, the adversarial stage unused
@@ -1097,8 +1076,8 @@ def render_markdown(
                 "Regime `semi`: `lowdata_rows` labeled training rows (stratified; `mnist`: 10 per "
             "class), the rest of the training split unlabeled, the test split untouched. "
             "`none`, `smote`, `ganaug-*` are scored with the downstream models on the labeled "
-            "rows plus their synthetic rows (`ganaug-semi` pretrains on the unlabeled rows too; "
-            "`ganaug-semi-codec`: they fit the codec only; `+field=value`: the default "
+            "rows plus their synthetic rows (`ganaug-semi` fits the codec on the unlabeled rows "
+            "too; `+field=value`: the default "
             "preset with that GANConfig field); the other methods are classifiers "
             "fitted on every training row and scored as they are. The lift of every method is "
                 "over `none` (supervised only, the downstream models on the labeled rows)."

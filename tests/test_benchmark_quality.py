@@ -82,7 +82,7 @@ def test_parse_args():
     with pytest.raises(SystemExit):
         quality.parse_args(["--datasets", "no_such_table"])
     # ganaug-PRESET+field=value: an ablation of a preset; only ganaug methods take fields
-    ablation = "ganaug-default+copula_components=2+copula_covariance=tied+lr_g=0.0001"
+    ablation = "ganaug-default+copula_components=2+copula_component_rows=1+lr_g=0.0001"
     assert quality.parse_args(["--methods", f"none,{ablation}"]).methods == ["none", ablation]
     for bad in ("smote+k=3", "ganaug-nope+lr_g=1"):
         with pytest.raises(SystemExit):

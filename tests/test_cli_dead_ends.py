@@ -250,7 +250,7 @@ def test_dask_output_path_has_one_separator():
 
 
 def test_torchrun_ranks_leave_the_result_line_to_the_launcher(monkeypatch):
-    from ganaug.cli import distributed
+    from ganaug.cli import torchrun
 
     calls = {}
 
@@ -258,16 +258,16 @@ def test_torchrun_ranks_leave_the_result_line_to_the_launcher(monkeypatch):
         calls["env"] = env
         return type("Done", (), {"returncode": 0})()
 
-    monkeypatch.setattr(distributed.subprocess, "run", fake_run)
-    distributed.launch(2, "data.parquet", "out", target="y")
-    assert calls["env"][distributed.LAUNCHED_ENV] == "1"
+    monkeypatch.setattr(torchrun.subprocess, "run", fake_run)
+    torchrun.launch(2, "data.parquet", "out", target="y")
+    assert calls["env"][torchrun.LAUNCHED_ENV] == "1"
     # a rank started that way prints nothing at the end
-    monkeypatch.setattr(distributed, "pretrain", lambda *a, **k: "out")
-    monkeypatch.setenv(distributed.LAUNCHED_ENV, "1")
-    result = CliRunner().invoke(distributed.main, ["data.parquet", "--target", "y"])
+    monkeypatch.setattr(torchrun, "pretrain", lambda *a, **k: "out")
+    monkeypatch.setenv(torchrun.LAUNCHED_ENV, "1")
+    result = CliRunner().invoke(torchrun.main, ["data.parquet", "--target", "y"])
     assert result.exit_code == 0 and result.output == ""
-    monkeypatch.delenv(distributed.LAUNCHED_ENV)
-    result = CliRunner().invoke(distributed.main, ["data.parquet", "--target", "y"])
+    monkeypatch.delenv(torchrun.LAUNCHED_ENV)
+    result = CliRunner().invoke(torchrun.main, ["data.parquet", "--target", "y"])
     assert "pretrained on" in result.output
 
 

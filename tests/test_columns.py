@@ -84,7 +84,7 @@ def test_one_preprocessing_factory_options():
 
 
 def test_detection_features_come_from_the_factory():
-    from ganaug.evaluation.tables import _encode_pair
+    from ganaug.evaluation.frames import _encode_pair
 
     real = pd.DataFrame({"x": [1.0, np.nan, 2.0], "c": ["a", "b", None]})
     synthetic = pd.DataFrame({"x": [4.0, 5.0, 6.0], "c": ["a", "z", "a"]})
@@ -96,7 +96,7 @@ def test_detection_features_come_from_the_factory():
 
 def test_dates_are_numeric_in_the_metrics():
     from ganaug.evaluation.detection import detection_auc
-    from ganaug.evaluation.tables import _encode_pair
+    from ganaug.evaluation.frames import _encode_pair
 
     t = pd.Series(pd.date_range("2020", periods=40))
     t[3] = pd.NaT

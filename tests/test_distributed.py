@@ -20,11 +20,12 @@ from ganaug.cli import main
 from ganaug.core.errors import ShardError, TableSchemaError
 from ganaug.evaluation.detection import detection_auc
 from ganaug.gan.codec import Span, TableCodec
-from ganaug.gan.networks import Generator, copula_statistics
+from ganaug.gan.copula import copula_statistics
+from ganaug.gan.networks import Generator
 from ganaug.gan.stream import StreamRows, fit_codec, fit_source
 from ganaug.gan.synthesizer import ConditionalGAN
 from ganaug.gan.tables import TableSource
-from ganaug.learn.sampler import GANAugmenter
+from ganaug.learn.sampler import GANAugmenter, fit_seeds
 
 REPO = Path(__file__).resolve().parents[1]
 EPOCHS = 2
@@ -66,7 +67,8 @@ def two_rank_artifact(parquet, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def single_process(parquet):
-    model = ConditionalGAN(epochs=EPOCHS, device="cpu", random_state=0)
+    # the distributed trainer seeds as GANAugmenter(random_state=0).fit does
+    model = ConditionalGAN(epochs=EPOCHS, device="cpu", random_state=fit_seeds(0)[0])
     return fit_source(model, TableSource.parquet(parquet, "label"))
 
 

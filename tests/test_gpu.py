@@ -13,7 +13,7 @@ import torch
 
 from conftest import TINY, city_table, fit_in_threads
 from ganaug import GANAugmenter
-from ganaug.cli import distributed as cli_distributed
+from ganaug.cli import torchrun as cli_distributed
 from ganaug.core.errors import ClusterError
 from ganaug.gan.export import export_onnx
 from ganaug.gan.synthesizer import ConditionalGAN

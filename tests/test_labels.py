@@ -46,7 +46,7 @@ def test_class_index_and_parse_label():
 
 
 def test_one_definition_everywhere():
-    from ganaug.cli.files import _parse_label
+    from ganaug.cli.plumbing import _parse_label
     from ganaug.gan import codec, export
     from ganaug.learn import sampler
 

@@ -148,7 +148,7 @@ def _ring(n: int, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
     return X, (t > np.pi).astype(int)
 
 
-TIED = {"copula_components": 32, "copula_covariance": "tied", "copula_component_rows": 1}
+TIED = {"copula_components": 32, "copula_component_rows": 1}
 
 
 def test_tied_mixture_follows_a_curve_samples_like_onnx_and_costs_one_factor(tmp_path):
@@ -246,29 +246,29 @@ def test_copula_log_likelihood_is_the_gaussian_density_of_the_numeric_codes():
 
 
 def test_mixture_from_statistics_alone_falls_back_to_one_component():
-    from ganaug.gan.networks import Generator, copula_statistics
+    from ganaug.gan.copula import copula_statistics
+    from ganaug.gan.networks import Generator
 
     Z = torch.randn(400, 3)
     labels = torch.arange(400) % 2
-    G = Generator(4, 2, 3, (8,), copula=True, copula_components=8, copula_covariance="tied",
-                  copula_component_rows=1)
+    G = Generator(4, 2, 3, (8,), copula=True, copula_components=8, copula_component_rows=1)
     G.set_copula(None, None, statistics=copula_statistics(Z, labels, 2))
     assert torch.all(G.component_cdf[:, 0] == 1.0)
     with pytest.raises(ValueError, match="copula_component_rows"):
         ConditionalGAN()._config().with_overrides(copula_component_rows=0)
-    with pytest.raises(ValueError, match="copula_covariance"):
-        ConditionalGAN()._config().with_overrides(copula_covariance="full")
+    with pytest.raises(TypeError, match="copula_covariance"):  # removed: one covariance a class
+        ConditionalGAN()._config().with_overrides(copula_covariance="tied")
 
 
 def test_kmeans_fits_centres_on_a_subset_and_assigns_every_row(monkeypatch):
-    from ganaug.gan import networks
+    from ganaug.gan import copula
 
-    monkeypatch.setattr(networks, "KMEANS_MAX_ROWS", 60)
+    monkeypatch.setattr(copula, "KMEANS_MAX_ROWS", 60)
     rng = np.random.default_rng(0)
     centres = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]])
     x = torch.from_numpy(np.repeat(centres, 200, axis=0) + rng.normal(size=(600, 2)))
-    assign = networks._kmeans(x, 3, seed=1)
-    assert assign.shape == (600,) and torch.equal(assign, networks._kmeans(x, 3, seed=1))
+    assign = copula.kmeans(x, 3, seed=1)
+    assert assign.shape == (600,) and torch.equal(assign, copula.kmeans(x, 3, seed=1))
     # each blob is one component, although only 60 rows placed the centres (k-means++ seeding
     # is random: with seed 0 this subset ends in a local optimum, two centres in one blob)
     blobs = assign.reshape(3, 200)

@@ -15,10 +15,9 @@ from ganaug import DiscriminatorClassifier, GANAugmenter, GANFeatures
 from ganaug.core.errors import LabelError
 from ganaug.core.rows import split_rows
 from ganaug.gan.codec import TableCodec
-from ganaug.gan.features import TableEncoder
+from ganaug.gan.critic_features import TableEncoder
 from ganaug.gan.presets import PRESETS
-from ganaug.gan.semi import pseudo_labels
-from ganaug.runtime.features import OnnxRowModel
+from ganaug.runtime.row_model import OnnxRowModel
 
 FAST = PRESETS["default"].with_overrides(
     generator_hidden=(16,), discriminator_hidden=(16, 16), batch_size=16, epochs=1, noise_dim=4
@@ -57,14 +56,8 @@ def test_fit_resample_returns_labeled_then_synthetic(semi_data):
     assert len(y_res) == 2 * labeled.sum()  # balanced classes doubled
     # the codec saw every row: the quantile table of "a" holds more than the 16 labeled values
     assert len(aug.model_.codec_.schema_.columns[0].quantiles) > labeled.sum()
-    # by default unlabeled rows fit the codec only; "confident" lets sure ones join a class
-    assert aug.model_.n_pseudo_labeled_ == 0
+    # unlabeled rows fit the codec only: no row joins a class
     np.testing.assert_array_equal(aug.model_.class_counts_, [8, 8])
-    joined = GANAugmenter(
-        preset=FAST.with_overrides(unlabeled_copula="confident"), augment_ratio=1.0, random_state=0
-    ).fit(X, pd.Series(y_semi, name="t"))
-    assert joined.model_.n_pseudo_labeled_ > 0
-    np.testing.assert_array_equal(joined.model_.class_counts_, [8, 8])
 
 
 def test_string_labels_with_a_marker(semi_data):
@@ -82,19 +75,6 @@ def test_unlabeled_rows_change_the_generator(semi_data):
     a, _ = semi.sample(50, y=1, random_state=0)
     b, _ = sup.sample(50, y=1, random_state=0)
     assert not np.allclose(a["b"].to_numpy(), b["b"].to_numpy())
-
-
-def test_pseudo_labels_recover_separated_classes():
-    rng = np.random.default_rng(1)
-    centres = np.array([[0.0, 0.0], [4.0, 4.0]])
-    Z = np.concatenate([rng.normal(size=(3, 2)) + c for c in centres])
-    labels = np.repeat([0, 1], 3)
-    truth = rng.integers(0, 2, 200)
-    Z_u = rng.normal(size=(200, 2)) + centres[truth]
-    guess = pseudo_labels(Z, labels, Z_u, 2)
-    confident = guess >= 0
-    assert confident.mean() > 0.8
-    assert (guess[confident] == truth[confident]).mean() > 0.97
 
 
 def test_no_labeled_rows(semi_data):
@@ -302,7 +282,7 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     quality = importlib.import_module("quality")
-    methods = ("none,ganaug-semi,ganaug-semi+unconditional_weight=1,discriminator,disc-k+1,"
+    methods = ("none,ganaug-semi,ganaug-semi+lr_g=0.0001,discriminator,disc-k+1,"
                "selftraining-lr,labelspreading")
     argv = ["--reduced", "--datasets", "wine,mixed", "--regimes", "semi", "--models", "logreg",
             "--semi-methods", methods, "--name", "semi", "--out", str(tmp_path)]
@@ -316,7 +296,7 @@ def test_benchmark_semi_regime_reduced_run(tmp_path):
     assert records["balanced_accuracy"].between(0, 1).all()
     assert (records.loc[records["method"] == "ganaug-semi", "n_synthetic"] > 0).all()
     # +field=value: the default preset with that GANConfig field, its hold-out choice recorded
-    stage = records[records["method"] == "ganaug-semi+unconditional_weight=1"]
+    stage = records[records["method"] == "ganaug-semi+lr_g=0.0001"]
     assert len(stage) == 1 and stage["n_synthetic"].gt(0).all() and stage["selected_step"].ge(0).all()
     md = (tmp_path / "semi.md").read_text()
     assert "Regime `semi`" in md and "| mixed | semi | labelspreading |" in md
@@ -342,185 +322,3 @@ def test_discriminator_fits_in_threads_give_the_sequential_probabilities(semi_da
     for key, seed in (("a", 0), ("b", 0), ("c", 1)):
         np.testing.assert_array_equal(got[key], expected[seed])
     assert not np.array_equal(expected[0], expected[1])
-
-
-# ---------------------------------------------------------------------------- unconditional stage
-
-#: the adversarial stage kept whatever the hold-out says (selection may keep the copula alone)
-ADVERSARIAL = FAST.with_overrides(holdout_selection=False, epochs=3)
-
-
-def test_critic_zero_condition_path():
-    from ganaug.gan.conv import ConvCritic
-    from ganaug.gan.networks import Discriminator, one_hot
-
-    gen = torch.Generator().manual_seed(0)
-    rows = torch.randn(8, 16, generator=gen)
-    labels = torch.tensor([0, 1, 2, 1, 0, 2, 2, 1])
-    for critic in (Discriminator(16, 3, (8,), pac=2), ConvCritic(3, (4,), (4, 4), pac=2)):
-        critic.eval()
-        # a one-hot condition matrix is the class indices' path, to the bit
-        torch.testing.assert_close(critic(rows, one_hot(labels, 3)), critic(rows, labels), rtol=0, atol=0)
-        none = critic(rows, torch.zeros(8, 3))
-        assert none.shape == (4, 1) and torch.isfinite(none).all()
-        assert not torch.allclose(none, critic(rows, labels))  # "no class" is a condition of its own
-
-
-def _uncond_fit(X, y_semi, **overrides):
-    preset = ADVERSARIAL.with_overrides(**overrides)
-    return GANAugmenter(preset=preset, random_state=0).fit(X, y_semi).model_
-
-
-def test_unconditional_stage_changes_the_generator_and_is_reproducible(semi_data):
-    X, _, y_semi = semi_data
-    state, np_state = torch.random.get_rng_state(), np.random.get_state()
-    on = _uncond_fit(X, y_semi, unconditional_weight=1.0)
-    # every draw from the fit's own generators: the global RNGs untouched
-    assert torch.equal(state, torch.random.get_rng_state())
-    assert np.array_equal(np_state[1], np.random.get_state()[1])
-    off = _uncond_fit(X, y_semi)
-    again = _uncond_fit(X, y_semi, unconditional_weight=1.0)
-    weights = [(k, v) for k, v in on.generator_.state_dict().items() if k.startswith("net.")]
-    assert any(not torch.equal(v, off.generator_.state_dict()[k]) for k, v in weights)
-    for k, v in on.generator_.state_dict().items():
-        assert torch.equal(v, again.generator_.state_dict()[k]), k
-    rows_on = on.sample(30, y=1, random_state=0)[0]
-    pd.testing.assert_frame_equal(rows_on, again.sample(30, y=1, random_state=0)[0])
-    assert not rows_on.equals(off.sample(30, y=1, random_state=0)[0])
-
-
-def test_unconditional_stage_needs_unlabeled_rows(semi_data):
-    X, y, y_semi = semi_data
-    labeled = y_semi != -1
-    # a supervised fit ignores the weight: the same networks with and without it
-    on = _uncond_fit(X[labeled], y[labeled], unconditional_weight=1.0)
-    off = _uncond_fit(X[labeled], y[labeled])
-    for k, v in on.generator_.state_dict().items():
-        assert torch.equal(v, off.generator_.state_dict()[k]), k
-    with pytest.raises(ValueError, match="unconditional_weight must be a number >= 0"):
-        FAST.with_overrides(unconditional_weight=-1.0)
-
-
-def test_unconditional_stage_moves_the_marginal_toward_every_row(monkeypatch):
-    from ganaug.gan import semi
-
-    # the labeled rows' "a" sits near 0, the unlabeled rows' near 3; "b" tells the classes apart
-    rng = np.random.default_rng(0)
-    n_lab, n_unl = 40, 400
-    y = np.arange(n_lab + n_unl) % 2
-    a = np.r_[rng.normal(0.0, 1.0, n_lab), rng.normal(3.0, 1.0, n_unl)]
-    X = pd.DataFrame({"a": a, "b": rng.normal(size=len(y)) + 4 * y})
-    y_semi = np.where(np.arange(len(y)) < n_lab, y, -1)
-    # no unlabeled row joins a class: the copula is the labeled rows', only the new stage
-    # shows the generator where the unlabeled rows lie
-    monkeypatch.setattr(semi, "CONFIDENCE", 2.0)
-    preset = ADVERSARIAL.with_overrides(
-        epochs=100, lr_g=2e-4, batch_size=32, generator_hidden=(32,), discriminator_hidden=(32, 32)
-    )
-
-    def code_mean(weight):  # mean quantile-normal code of "a" in generated rows
-        model = GANAugmenter(
-            preset=preset.with_overrides(unconditional_weight=weight), random_state=0
-        ).fit(X, y_semi).model_
-        assert model.n_pseudo_labeled_ == 0
-        codes = model.codec_.encode(model.sample(400, random_state=0)[0])
-        return float(codes[:, 0].mean()), float(model.codec_.encode(X)[:, 0].mean())
-
-    (off, every_row), (on, _) = code_mean(0.0), code_mean(1.0)
-    # the labeled rows' codes sit near -1.8, every row's near 0 (the codec saw them all)
-    assert abs(on - every_row) < abs(off - every_row) - 0.3, (off, on, every_row)
-
-
-# ---------------------------------------------------------------------------- soft copula
-
-
-def test_weighted_copula_statistics():
-    from ganaug.gan.networks import copula_statistics
-
-    gen = torch.Generator().manual_seed(0)
-    Z, labels = torch.randn(20, 3, generator=gen), torch.arange(20) % 2
-    w = torch.rand(20, generator=gen)
-    w[:4] = 2.0
-    got = copula_statistics(Z, labels, 2, w)
-    # weight 2: the row twice; weight w: w times its sums
-    twice = copula_statistics(torch.cat([Z[:4], Z[:4]]), torch.cat([labels[:4], labels[:4]]), 2)
-    rest = copula_statistics(Z[4:] * w[4:, None].sqrt(), labels[4:], 2)  # cross-products only
-    torch.testing.assert_close(got.counts, twice.counts + torch.bincount(labels[4:], w[4:].double(), 2))
-    torch.testing.assert_close(got.cross, twice.cross + rest.cross)
-    ones = copula_statistics(Z, labels, 2, torch.ones(20))
-    plain = copula_statistics(Z, labels, 2)
-    for name in ("counts", "sums", "cross"):
-        torch.testing.assert_close(getattr(ones, name), getattr(plain, name), rtol=0, atol=0)
-
-
-def test_weights_of_one_give_the_unweighted_mixture_copula():
-    from ganaug.gan.networks import Generator
-
-    gen = torch.Generator().manual_seed(0)
-    Z, labels = torch.randn(400, 3, generator=gen), torch.arange(400) % 2
-    plain, weighted = (Generator(5, 2, 3, (8,), copula=True, copula_components=4,
-                                 copula_component_rows=1) for _ in range(2))
-    plain.set_copula(Z, labels)
-    weighted.set_copula(Z, labels, weights=torch.ones(400))
-    assert bool((plain.component_cdf[:, 0] < 1).any())  # a mixture was fitted
-    for k, v in plain.named_buffers():  # the same copula
-        torch.testing.assert_close(dict(weighted.named_buffers())[k], v, rtol=1e-6, atol=1e-6)
-    # rows of weight 0 are as good as absent
-    extra = torch.randn(50, 3, generator=gen) + 5
-    zeroed = Generator(5, 2, 3, (8,), copula=True)
-    alone = Generator(5, 2, 3, (8,), copula=True)
-    zeroed.set_copula(torch.cat([Z, extra]), torch.cat([labels, torch.zeros(50, dtype=torch.long)]),
-                      weights=torch.cat([torch.ones(400), torch.zeros(50)]))
-    alone.set_copula(Z, labels)
-    torch.testing.assert_close(zeroed.base_mean, alone.base_mean, rtol=1e-5, atol=1e-5)
-
-
-def test_soft_unlabeled_rows_enter_the_copula(semi_data):
-    X, _, y_semi = semi_data
-    soft = _uncond_fit(X, y_semi, unlabeled_copula="soft")
-    hard = _uncond_fit(X, y_semi, unlabeled_copula="confident")
-    assert soft.n_pseudo_labeled_ == hard.n_pseudo_labeled_  # the adversarial stage's rows
-    assert not torch.equal(soft.generator_.base_mean, hard.generator_.base_mean)
-    pd.testing.assert_frame_equal(
-        soft.sample(20, random_state=0)[0], _uncond_fit(X, y_semi, unlabeled_copula="soft").sample(20, random_state=0)[0]
-    )
-
-
-def test_pooled_unlabeled_rows_give_the_correlation_not_the_class_means():
-    from ganaug.gan.networks import Generator, copula_statistics
-
-    gen = torch.Generator().manual_seed(0)
-    labels = torch.arange(24) % 2
-    Z = torch.randn(24, 2, generator=gen) + 3.0 * labels[:, None]  # 12 per class, uncorrelated
-    # many unlabeled rows: strongly correlated codes, both classes shifted by +2
-    y_u = torch.arange(400) % 2
-    shared = torch.randn(400, 1, generator=gen)
-    Z_u = 0.95 * shared + 0.3 * torch.randn(400, 2, generator=gen) + 3.0 * y_u[:, None] + 2.0
-    posteriors = torch.nn.functional.one_hot(y_u, 2).double() * 0.9 + 0.05
-
-    def fitted(pooled=None):
-        G = Generator(3, 2, 2, (8,), copula=True)
-        G.set_copula(Z, labels, pooled=pooled)
-        return G
-
-    alone = fitted()
-    pooled = fitted(copula_statistics(
-        torch.cat([Z_u, Z_u]), torch.repeat_interleave(torch.arange(2), 400), 2,
-        torch.cat([posteriors[:, 0], posteriors[:, 1]]),
-    ))
-
-    def correlation(G):
-        noise = torch.randn(4000, 3, generator=gen)
-        rows = G(noise, torch.zeros(4000, dtype=torch.long)).detach()
-        return float(torch.corrcoef(rows.T)[0, 1])
-
-    assert correlation(pooled) > correlation(alone) + 0.2  # 0.72 against 0.43
-    # the class means stay the labeled rows' (one pseudo-row of every row's mean apart)
-    assert (pooled.base_mean - alone.base_mean).abs().max() < 0.25
-
-
-def test_pooled_fit_joins_no_row(semi_data):
-    X, _, y_semi = semi_data
-    model = _uncond_fit(X, y_semi, unlabeled_copula="pooled", unconditional_weight=1.0)
-    assert model.n_pseudo_labeled_ == 0
-    np.testing.assert_array_equal(model.class_counts_, [8, 8])

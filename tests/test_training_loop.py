@@ -9,7 +9,7 @@ from torch import nn
 
 from ganaug.gan.callbacks import DistributedSync, EarlyStopping, Progress, Selection, TimeBudget
 from ganaug.gan.parallel import Local
-from ganaug.gan.rows import MemoryRows
+from ganaug.gan.row_sources import MemoryRows
 from ganaug.gan.synthesizer import ConditionalGAN
 from ganaug.gan.training import AdversarialLoop, AdversarialSteps, Callback
 
@@ -27,9 +27,9 @@ class StubSteps:
 
     def critic_step(self):
         self.calls.append("critic")
-        return torch.tensor(1.0), torch.zeros(2, dtype=torch.long), None
+        return torch.tensor(1.0), torch.zeros(2, dtype=torch.long)
 
-    def generator_step(self, cond, cond_u=None):
+    def generator_step(self, cond):
         self.calls.append("generator")
         self.G.weight.data += 1
         return torch.tensor(2.0)
@@ -194,8 +194,8 @@ def test_named_steps_update_only_their_network(tiny):
     )
     g_before = [p.detach().clone() for p in G.parameters()]
     d_before = [p.detach().clone() for p in D.parameters()]
-    d_loss, cond, cond_u = steps.critic_step()
-    assert torch.isfinite(d_loss) and cond.shape == (16,) and cond_u is None
+    d_loss, cond = steps.critic_step()
+    assert torch.isfinite(d_loss) and cond.shape == (16,)
     assert all(torch.equal(a, b) for a, b in zip(g_before, G.parameters()))
     assert any(not torch.equal(a, b) for a, b in zip(d_before, D.parameters()))
     d_after = [p.detach().clone() for p in D.parameters()]

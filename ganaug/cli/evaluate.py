@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from ganaug.cli.app import DEFAULT_DATASET, EPOCHS_HELP, PRESET_CHOICE, PRESET_HELP, SEED_HELP, main
-from ganaug.cli.files import _load
 from ganaug.cli.output import _echo_json, _print_intervals
+from ganaug.cli.plumbing import _load
 
 
 @main.command("evaluate")

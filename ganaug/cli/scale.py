@@ -46,7 +46,7 @@ def sample_with_dask(
 ) -> None:
     """Sample ``n_rows`` on a Dask cluster (``scheduler``, or a local one) into ``output``/."""
     import ganaug.dask as gd  # ImportError with the install hint when dask is missing
-    from ganaug.cli.files import _parse_label
+    from ganaug.cli.plumbing import _parse_label
     from ganaug.runtime.partitions import open_generator
 
     gd.check_output_dir(output)  # before starting a cluster

@@ -17,6 +17,7 @@ import numpy as np
 
 from ganaug.core.errors import ArtifactError
 from ganaug.core.limits import MAX_ROWS
+from ganaug.core.files import atomic_write_bytes
 
 FORMAT = "ganaug-onnx"
 #: version 2: categories and missing values are sampled in the graph from extra noise columns
@@ -214,8 +215,15 @@ def check_metadata(
             )
 
 #: graphs that read rows instead of noise: the critic's features (``kind`` "features") and the
-#: fine-tuned discriminator classifier (``kind`` "classifier"); see :mod:`ganaug.gan.features`
+#: fine-tuned discriminator classifier (``kind`` "classifier"); see :mod:`ganaug.gan.critic_features`
 ROWS_FORMAT = "ganaug-rows-onnx"
 ROWS_FORMAT_VERSION = 1
 ROWS_INPUT_NAMES = ("numeric", "codes")
 ROWS_OUTPUT_NAMES = {"features": ("features",), "classifier": ("probabilities",)}
+
+
+def write_export(path: str | os.PathLike[str], blob: bytes, metadata_json: str) -> None:
+    """Write an exported file and its sidecar ``<path>.json`` (the same metadata JSON), each
+    atomically; the file first, so a sidecar never describes a file that is not there yet."""
+    atomic_write_bytes(path, blob)
+    atomic_write_bytes(sidecar_path(path), metadata_json.encode("utf-8"))

@@ -1,6 +1,6 @@
 """Rows of a user's table as the ``(numeric, codes)`` pair the ONNX graphs read (numpy and pandas
 only): the inverse of :func:`ganaug.core.schema.assemble`, for graphs that take rows as input
-(the feature extractor of :mod:`ganaug.gan.features`).
+(the feature extractor of :mod:`ganaug.gan.critic_features`).
 """
 
 from __future__ import annotations

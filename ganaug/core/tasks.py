@@ -51,14 +51,7 @@ def looks_continuous(y: Any) -> str | None:
     price in whole units) would become one class per value; the reason names the count and how
     many of those classes hold fewer than 5 rows.
 
-    Parameters
-    ----------
-    y : array-like or pandas.Series
-        Target values.
-
-    Returns
-    -------
-    str or None
+    ``y``: an array-like or Series of target values, as for :func:`infer_task`.
     """
     series = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).ravel())
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(series.dtype):

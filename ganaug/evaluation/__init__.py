@@ -22,7 +22,7 @@ Inputs may be numpy arrays or pandas DataFrames with mixed numeric / categorical
 (object, category, bool, string) columns and missing values.  ``ganaug.registry.models`` is
 imported lazily, never at module import time.
 
-One module per job: :mod:`~ganaug.evaluation.tables` (typing and encoding),
+One module per job: :mod:`~ganaug.evaluation.frames` (typing and encoding),
 :mod:`~ganaug.evaluation.detection`, :mod:`~ganaug.evaluation.fidelity`,
 :mod:`~ganaug.evaluation.scoring`, :mod:`~ganaug.evaluation.baselines` (SMOTE and random
 oversampling), :mod:`~ganaug.evaluation.downstream` (orchestration) and

@@ -10,15 +10,14 @@ import numpy as np
 import pandas as pd
 
 from ganaug.core.columns import column_kinds
-from ganaug.core.errors import MethodSkipped  # noqa: F401 (re-exported)
-from ganaug.evaluation.tables import (
+from ganaug.core.errors import MethodSkipped
+from ganaug.evaluation.frames import (
     _NAN_TOKEN,
     _as_float,
     _as_frame,
     _as_tokens,
     _to_1d,
 )
-
 
 # --- oversampling baselines ------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaug.evaluation.tables import _align, _as_tokens, _encode_pair, _to_1d
+from ganaug.evaluation.frames import _align, _as_tokens, _encode_pair, _to_1d
 
 # ---------------------------------------------------------------------------------------------
 # detection AUC

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 
 from ganaug.core.columns import column_kinds
-from ganaug.evaluation.tables import _align, _as_float, _as_tokens
+from ganaug.evaluation.frames import _align, _as_float, _as_tokens
 
 # ---------------------------------------------------------------------------------------------
 # column fidelity

@@ -72,7 +72,7 @@ def plot_marginals(
     """
     from ganaug.core.columns import column_kinds
     from ganaug.evaluation.fidelity import column_fidelity
-    from ganaug.evaluation.tables import _NAN_TOKEN, _align, _as_float, _as_tokens
+    from ganaug.evaluation.frames import _NAN_TOKEN, _align, _as_float, _as_tokens
 
     r, s = _align(real, synthetic)
     kinds = column_kinds(r, s)
@@ -134,7 +134,7 @@ def plot_correlations(real: Any, synthetic: Any, path: str | Path, title: str | 
         If there are no numeric columns.
     """
     from ganaug.evaluation.fidelity import _correlations
-    from ganaug.evaluation.tables import _align
+    from ganaug.evaluation.frames import _align
 
     r, s = _align(real, synthetic)
     corr_r, corr_s = _correlations(r, s)

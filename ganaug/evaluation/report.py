@@ -359,7 +359,7 @@ def _safe_detection(X_real: pd.DataFrame, X_syn: pd.DataFrame, y_real: Any, y_sy
 def _class_section(label: Any, real: pd.DataFrame, synthetic: pd.DataFrame, random_state: int) -> ClassSection:
     from ganaug.core.columns import column_kinds
     from ganaug.evaluation.fidelity import column_fidelity
-    from ganaug.evaluation.tables import _as_float, _as_tokens
+    from ganaug.evaluation.frames import _as_float, _as_tokens
 
     fidelity = column_fidelity(real, synthetic) if len(real) and len(synthetic) else {"columns": {}}
     stats = []

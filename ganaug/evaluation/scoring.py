@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ganaug.evaluation.tables import _to_1d
+from ganaug.evaluation.frames import _to_1d
 
 CLASSIFICATION_METRICS: tuple[str, ...] = ("balanced_accuracy", "f1_macro", "roc_auc")
 REGRESSION_METRICS: tuple[str, ...] = ("r2", "mae")
@@ -160,16 +160,8 @@ def score_models(
 
 
 def tstr_scores(
-    X_syn: Any,
-    y_syn: Any,
-    X_train: Any,
-    y_train: Any,
-    X_test: Any,
-    y_test: Any,
-    *,
-    models: ModelsArg = None,
-    task: str | None = None,
-    random_state: int | None = 0,
+    X_syn: Any, y_syn: Any, X_train: Any, y_train: Any, X_test: Any, y_test: Any, *,
+    models: ModelsArg = None, task: str | None = None, random_state: int | None = 0,
 ) -> pd.DataFrame:
     """Train on synthetic, test on real (TSTR) next to train on real, test on real (TRTR).
 

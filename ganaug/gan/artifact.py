@@ -126,7 +126,7 @@ def save(model: Any, path: str | os.PathLike[str], extra: dict[str, Any] | None 
         "history": model.history_,
         "target": getattr(model, "target_name_", None),
         "weights": {"file": weights_name, "sha256": sha, "bytes": len(blob)},
-        "extra": extra or {},
+        "extra": {"task": model.task, **(extra or {})},
     }
     text = _to_json(meta, root)  # before any write: an unstorable value leaves nothing behind
     root.mkdir(parents=True, exist_ok=True)
@@ -287,7 +287,7 @@ def load(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     extra = _check_fields(meta, source)
     if "task" in extra:
         check_task(extra["task"], classes, schema, str(source), field="extra.task")
-    model = ConditionalGAN(preset=config)
+    model = ConditionalGAN(preset=config, task=extra.get("task", "classification"))
     model.config_ = config
     model.codec_ = TableCodec.from_schema(schema, numeric_encoding=config.numeric_encoding)
     model.classes_ = classes
@@ -356,3 +356,17 @@ def _load_networks(model: Any, tensors: dict[str, Any], n_classes: int) -> None:
             state["component_cdf"] = torch.ones(module.component_cdf.shape)  # one component
         module.load_state_dict(state)
         module.eval()
+
+def storable(params: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``params`` JSON can store as they are (strings, numbers, booleans, None,
+    flat lists and dicts of those); the others are left out."""
+    out = {}
+    for k, v in params.items():
+        if v is None or isinstance(v, (str, bool, int, float)):
+            out[k] = v
+        elif isinstance(v, (list, tuple)) and all(isinstance(i, (str, int, float, bool)) for i in v):
+            out[k] = list(v)
+        elif isinstance(v, dict) and all(isinstance(i, (str, int, float, bool)) for i in v.values()):
+            out[k] = {str(kk): vv for kk, vv in v.items()}
+    return out
+

@@ -11,7 +11,8 @@ import torch
 from torch import nn
 
 from ganaug.gan.codec import TableCodec
-from ganaug.gan.networks import Generator, copula_base, normal_cdf, one_hot
+from ganaug.gan.copula import copula_base, normal_cdf
+from ganaug.gan.networks import Generator, one_hot
 
 
 def _integer_bounds(column: Any) -> tuple[float, float]:
@@ -211,7 +212,6 @@ class SamplingModule(nn.Module):
         self.register_buffer("out_weight", last.weight.detach().index_select(0, order).clone())
         self.register_buffer("out_bias", last.bias.detach().index_select(0, order).clone())
         self.copula = bool(getattr(generator, "copula", False))
-        self.tied = bool(getattr(generator, "tied", False))
         if self.copula:
             # every class block of the factor, and the means, in decode order
             dim = generator.base_mean.shape[1]
@@ -237,8 +237,7 @@ class SamplingModule(nn.Module):
         out = nn.functional.linear(self.body(torch.cat([noise, cond], dim=1)), self.out_weight, self.out_bias)
         if self.copula:
             out = out + copula_base(
-                noise, cond, self.base_factor, self.base_mean, self.base_mask, self.component_cdf,
-                self.tied,
+                noise, cond, self.base_factor, self.base_mean, self.base_mask, self.component_cdf
             )
         return out
 

@@ -17,21 +17,7 @@ and ganaug versions) is stored as JSON under the ``"ganaug"`` key of the model's
 (:func:`ganaug.core.onnx_format.graph_digest`), checked at load. :class:`ganaug.runtime.OnnxGenerator`
 reads it all back with ONNX Runtime alone. The contract for other clients is ``docs/onnx-format.md``.
 
-Exporter choice (torch 2.13, onnxruntime 1.32, measured on a shared 2-core x86 machine: classic
-preset, 30 numeric columns, 1 intra-op thread, median rows/s of the graph alone over 5 runs):
-
-==================  =====  ==========  ===========  ===========
-exporter            nodes  export (s)  batch 4096   batch 65536
-==================  =====  ==========  ===========  ===========
-dynamo (default)    28     2 - 5       622,000      553,000
-TorchScript         50     0.15        627,000      603,000
-==================  =====  ==========  ===========  ===========
-
-Both give the same outputs, and they run at the same speed within this machine's noise (the
-dynamo graph is leaner: constants folded, fewer nodes). The dynamo exporter (``torch.export``
-with a dynamic batch ``Dim``) is the supported one; the TorchScript exporter is deprecated since
-torch 2.9 and announced for removal, so it is only the fallback of ``exporter="auto"`` or an
-explicit choice (``exporter="torchscript"``: the same file format, 20x faster to *export*).
+The conversion itself (dynamo or TorchScript exporter) is :mod:`ganaug.gan.onnx_convert`.
 
 Export uses the ``onnx`` and ``onnxscript`` packages (core dependencies of ganaug); sampling
 the exported file needs only ``onnxruntime``, ``numpy`` and ``pandas``.
@@ -39,14 +25,9 @@ the exported file needs only ``onnxruntime``, ``numpy`` and ``pandas``.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import io
 import json
-import logging
 import os
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,62 +37,34 @@ from ganaug._version import __version__
 from ganaug.core.labels import TARGET_COLUMN  # the joint regression target column
 from ganaug.core.noise import NOISE_BLOCK_ROWS
 from ganaug.core.onnx_format import (
-    DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
-    GRAPH_NAME,
-    INPUT_NAMES,
     METADATA_KEY,
     OUTPUT_NAMES,
-    SIDECAR_SUFFIX,
-    graph_digest,
-    sidecar_path,
+    write_export,
 )
-
-EXPORTERS = ("auto", "dynamo", "torchscript")
-
-
-def _require_onnx(exporter: str) -> None:
-    try:
-        import onnx  # noqa: F401
-    except ImportError:
-        raise ImportError(
-            "ONNX export needs the 'onnx' package, a dependency of ganaug that is missing from "
-            "this environment: pip install 'onnx>=1.16' (or reinstall ganaug)"
-        ) from None
-    if exporter == "dynamo":
-        try:
-            import onnxscript  # noqa: F401
-        except ImportError:
-            raise ImportError(
-                "exporter='dynamo' needs the 'onnxscript' package, a dependency of ganaug that is "
-                "missing from this environment: pip install 'onnxscript>=0.1' (or reinstall ganaug)"
-            ) from None
+from ganaug.core.protocol import RowGenerator, WrapsGenerator, target_column
+from ganaug.gan.onnx_convert import EXPORTERS, convert, seal
+from ganaug.gan.synthesizer import ConditionalGAN
+from ganaug.runtime.generator import OnnxGenerator
 
 
-def _resolve(model: Any, task: str) -> tuple[Any, str]:
-    """A fitted ConditionalGAN (or an OnnxGenerator to copy) and its task from what was given."""
+def _resolve(model: Any) -> RowGenerator:
+    """The generator to export from what was given: a path is loaded, an estimator that wraps a
+    generator (``GANAugmenter``) gives its own."""
     if isinstance(model, (str, os.PathLike)):
         path = Path(model)
         if path.is_dir():
             from ganaug.gan import artifact
 
-            loaded, extra = artifact.load(path)
-            return loaded, extra.get("task", task)
+            return artifact.load(path)[0]
         if path.suffix == ".onnx" and path.is_file():
-            from ganaug.runtime import OnnxGenerator
-
-            gen = OnnxGenerator(path)
-            return gen, gen.task
+            return OnnxGenerator(path)
         raise ValueError(f"{path} is neither a ganaug artifact directory nor an .onnx file")
-    if hasattr(model, "fit_resample"):  # a GANAugmenter
-        if not hasattr(model, "model_"):
-            raise ValueError("the augmenter is not fitted yet: call fit or fit_resample first")
-        return model.model_, getattr(model, "task_", task)
-    if hasattr(model, "_model_bytes"):  # an OnnxGenerator
-        return model, model.task
-    if hasattr(model, "sampling_module"):
-        return model, task
+    if isinstance(model, WrapsGenerator):
+        return model.fitted_generator()
+    if isinstance(model, (ConditionalGAN, OnnxGenerator, RowGenerator)):  # fitted or not
+        return model
     raise TypeError(
         "export_onnx takes a fitted ConditionalGAN, a fitted GANAugmenter, an artifact directory "
         f"or an .onnx file; got {type(model).__name__}"
@@ -127,7 +80,7 @@ def build_metadata(model: Any, task: str) -> dict[str, Any]:
     # classification: the class column's name in training (None when y had none)
     target = getattr(model, "target_name_", None)
     if task == "regression":
-        target = TARGET_COLUMN if schema.container == "pandas" else schema.names[-1]
+        target = target_column(schema)
         if target not in schema.names:
             raise ValueError(
                 f"task='regression' but the generator has no {TARGET_COLUMN!r} column: export the "
@@ -192,78 +145,6 @@ def _example_inputs(model: Any) -> tuple[Any, Any]:
     return noise, condition
 
 
-#: (category, message regex) of the exporters' known, harmless warnings on torch 2.3 - 2.13
-_KNOWN_WARNINGS = (
-    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
-    (UserWarning, r"# The axis name: .* will not be used"),
-    (DeprecationWarning, r"You are using the legacy TorchScript-based ONNX export"),
-    (DeprecationWarning, r"The feature will be removed"),
-)
-_REGISTRATION_LOGGER = "torch.onnx._internal.exporter._registration"
-
-
-class _NoTorchvisionNotice(logging.Filter):
-    """Drop the dynamo exporter's one log line per torchvision operator when torchvision is absent."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "torchvision is not installed" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def _known_warnings_ignored() -> Iterator[None]:
-    """Ignore only the exporters' known warnings; any other warning still reaches the caller."""
-    logger = logging.getLogger(_REGISTRATION_LOGGER)
-    if not any(isinstance(f, _NoTorchvisionNotice) for f in logger.filters):
-        logger.addFilter(_NoTorchvisionNotice())  # once per process; a filter is thread-safe
-    with warnings.catch_warnings():
-        for category, message in _KNOWN_WARNINGS:
-            warnings.filterwarnings("ignore", message=message, category=category)
-        yield
-
-
-def _export_dynamo(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
-    """``names``: (input names, output names), the generator's by default."""
-    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
-    import torch
-
-    batch = torch.export.Dim("batch", min=1)
-    with _known_warnings_ignored():
-        program = torch.onnx.export(
-            module,
-            args,
-            dynamo=True,
-            input_names=list(inputs),
-            output_names=list(outputs),
-            dynamic_shapes={name: {0: batch} for name in inputs},
-            opset_version=opset,
-            optimize=True,
-            verbose=False,
-        )
-    return program.model_proto
-
-
-def _export_torchscript(module: Any, args: tuple[Any, ...], opset: int, names: Any = None) -> Any:
-    """``names``: (input names, output names), the generator's by default."""
-    inputs, outputs = names or (INPUT_NAMES, OUTPUT_NAMES)
-    import onnx
-    import torch
-
-    buffer = io.BytesIO()
-    axes = {name: {0: "batch"} for name in inputs + outputs}
-    with _known_warnings_ignored():
-        torch.onnx.export(
-            module,
-            args,
-            buffer,
-            dynamo=False,
-            input_names=list(inputs),
-            output_names=list(outputs),
-            dynamic_axes=axes,
-            opset_version=opset,
-        )
-    return onnx.load_from_string(buffer.getvalue())
-
-
 def _verify(proto_bytes: bytes, module: Any, args: tuple[Any, Any]) -> None:
     """Run the exported graph once and compare it with torch (a cheap guard against bad exports)."""
     import onnxruntime as ort
@@ -288,7 +169,7 @@ def export_onnx(
     model: Any,
     path: str | os.PathLike[str],
     *,
-    task: str = "classification",
+    task: str | None = None,
     opset: int = 18,
     exporter: str = "auto",
     verify: bool = True,
@@ -303,9 +184,10 @@ def export_onnx(
         file (copied as is).
     path : path-like
         Destination file (parent directories are created). Written atomically.
-    task : {"classification", "regression"}, default="classification"
+    task : {"classification", "regression"}, optional
         Stored in the metadata; ``"regression"`` marks the last column (``__target__`` for
-        DataFrames) as the jointly modelled target. Ignored when ``model`` knows its task.
+        DataFrames) as the jointly modelled target. Default: the model's own ``task``. An
+        ``.onnx`` file is copied as is.
     opset : int, default=18
         ONNX opset version.
     exporter : {"auto", "dynamo", "torchscript"}, default="auto"
@@ -326,16 +208,19 @@ def export_onnx(
     """
     if exporter not in EXPORTERS:
         raise ValueError(f"exporter must be one of {EXPORTERS}; got {exporter!r}")
-    if task not in ("classification", "regression"):
+    if task not in (None, "classification", "regression"):
         raise ValueError(f"task must be 'classification' or 'regression'; got {task!r}")
     path = Path(path)
-    model, task = _resolve(model, task)
+    generator = _resolve(model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if hasattr(model, "_model_bytes"):  # an OnnxGenerator: its file already is the export
-        write_export(path, model._model_bytes, model._metadata_json)
+    if isinstance(generator, OnnxGenerator):  # its file already is the export
+        generator.save(path)
         return path
-    if not hasattr(model, "generator_"):
-        raise ValueError("the model is not fitted yet: call fit first")
+    if not isinstance(generator, ConditionalGAN):
+        raise TypeError(f"export_onnx cannot export a {type(generator).__name__}")
+    model = generator
+    model._check_fitted()
+    task = task or model.task
     from ganaug.gan.guard import InputGuard
 
     meta = build_metadata(model, task)
@@ -353,105 +238,6 @@ def export_onnx(
         _verify(blob, module, args)
     write_export(path, blob, text)
     return path
-
-
-def convert(
-    module: Any,
-    args: tuple[Any, ...],
-    opset: int,
-    exporter: str,
-    inputs: tuple[str, ...] = INPUT_NAMES,
-    outputs: tuple[str, ...] = OUTPUT_NAMES,
-) -> tuple[Any, str]:
-    """``(ModelProto, exporter used)`` of an eval-mode module with a dynamic batch dimension.
-
-    ``exporter="auto"`` uses the dynamo exporter and falls back to the TorchScript one if it is
-    missing or fails.
-    """
-    import torch
-
-    auto = exporter == "auto"
-    if auto:
-        try:
-            _require_onnx("dynamo")
-            exporter = "dynamo"
-        except ImportError:
-            _require_onnx("torchscript")
-            exporter = "torchscript"
-    else:
-        _require_onnx(exporter)
-    with torch.no_grad():
-        if exporter == "dynamo":
-            try:
-                proto = _export_dynamo(module, args, opset, (inputs, outputs))
-            except Exception as exc:
-                if not auto:
-                    raise
-                warnings.warn(
-                    f"dynamo ONNX export failed ({type(exc).__name__}: {exc}); using the "
-                    "TorchScript exporter",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                exporter = "torchscript"
-        if exporter == "torchscript":
-            proto = _export_torchscript(module, args, opset, (inputs, outputs))
-    got_in = tuple(i.name for i in proto.graph.input)
-    got_out = tuple(o.name for o in proto.graph.output)
-    if got_in != tuple(inputs) or got_out != tuple(outputs):
-        raise RuntimeError(f"unexpected graph signature: inputs {got_in}, outputs {got_out}")
-    return proto, exporter
-
-
-def seal(
-    proto: Any,
-    meta: dict[str, Any],
-    description: str,
-    exporter: str,
-    opset: int,
-    graph_name: str = GRAPH_NAME,
-    model_version: int = FORMAT_VERSION,
-) -> tuple[bytes, str]:
-    """``(file bytes, metadata JSON)``: ``meta`` (plus exporter, opset and the graph digest) as
-    JSON in ``metadata_props``, producer, doc string, model version and graph name set, checked by
-    ``onnx.checker``. Write both with :func:`write_export`."""
-    meta["exporter"] = exporter
-    meta["opset"] = opset
-    proto.producer_name = "ganaug"
-    proto.producer_version = __version__
-    proto.doc_string = (
-        f"{description} Description as JSON in metadata_props['{METADATA_KEY}'] and in the "
-        f"sidecar file <this file>{SIDECAR_SUFFIX}."
-    )
-    proto.model_version = model_version
-    proto.graph.name = graph_name
-    return _seal_with_digest(proto, meta)
-
-
-def _seal_with_digest(proto: Any, meta: dict[str, Any]) -> tuple[bytes, str]:
-    """``(file bytes, metadata JSON)``: the graph checked, its digest
-    (:func:`ganaug.core.onnx_format.graph_digest`) added to ``meta``, ``meta`` stored."""
-    import onnx
-
-    del proto.metadata_props[:]
-    onnx.checker.check_model(proto, full_check=True)
-    # the digest leaves metadata_props out, so it can be stored there; checked once added
-    meta[DIGEST_KEY] = graph_digest(proto.SerializeToString())
-    text = json.dumps(meta, allow_nan=False)
-    onnx.helper.set_model_props(proto, {METADATA_KEY: text})
-    blob = proto.SerializeToString()
-    if graph_digest(blob) != meta[DIGEST_KEY]:
-        raise RuntimeError("the serialized graph changed when its metadata was added")
-    return blob, text
-
-
-def write_export(path: str | os.PathLike[str], blob: bytes, metadata_json: str) -> None:
-    """Write an exported file and its sidecar ``<path>.json`` (the same metadata JSON), each
-    atomically; the file first, so a sidecar never describes a file that is not there yet."""
-    from ganaug.core.files import atomic_write_bytes
-
-    atomic_write_bytes(path, blob)
-    atomic_write_bytes(sidecar_path(path), metadata_json.encode("utf-8"))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -85,3 +85,18 @@ class Distributed(Local):
         ids = [self.device.index] if self.device.type == "cuda" else None
         # construction broadcasts rank 0's parameters and buffers, so every rank starts equal
         return DistributedDataParallel(module, device_ids=ids)
+
+
+def resolve_device(device: str) -> torch.device:
+    """Map ``"auto"|"cpu"|"cuda"|"cuda:N"`` to a torch device, with a clear error."""
+    if not isinstance(device, str):
+        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} requested but CUDA is not available")
+        return torch.device(device)
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")

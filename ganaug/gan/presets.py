@@ -13,8 +13,14 @@ CHOICES: dict[str, frozenset[str]] = {
     "numeric_encoding": frozenset({"quantile", "minmax"}),
     "output": frozenset({"linear", "sigmoid"}),
     "class_sampling": frozenset({"uniform", "empirical"}),
-    "copula_covariance": frozenset({"component", "tied"}),
-    "unlabeled_copula": frozenset({"none", "confident", "soft", "pooled"}),
+}
+
+#: fields of earlier versions, read from stored configs: the value each had to leave the model
+#: as this version builds it (the others were training-only options, dropped on reading)
+REMOVED_FIELDS: dict[str, Any] = {
+    "copula_covariance": "tied",  # "component" covariances per mixture component
+    "unconditional_weight": None,  # the unconditional stage of semi-supervised fitting
+    "unlabeled_copula": None,  # pseudo-labeled, soft or pooled unlabeled rows in the copula
 }
 
 
@@ -71,15 +77,11 @@ class GANConfig:
     class_sampling: str = "uniform"  # "uniform" (training-by-sampling) or "empirical"
     aux_weight: float = 0.0  # weight of an auxiliary classifier's loss on generated rows
     copula: bool = False  # Gaussian-copula base fitted in closed form; the GAN learns a residual
-    # Gaussian components per class in the copula base at most (1: a plain copula). An untied
-    # 8-component mixture kept unconditionally was measured against 1 on the real tables
-    # (seed 0): +0.008 imbalanced, -0.009 lowdata; the default preset uses a tied mixture
-    # chosen on held-out rows instead (see PRESETS["default"]).
+    # Gaussian components per class in the copula base at most (1: a plain copula). Components
+    # share one covariance per class, the scatter about the component means (sampling costs what
+    # one component costs); with holdout_selection a mixture is kept only when it predicts the
+    # held-out rows better.
     copula_components: int = 1
-    # "component": a covariance per component; "tied": one per class, the scatter about the
-    # component means (sampling then costs what one component costs; see Generator). With
-    # holdout_selection a mixture is kept only when it predicts the held-out rows better.
-    copula_covariance: str = "component"
     copula_component_rows: int = 4  # one component per this many kappa rows of a class at most
     # weight of the one-hot codes (categories, missing indicators) in the k-means distance that
     # forms the components: a changed level then costs 2 * weight**2, against about one per
@@ -89,18 +91,6 @@ class GANConfig:
     # architecture="conv": (height, width) of the image whose pixels are the numeric columns in
     # row-major order; None infers a square side from the number of columns at fit time
     image_shape: tuple[int, int] | None = None
-    # semi-supervised fitting (ConditionalGAN.fit(..., X_unlabeled=...)) only. Weight of the
-    # unconditional adversarial stage: every row, labeled or not, against generated rows whose
-    # classes follow the rows' class posteriors, judged by the critic with no class (0: off).
-    unconditional_weight: float = 0.0
-    # how unlabeled rows enter the copula: "none" (they fit the codec's marginals only),
-    # "confident" (a posterior >= semi.CONFIDENCE: as rows of that class, in the adversarial
-    # stage too), "soft" (every unlabeled row, in each class by its posterior; confident ones
-    # still join the adversarial stage) or "pooled" (the soft rows in the overall mean and the
-    # pooled correlation structure only; no row joins a class). "none" is the default: over 5
-    # tables x 3 seeds no other choice lifted balanced accuracy over it, and "confident" lost
-    # 0.004 (README, "Unlabeled rows")
-    unlabeled_copula: str = "none"
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():
@@ -118,10 +108,6 @@ class GANConfig:
         ):
             raise ValueError(
                 f"GANConfig.copula_category_weight must be a number > 0; got {self.copula_category_weight!r}"
-            )
-        if not (isinstance(self.unconditional_weight, (int, float)) and self.unconditional_weight >= 0):
-            raise ValueError(
-                f"GANConfig.unconditional_weight must be a number >= 0; got {self.unconditional_weight!r}"
             )
         shape = self.image_shape
         if isinstance(shape, list):  # from JSON or a user's list: store the tuple
@@ -144,6 +130,15 @@ class GANConfig:
     def from_dict(cls, data: dict[str, Any]) -> GANConfig:
         """Inverse of :meth:`to_dict` (tuples restored from JSON lists)."""
         known = {f.name for f in fields(cls)}
+        data = dict(data)
+        for name, kept in REMOVED_FIELDS.items():
+            value = data.pop(name, kept)
+            many = data.get("copula_components", 1) > 1 and data.get("copula", False)
+            if kept is not None and value != kept and many:
+                raise ValueError(
+                    f"GANConfig.{name}={value!r} was removed (a model trained with it cannot be "
+                    f"read by this version; retrain it)"
+                )
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown GAN hyperparameters: {sorted(unknown)}")
@@ -181,8 +176,7 @@ PRESETS: dict[str, GANConfig] = {
     # the quantile-normal code space (class means, pooled within-class covariance) is fitted in
     # closed form, and a residual generator (zero at start) is fine-tuned against a WGAN-GP critic
     # on packs of 4 rows with training-by-sampling (classes drawn uniformly) and an auxiliary
-    # classifier. A small generator learning rate keeps the fine-tuning from undoing the copula's
-    # correlation structure on tiny tables (measurements in the README).
+    # classifier. Why each value: benchmarks/README.md ("The default preset's values").
     "default": GANConfig(
         generator_hidden=(128, 128),
         discriminator_hidden=(128, 128),
@@ -195,25 +189,16 @@ PRESETS: dict[str, GANConfig] = {
         aux_weight=1.0,
         copula=True,
         holdout_selection=True,
-        # a mixture of up to 64 components per class (one per 2 kappa rows, tied covariance),
-        # kept only where it predicts held-out rows better (log-likelihood, 2 standard errors).
-        # Real tables, 3 seeds (benchmarks/README.md): flights +0.005 and hpc +0.004 imbalanced
-        # lift, detection AUC 0.988 -> 0.975 on flights, the other tables unchanged (it is not
-        # kept there). One per kappa rows gained more on flights (+0.006) but cost cps1985
-        # 0.018 R².
+        # a mixture of up to 64 components per class (one per 2 kappa rows), kept only where it
+        # predicts held-out rows better (log-likelihood, 2 standard errors)
         copula_components=64,
-        copula_covariance="tied",
         copula_component_rows=2,
-        # components split by combinations of levels first: flights +0.018 imbalanced lift
-        # (3 seeds, +0.013 to +0.026 each; above SMOTE), hpc -0.004, the tables where the
-        # mixture is not kept unchanged; weight 10: flights +0.008 (benchmarks/README.md)
-        copula_category_weight=3.0,
+        copula_category_weight=3.0,  # components split by combinations of levels first
     ),
     # Images stored as tables (one numeric column per pixel, row-major): a class-conditional
     # DCGAN generator (noise 100 + class -> 32 x h/4 x w/4 map -> two ConvTranspose2d stages)
     # against a strided-conv WGAN-GP critic; pixels min-max scaled with a sigmoid output, as
-    # DCGAN's tanh on [-1, 1]. At lr 2e-4 the generator had not picked up the class after 400
-    # steps on 8 x 8 digits; at 1e-3 it had. Measured on MNIST-5k in benchmarks/README.md.
+    # DCGAN's tanh on [-1, 1] (the learning rate and length: benchmarks/README.md, MNIST-5k).
     "conv": GANConfig(
         noise_dim=100,
         architecture="conv",
@@ -224,7 +209,7 @@ PRESETS: dict[str, GANConfig] = {
         lr_g=1e-3,
         lr_d=1e-3,
         batch_size=32,
-        target_steps=2000,  # MNIST-5k: 1,000 steps -0.002 lift, 2,000 steps +0.008
+        target_steps=2000,
         max_steps=2000,
         numeric_encoding="minmax",
         output="sigmoid",

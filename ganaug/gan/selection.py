@@ -158,3 +158,28 @@ def adversarial_gate(gain: float, error: float, margin: float = SELECTION_MARGIN
         f"skipped: real rows score {gain:+.0%} (+-{error:.0%}) better than the copula on held-out "
         f"rows; fine-tuning must show {margin:.0%}, which they could not show reliably"
     )
+
+def choose_mixture(
+    G: Any, rows: Any, Z_val: np.ndarray, y_val: np.ndarray, comm: Any, device: torch.device,
+    spans: Sequence[Any], components: int,
+) -> dict[str, float]:
+    """Keep ``G``'s mixture copula only when it predicts the held-out rows better than the
+    plain copula by two standard errors (with few rows per component a mixture fits noise);
+    otherwise refit the plain copula. Sets ``G.max_components`` for the final refit on every
+    row, so a mixture never enters unvalidated. Returns the gain and its standard error
+    (empty when no class got a second component, or the rows are only statistics)."""
+    n_classes = G.n_classes
+    fitted = bool((G.component_cdf[:, 0] < 1).any())  # a class got a second component
+    if not (len(y_val) and comm.world_size == 1 and fitted):
+        G.max_components = 1
+        return {}
+    Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
+    mixture, mixture_state = G.copula_log_likelihood(Z_t, y_t), snapshot(G)
+    G.max_components = 1
+    rows.fit_copula(G, spans, n_classes, held_out=False)
+    G.to(device)
+    gain, error = mixture_gain(mixture, G.copula_log_likelihood(Z_t, y_t), y_t)
+    if gain > 2 * error:
+        G.load_state_dict(mixture_state)
+        G.max_components = components
+    return {"log_likelihood_gain": gain, "standard_error": error}

@@ -35,9 +35,10 @@ from ganaug.core.dtypes import holds_missing
 from ganaug.core.labels import check_several_classes, class_index, class_lookup, to_python
 from ganaug.core.schema import KNOT_SAMPLE_ROWS
 from ganaug.gan.codec import Span, TableCodec
-from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
+from ganaug.gan.copula import CopulaStatistics, copula_statistics
+from ganaug.gan.networks import Generator
 from ganaug.gan.parallel import Local
-from ganaug.gan.rows import HOLDOUT_ROWS, ClassPools, sum_statistics
+from ganaug.gan.row_sources import HOLDOUT_ROWS, ClassPools, sum_statistics
 from ganaug.gan.tables import BATCH_ROWS, TableSource
 
 #: rows kept per process for the quantile tables (uniform sample)
@@ -241,7 +242,7 @@ def _uniform_hash(row_ids: np.ndarray, seed: int) -> np.ndarray:
 
 
 class StreamRows:
-    """A :class:`~ganaug.gan.rows.RowSource` that reads and encodes the table batch by batch.
+    """A :class:`~ganaug.gan.row_sources.RowSource` that reads and encodes the table batch by batch.
 
     Parameters
     ----------
@@ -423,7 +424,7 @@ def fit_source(
         More processes than the table has shards.
     """
     from ganaug.core.noise import seed_from
-    from ganaug.gan.rows import MemoryRows
+    from ganaug.gan.row_sources import MemoryRows
     from ganaug.gan.synthesizer import resolve_device
 
     comm = comm or Local()

@@ -14,13 +14,13 @@ from ganaug.core.conditions import (
     compile_constraints,
     describe_constraints,
     generate_where,
-    split_class_condition,
 )
 from ganaug.core.exact import describe as describe_exact
 from ganaug.core.labels import check_labels_present, class_index
 from ganaug.core.limits import check_rows_in_memory, row_bytes
-from ganaug.core.noise import check_conditions, noise_batches, plan_conditions, seed_from
-from ganaug.core.schema import assemble
+from ganaug.core.noise import check_conditions, noise_batches, seed_from
+from ganaug.core.protocol import sample_rows, target_column
+from ganaug.core.schema import Schema, assemble
 from ganaug.gan.callbacks import (
     PROBE_STEPS,
     DistributedSync,
@@ -35,31 +35,36 @@ from ganaug.gan.codec import TableCodec
 from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
 from ganaug.gan.decode import DecodeHead, SamplingModule
 from ganaug.gan.networks import Discriminator, Generator
-from ganaug.gan.parallel import Local
+from ganaug.gan.parallel import Local, resolve_device
 from ganaug.gan.presets import GANConfig, get_preset
 from ganaug.gan.rng import local_draws
-from ganaug.gan.rows import MemoryRows, RowSource, Unlabeled
-from ganaug.gan.selection import HOLDOUT_FRACTION, Holdout, mixture_gain, snapshot
+from ganaug.gan.row_sources import MemoryRows, RowSource
+from ganaug.gan.selection import HOLDOUT_FRACTION, Holdout, choose_mixture
 from ganaug.gan.training import AdversarialLoop, AdversarialSteps, Callback
 
-
-def resolve_device(device: str) -> torch.device:
-    """Map ``"auto"|"cpu"|"cuda"|"cuda:N"`` to a torch device, with a clear error."""
-    if not isinstance(device, str):
-        raise TypeError(f"device must be a string such as 'auto', 'cpu' or 'cuda'; got {device!r}")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cpu":
-        return torch.device("cpu")
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} requested but CUDA is not available")
-        return torch.device(device)
-    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+#: ConditionalGAN's parameters that an estimator's ``gan_params`` may set (all but the task,
+#: which the estimator settles, and random_state, which it derives)
+PARAMETERS: tuple[str, ...] = (
+    "preset",
+    "epochs",
+    "batch_size",
+    "categorical_features",
+    "device",
+    "early_stopping",
+    "validation_fraction",
+    "patience",
+    "time_budget",
+    "verbose",
+    "exact_structure",
+    "constraints",
+)
 
 
 class ConditionalGAN:
     """A class-conditional GAN for mixed tables and flattened images.
+
+    Implements :class:`ganaug.core.protocol.RowGenerator`, as the exported
+    :class:`ganaug.runtime.generator.OnnxGenerator` does.
 
     Parameters
     ----------
@@ -85,6 +90,10 @@ class ConditionalGAN:
         Seconds of adversarial training at most (overrides the preset's ``time_budget``).
     verbose : bool, default=False
         Show a progress bar.
+    task : {"classification", "regression"}, default="classification"
+        What the rows are for: ``"regression"`` when the last column of ``X`` is a target
+        modelled jointly with the others (fit with ``y=None``); :meth:`sample` then returns
+        that column as the labels, and an export records it.
     random_state : int, optional
         Seed; every random draw of training comes from ``torch.Generator`` objects seeded with
         it, so the global torch (CPU and CUDA) and numpy RNG states are neither read nor changed
@@ -143,6 +152,7 @@ class ConditionalGAN:
         patience: int = 10,
         time_budget: float | None = None,
         verbose: bool = False,
+        task: str = "classification",
         random_state: int | None = None,
         exact_structure: bool = True,
         constraints: Sequence[Any] | None = None,
@@ -157,6 +167,7 @@ class ConditionalGAN:
         self.patience = patience
         self.time_budget = time_budget
         self.verbose = verbose
+        self.task = task
         self.random_state = random_state
         self.exact_structure = exact_structure
         self.constraints = constraints
@@ -174,6 +185,8 @@ class ConditionalGAN:
             isinstance(self.time_budget, (int, float)) and self.time_budget > 0
         ):
             raise ValueError(f"time_budget must be a positive number of seconds; got {self.time_budget!r}")
+        if self.task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression'; got {self.task!r}")
         return base.with_overrides(
             epochs=self.epochs, batch_size=self.batch_size, time_budget=self.time_budget
         )
@@ -197,7 +210,6 @@ class ConditionalGAN:
             cfg.architecture,
             cfg.copula,
             cfg.copula_components,
-            cfg.copula_covariance,
             cfg.copula_component_rows,
             cfg.copula_category_weight,
         )
@@ -223,16 +235,10 @@ class ConditionalGAN:
             Class labels to condition on.
         X_unlabeled : DataFrame or array-like, optional
             Rows of the same columns without labels (semi-supervised pretraining, needs ``y``):
-            the codec's marginals are fitted on every row. ``class_counts_`` (the sampling
-            proportions) count labeled rows only. Options of the config, off by default since
-            none lifted balanced accuracy over the codec alone (README, "Unlabeled rows"):
-            ``unlabeled_copula="confident"`` lets unlabeled rows whose class posterior under an
-            EM-fitted class model is confident join that class for the copula and the
-            adversarial stage (:mod:`ganaug.gan.semi`; ``n_pseudo_labeled_`` says how many
-            did), ``"soft"`` also puts every unlabeled row in each class's copula by its
-            posterior, ``"pooled"`` only in the shared correlation structure;
-            ``unconditional_weight`` adds an adversarial stage on every row judged with no
-            class.
+            the codec's marginals are fitted on every row; everything else on the labeled
+            rows (no option that fed unlabeled rows to the copula or an unconditional
+            adversarial stage lifted balanced accuracy over this, see benchmarks/README.md).
+            ``class_counts_`` (the sampling proportions) count labeled rows only.
 
         Returns
         -------
@@ -270,30 +276,7 @@ class ConditionalGAN:
             check_labels_present(y_arr)
             self.classes_, y_idx = np.unique(y_arr, return_inverse=True)
         self.class_counts_ = np.bincount(y_idx, minlength=len(self.classes_))
-        self.n_pseudo_labeled_ = 0
-        unlabeled = None
-        if X_unlabeled is not None:
-            from ganaug.gan.semi import class_posteriors, confident_labels
-
-            cfg, n_classes = self.config_, len(self.classes_)
-            # the training loop needs the unlabeled rows themselves for weighted copula rows and
-            # the unconditional stage; the EM class model runs only where something reads it
-            # (by default, "none", the unlabeled rows have fitted the codec and are done)
-            uses_rows = cfg.unlabeled_copula in ("soft", "pooled") or cfg.unconditional_weight > 0
-            if cfg.unlabeled_copula != "none" or uses_rows:
-                Z_unlabeled = self.codec_.encode(X_unlabeled)
-                posteriors = (
-                    class_posteriors(Z, y_idx, Z_unlabeled, n_classes) if len(Z_unlabeled)
-                    else np.empty((0, n_classes))
-                )
-                guess = confident_labels(posteriors)
-                # "none" and "pooled": class conditioning from the labeled rows only
-                keep = (guess >= 0) & (cfg.unlabeled_copula in ("confident", "soft"))
-                Z, y_idx = np.concatenate([Z, Z_unlabeled[keep]]), np.concatenate([y_idx, guess[keep]])
-                self.n_pseudo_labeled_ = int(keep.sum())
-                if uses_rows:
-                    unlabeled = Unlabeled(Z_unlabeled, posteriors, keep, copula=cfg.unlabeled_copula)
-        return self._fit_rows(MemoryRows(Z, y_idx, unlabeled=unlabeled), device)
+        return self._fit_rows(MemoryRows(Z, y_idx), device)
 
     def _fit_rows(self, rows: RowSource, device: torch.device, comm: Local | None = None) -> ConditionalGAN:
         """Build and train the networks from encoded rows, once the codec and classes are set.
@@ -346,7 +329,9 @@ class ConditionalGAN:
             rows.fit_copula(G, spans, n_classes, held_out=False)
             G.to(device)
             if selecting and cfg.copula_components > 1:
-                copula_selection = self._choose_mixture(G, rows, Z_val, y_val, comm, device)
+                copula_selection = choose_mixture(
+                    G, rows, Z_val, y_val, comm, device, self.codec_.spans_, cfg.copula_components
+                )
                 if copula_selection:
                     history["copula_selection"] = copula_selection
                     history["copula_mixture"] = G.max_components > 1
@@ -418,31 +403,6 @@ class ConditionalGAN:
         callbacks.append(Progress(self.verbose and comm.rank == 0))
         return callbacks
 
-    def _choose_mixture(
-        self, G: Generator, rows: RowSource, Z_val: np.ndarray, y_val: np.ndarray, comm: Local,
-        device: torch.device,
-    ) -> dict[str, float]:
-        """Keep ``G``'s mixture copula only when it predicts the held-out rows better than the
-        plain copula by two standard errors (with few rows per component a mixture fits noise);
-        otherwise refit the plain copula. Sets ``G.max_components`` for the final refit on every
-        row, so a mixture never enters unvalidated. Returns the gain and its standard error
-        (empty when no class got a second component, or the rows are only statistics)."""
-        n_classes, spans = len(self.classes_), self.codec_.spans_
-        fitted = bool((G.component_cdf[:, 0] < 1).any())  # a class got a second component
-        if not (len(y_val) and comm.world_size == 1 and fitted):
-            G.max_components = 1
-            return {}
-        Z_t, y_t = torch.from_numpy(Z_val), torch.from_numpy(y_val)
-        mixture, mixture_state = G.copula_log_likelihood(Z_t, y_t), snapshot(G)
-        G.max_components = 1
-        rows.fit_copula(G, spans, n_classes, held_out=False)
-        G.to(device)
-        gain, error = mixture_gain(mixture, G.copula_log_likelihood(Z_t, y_t), y_t)
-        if gain > 2 * error:
-            G.load_state_dict(mixture_state)
-            G.max_components = self.config_.copula_components
-        return {"log_likelihood_gain": gain, "standard_error": error}
-
     # --------------------------------------------------------------------------- sampling
     def sampling_module(self) -> SamplingModule:
         """The eval-mode ``(noise, condition) -> (numeric, codes)`` module (what ONNX exports)."""
@@ -460,6 +420,19 @@ class ConditionalGAN:
     def row_bytes(self) -> int:
         """Memory one sampled row takes, about (:func:`ganaug.core.limits.row_bytes`)."""
         return row_bytes(len(self.codec_.schema_.columns))
+
+    @property
+    def target(self) -> Any:
+        """The class column's name, or the jointly modelled target column (regression)."""
+        if self.task == "regression":
+            return target_column(self.schema)
+        return getattr(self, "target_name_", None)  # None for models stored before it was kept
+
+    @property
+    def schema(self) -> Schema:
+        """Columns, dtypes, categories and missing-value rates of the training table."""
+        self._check_fitted()
+        return self.codec_.schema_
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "generator_"):
@@ -500,39 +473,10 @@ class ConditionalGAN:
     def sample(
         self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
     ) -> tuple[Any, np.ndarray]:
-        """Sample ``n`` rows.
-
-        Parameters
-        ----------
-        n : int
-            Number of rows (positive).
-        y : label or array-like of labels, optional
-            One label: all rows of that class. ``n`` labels: one row per label. None: classes in
-            training proportions (exact counts by largest remainder).
-        random_state : int, numpy Generator or RandomState, optional
-            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
-            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
-            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
-            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
-            from it (advancing it); None a fresh one.
-        conditions : dict, optional
-            Column conditions: ``{"region": "north"}``, ``{"age": (30, 40)}`` (both ends included,
-            None for an open end), ``{"income": None}`` (missing), ``{"level": ["a", "b"]}``. A
-            condition on the class column (:attr:`target_name_`) sets ``y``. Other conditions are
-            met by rejection; a :class:`~ganaug.errors.ConditionError` when too rare.
-
-        Returns
-        -------
-        X : DataFrame or ndarray
-            Rows in the training container and dtypes.
-        y : ndarray
-            Their class labels.
-        """
+        """``n`` rows and their labels: :func:`ganaug.core.protocol.sample_rows` (the parameters,
+        column ``conditions``, the returns and the seed contract shared by every generator)."""
         self._check_fitted()
-        y, where = split_class_condition(conditions, y, getattr(self, "target_name_", None))
-        plan = plan_conditions(n, y, self.class_counts_, self.class_index, self.row_bytes)
-        X = self.generate(plan, random_state=random_state, where=where)
-        return X, self.classes_[plan]
+        return sample_rows(self, n, y, random_state, conditions)
 
 
 def _stack_rows(X: Any, X_more: Any) -> Any:

@@ -23,7 +23,7 @@ from ganaug.gan.networks import activate
 from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig
 from ganaug.gan.rng import dropout_generator, local_draws
-from ganaug.gan.rows import MemoryRows, RowSource
+from ganaug.gan.row_sources import RowSource
 
 
 class AdversarialSteps:
@@ -36,7 +36,7 @@ class AdversarialSteps:
     Parameters
     ----------
     cfg : GANConfig
-        Hyperparameters (loss, learning rates, auxiliary and unconditional weights).
+        Hyperparameters (loss, learning rates, auxiliary weight).
     generator, critic : torch.nn.Module
         The networks, already on ``device``.
     spans : list
@@ -93,48 +93,31 @@ class AdversarialSteps:
             self.cross_entropy = nn.CrossEntropyLoss()
         self.gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
         self.draws = init if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed + comm.rank)
-        # semi-supervised: an unconditional stage on every row, labeled or not, next to the
-        # conditional one on the labeled rows. The critic judges it with no class (a zero
-        # condition); generated rows take classes from the rows' posteriors, so the generated
-        # class mix is the data's and the stage compares like with like: all rows to all rows.
-        self.every_row = (
-            rows if cfg.unconditional_weight > 0 and isinstance(rows, MemoryRows)
-            and rows.unlabeled is not None else None
-        )
-        self.no_class = torch.zeros(batch, n_classes, device=device)
 
     def fake(self, cond: torch.Tensor) -> torch.Tensor:
         """Generated rows (activated codes) for the class indices or condition matrix ``cond``."""
         noise = torch.randn(len(cond), self.cfg.noise_dim, generator=self.gen, device=self.device)
         return activate(self.G(noise, cond), self.spans, self.cfg.output, self.cfg.tau, generator=self.draws)
 
-    def critic_step(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Update the critic on a real and a generated batch, then the auxiliary classifier on the
-        real one. Returns the critic's loss (detached) and the batch's conditions (class indices,
-        and those of the unconditional stage or None) for :meth:`generator_step`."""
+        real one. Returns the critic's loss (detached) and the batch's class indices, for
+        :meth:`generator_step`."""
         cfg = self.cfg
         real, cond = self.rows.draw(self.batch, self.gen, uniform=cfg.class_sampling == "uniform")
         d_loss = self.critic_loss(real, self.fake(cond).detach(), cond)
-        cond_u = None
-        if self.every_row is not None:
-            real_u, cond_u = self.every_row.draw_unconditional(self.batch, self.gen)
-            fake_u = self.fake(cond_u).detach()
-            d_loss = d_loss + cfg.unconditional_weight * self.critic_loss(real_u, fake_u, self.no_class)
         _update(self.opt_d, d_loss)
         if self.aux is not None:
             _update(self.opt_c, self.cross_entropy(self.aux(real), cond))
-        return d_loss.detach(), cond, cond_u
+        return d_loss.detach(), cond
 
-    def generator_step(self, cond: torch.Tensor, cond_u: torch.Tensor | None = None) -> torch.Tensor:
-        """Update the generator on a batch generated for ``cond`` (and ``cond_u``, judged with no
-        class); returns its loss (detached)."""
+    def generator_step(self, cond: torch.Tensor) -> torch.Tensor:
+        """Update the generator on a batch generated for the classes ``cond``; returns its loss
+        (detached)."""
         generated = self.fake(cond)
         g_loss = self.generator_loss(self.D(generated, cond))
         if self.aux is not None:
             g_loss = g_loss + self.cfg.aux_weight * self.cross_entropy(self.aux(generated), cond)
-        if cond_u is not None:
-            score_u = self.D(self.fake(cond_u), self.no_class)
-            g_loss = g_loss + self.cfg.unconditional_weight * self.generator_loss(score_u)
         _update(self.opt_g, g_loss)
         return g_loss.detach()
 
@@ -145,8 +128,8 @@ class AdversarialSteps:
         return -score.mean()
 
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """The critic's loss on a real and a generated batch under ``cond`` (class indices, or
-        a float condition matrix): BCE, or the WGAN-GP loss with its gradient penalty."""
+        """The critic's loss on a real and a generated batch under the classes ``cond``: BCE,
+        or the WGAN-GP loss with its gradient penalty."""
         D = self.D
         if self.cfg.loss == "bce":
             d_real, d_fake = D(real, cond), D(fake, cond)
@@ -300,8 +283,8 @@ class AdversarialLoop:
         g_sum = d_sum = torch.zeros((), device=steps.device)
         done = 0
         for _ in range(min(state.steps_per_epoch, state.total_steps - state.step)):
-            d_loss, cond, cond_u = steps.critic_step()
-            g_loss = steps.generator_step(cond, cond_u)
+            d_loss, cond = steps.critic_step()
+            g_loss = steps.generator_step(cond)
             g_sum, d_sum = g_sum + g_loss, d_sum + d_loss
             state.step += 1
             done += 1

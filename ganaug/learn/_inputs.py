@@ -6,11 +6,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from imblearn.utils import check_target_type
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from ganaug.core.errors import SchemaMismatchError
-from ganaug.core.labels import check_labels_present, check_several_classes
+from ganaug.core.labels import TARGET_COLUMN, check_labels_present, check_several_classes
+from ganaug.learn._compat import safe_indexing
+from ganaug.learn.semi import check_semi_labels, unlabeled_rows
 
 #: the hint added to scikit-learn's "Unknown label type" error for a continuous target
 REGRESSION_HINT = (
@@ -188,3 +191,77 @@ def concat_target(y_in: Any, y: np.ndarray, y_new: np.ndarray) -> Any:
     if isinstance(y_in, list):
         return y_all.tolist()
     return y_all
+
+
+def input_tags(tags: Any) -> Any:
+    """The input tags of a ganaug estimator that reads tables (NaN, strings, categories)."""
+    tags.input_tags.sparse = False
+    tags.input_tags.allow_nan = True
+    tags.input_tags.string = True
+    tags.input_tags.categorical = True
+    tags.non_deterministic = False
+    return tags
+
+
+def check_rows(X: Any, min_rows: int = 1) -> Any:
+    """X as a DataFrame or 2-D ndarray of at least ``min_rows`` rows and one column; clear
+    errors otherwise (complex numbers refused as scikit-learn refuses them)."""
+    X = check_2d(X)
+    if not isinstance(X, pd.DataFrame) and np.iscomplexobj(X):
+        raise ValueError("Complex data not supported: X holds complex numbers")
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
+            "of 1 is required."
+        )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
+            "minimum of 1 is required."
+        )
+    if X.shape[0] < min_rows:
+        raise ValueError(
+            f"X has {X.shape[0]} sample(s) (n_samples = {X.shape[0]}): pretraining a GAN needs "
+            f"at least {min_rows}"
+        )
+    return X
+
+
+def check_fit_inputs(X: Any, y: Any, task: str) -> tuple[Any, Any, bool]:
+    """``(X, y, binarize_y)`` checked for a fit of ``task``: imbalanced-learn's target check (a
+    label-indicator y becomes labels, ``binarize_y`` says so), X kept in its container."""
+    binarize_y = False
+    if y is not None:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] > 1:  # label-indicator -> labels (imbalanced-learn)
+            y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+    X, y = check_table(X, y)
+    if task == "regression":
+        check_regression_target(y)
+    else:
+        check_labels(y)
+        check_class_labels(y)
+    return X, y, binarize_y
+
+
+def joint_table(X: Any, y: np.ndarray) -> Any:
+    """X with the regression target appended as the last column (``__target__`` for DataFrames)."""
+    if isinstance(X, pd.DataFrame):
+        if TARGET_COLUMN in X.columns:
+            raise ValueError(f"X already has a column named {TARGET_COLUMN!r}")
+        return X.assign(**{TARGET_COLUMN: y.astype(np.float64)})
+    return np.column_stack([X.astype(np.float64), y.astype(np.float64)])
+
+
+def split_unlabeled(X: Any, y: Any, unlabeled_value: Any) -> tuple[Any, Any, Any]:
+    """``(X, y)`` of the labeled rows, in their containers, and the unlabeled rows of X (None when
+    there are none, or ``y`` is not 1-D): scikit-learn's semi-supervised convention, checked."""
+    y_arr = np.asarray(y) if y is not None else None
+    if y_arr is None or y_arr.ndim != 1:
+        return X, y, None
+    mask = unlabeled_rows(y_arr, unlabeled_value)
+    check_semi_labels(y_arr, mask, unlabeled_value)
+    if not mask.any() or n_rows(X) != len(y_arr):  # a shape mismatch: the next check reports it
+        return X, y, None
+    labeled = np.flatnonzero(~mask)
+    return safe_indexing(X, labeled), safe_indexing(y, labeled), safe_indexing(X, np.flatnonzero(mask))

@@ -19,8 +19,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.gan.presets import GANConfig
 from ganaug.learn._compat import Interval, StrOptions
-from ganaug.learn._inputs import check_table
-from ganaug.learn.features import PRETRAINING_CONSTRAINTS, check_rows, input_tags, pretrain
+from ganaug.learn._inputs import check_rows, check_table, input_tags
+from ganaug.learn.pretraining import PRETRAINING_CONSTRAINTS, PRETRAINING_GAN_PARAMS, pretrain
 from ganaug.learn.semi import check_semi_labels, unlabeled_rows
 
 #: ``design="k+1"``'s defaults (by measurement, benchmarks/semi_gan.py on MNIST-5k)
@@ -92,6 +92,11 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
     time_budget : float, optional
         Seconds of training at most (``"k+1"``: training stops after the epoch that passes it;
         ``"finetune"``: of adversarial pretraining).
+    gan_params : dict, optional
+        More parameters of the pretrained :class:`ganaug.gan.synthesizer.ConditionalGAN`
+        (``batch_size``, ``verbose``, ``early_stopping``, ``validation_fraction``,
+        ``patience``); ``preset``, ``epochs``, ``categorical_features``, ``device`` and
+        ``time_budget`` reach it as they are.
     random_state : int, RandomState or None
         Seeds every draw (weights, batches, noise). ``"k+1"`` draws from a local
         ``torch.Generator``: torch's global RNG is neither read nor changed.
@@ -129,6 +134,8 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
         "unlabeled_value": "no_validation",
     }
+    #: parameters that reach the pretrained ConditionalGAN under the same names (see make_gan)
+    _gan_params: ClassVar[tuple[str, ...]] = PRETRAINING_GAN_PARAMS
 
     def __init__(
         self,
@@ -147,6 +154,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         unlabeled_value: Any = -1,
         device: str = "auto",
         time_budget: float | None = None,
+        gan_params: dict[str, Any] | None = None,
         random_state: Any = None,
     ) -> None:
         self.design = design
@@ -163,6 +171,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         self.unlabeled_value = unlabeled_value
         self.device = device
         self.time_budget = time_budget
+        self.gan_params = gan_params
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None) -> DiscriminatorClassifier:
@@ -183,7 +192,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
-        from ganaug.gan.features import CriticTrunk
+        from ganaug.gan.critic_features import CriticTrunk
         from ganaug.gan.rng import LocalDropout, dropout_generator, local_draws
 
         self._validate_params()
@@ -376,9 +385,9 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
 
     def export_onnx(self, path: str | os.PathLike[str]) -> Path:
         """Export encoder, network and softmax to one ``.onnx`` file; ONNX Runtime alone gives
-        the probabilities (:class:`ganaug.runtime.features.OnnxRowModel`)."""
+        the probabilities (:class:`ganaug.runtime.row_model.OnnxRowModel`)."""
         from ganaug.core.labels import classes_to_json
-        from ganaug.gan.features import FeatureModule, TableEncoder, export_rows_onnx
+        from ganaug.gan.critic_features import FeatureModule, TableEncoder, export_rows_onnx
 
         check_is_fitted(self, "head_")
         trunk, head = copy.deepcopy(self.trunk_).float(), copy.deepcopy(self.head_).float()

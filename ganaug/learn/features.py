@@ -3,94 +3,18 @@
 from __future__ import annotations
 
 import copy
-import numbers
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ganaug.gan.presets import PRESETS, GANConfig
-from ganaug.learn._compat import HasMethods, Interval, StrOptions
-from ganaug.learn._inputs import check_2d
-
-
-def pretrained_gan(source: Any) -> Any:
-    """A fitted ConditionalGAN from a GAN, a fitted ``GANAugmenter`` or an artifact directory.
-
-    An exported ``.onnx`` generator has no critic, so it cannot serve here: a clear ValueError.
-    """
-    if hasattr(source, "discriminator_"):
-        return source
-    model = getattr(source, "model_", None)
-    if model is not None:
-        if not hasattr(model, "discriminator_"):
-            raise ValueError(
-                "the augmenter samples from an ONNX generator, which has no critic: pass an "
-                "artifact directory or a GAN trained by ganaug"
-            )
-        return model
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if path.suffix == ".onnx":
-            raise ValueError(
-                f"{path} is an exported generator, which holds no critic: pass the artifact "
-                "directory it was exported from (ganaug pretrain stores one)"
-            )
-        from ganaug.gan import artifact
-
-        return artifact.load(path)[0]
-    raise TypeError(
-        "generator must be a fitted ConditionalGAN or GANAugmenter or an artifact directory; got "
-        f"{type(source).__name__}"
-    )
-
-
-def pretrain(estimator: Any, X: Any) -> Any:
-    """The unconditional GAN an estimator's parameters describe, fitted on every row of X (or
-    its ``generator``, loaded)."""
-    if estimator.generator is not None:
-        return pretrained_gan(estimator.generator)
-    seed = int(check_random_state(estimator.random_state).randint(0, 2**31 - 1))
-    return make_gan(estimator, seed).fit(X)
-
-
-def make_gan(estimator: Any, seed: int) -> Any:
-    """An unfitted ConditionalGAN with the estimator's parameters of the same names."""
-    import inspect
-
-    from ganaug.gan.synthesizer import ConditionalGAN
-
-    names = inspect.signature(ConditionalGAN).parameters
-    shared = {n: getattr(estimator, n) for n in names if n != "random_state" and hasattr(estimator, n)}
-    return ConditionalGAN(**shared, random_state=seed)
-
-
-#: the parameters GANFeatures and DiscriminatorClassifier share, with their constraints
-PRETRAINING_CONSTRAINTS: dict[str, list[Any]] = {
-    "preset": [StrOptions(set(PRESETS)), GANConfig],
-    "epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
-    "categorical_features": ["array-like", None],
-    "generator": [str, os.PathLike, HasMethods(["fit"]), None],
-    "device": [StrOptions({"auto", "cpu", "cuda"}), str],
-    "time_budget": [Interval(numbers.Real, 0, None, closed="neither"), None],
-    "random_state": ["random_state"],
-}
-
-
-def input_tags(tags: Any) -> Any:
-    """The input tags of a ganaug estimator that reads tables (NaN, strings, categories)."""
-    tags.input_tags.sparse = False
-    tags.input_tags.allow_nan = True
-    tags.input_tags.string = True
-    tags.input_tags.categorical = True
-    tags.non_deterministic = False
-    return tags
+from ganaug.gan.presets import GANConfig
+from ganaug.learn._inputs import check_rows, input_tags
+from ganaug.learn.pretraining import PRETRAINING_CONSTRAINTS, PRETRAINING_GAN_PARAMS, pretrain
 
 
 class GANFeatures(TransformerMixin, BaseEstimator):
@@ -99,7 +23,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
     ``fit`` trains an unconditional GAN on every row of ``X`` (no labels needed; ``y`` is
     ignored) or takes a pretrained one (``generator``); ``transform`` encodes rows with the GAN's
     codec and returns the critic's hidden activations, every hidden layer side by side (a row is
-    judged as a pack of copies of itself, see :class:`ganaug.gan.features.CriticTrunk`).
+    judged as a pack of copies of itself, see :class:`ganaug.gan.critic_features.CriticTrunk`).
 
     Parameters
     ----------
@@ -119,6 +43,10 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         Training device.
     time_budget : float, optional
         Seconds of adversarial training at most.
+    gan_params : dict, optional
+        More parameters of the pretrained :class:`ganaug.gan.synthesizer.ConditionalGAN`
+        (``batch_size``, ``verbose``, ``early_stopping``, ``validation_fraction``,
+        ``patience``); the parameters above that share its names reach it as they are.
     random_state : int, RandomState or None
         Seeds pretraining.
 
@@ -137,6 +65,8 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         **PRETRAINING_CONSTRAINTS,
         "include_input": ["boolean"],
     }
+    #: parameters that reach the ConditionalGAN under the same names (see make_gan)
+    _gan_params: ClassVar[tuple[str, ...]] = PRETRAINING_GAN_PARAMS
 
     def __init__(
         self,
@@ -148,6 +78,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         include_input: bool = False,
         device: str = "auto",
         time_budget: float | None = None,
+        gan_params: dict[str, Any] | None = None,
         random_state: Any = None,
     ) -> None:
         self.preset = preset
@@ -157,6 +88,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         self.include_input = include_input
         self.device = device
         self.time_budget = time_budget
+        self.gan_params = gan_params
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any = None) -> GANFeatures:
@@ -183,7 +115,7 @@ class GANFeatures(TransformerMixin, BaseEstimator):
         return self
 
     def _build(self) -> None:
-        from ganaug.gan.features import CriticTrunk
+        from ganaug.gan.critic_features import CriticTrunk
 
         # float64: a row's features do not depend on the rows batched with it
         self.trunk_ = CriticTrunk(self.gan_.discriminator_).double().eval()
@@ -220,9 +152,9 @@ class GANFeatures(TransformerMixin, BaseEstimator):
 
     def export_onnx(self, path: str | os.PathLike[str]) -> Path:
         """Export the encoder and the critic's layers to one ``.onnx`` file (read it with
-        :class:`ganaug.runtime.features.OnnxRowModel`; ``include_input`` is not exported: the
+        :class:`ganaug.runtime.row_model.OnnxRowModel`; ``include_input`` is not exported: the
         file gives the features)."""
-        from ganaug.gan.features import FeatureModule, TableEncoder, export_rows_onnx
+        from ganaug.gan.critic_features import FeatureModule, TableEncoder, export_rows_onnx
 
         check_is_fitted(self, "gan_")
         module = FeatureModule(TableEncoder(self.gan_.codec_), copy.deepcopy(self.trunk_).float())
@@ -230,27 +162,3 @@ class GANFeatures(TransformerMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         return input_tags(super().__sklearn_tags__())
-
-
-def check_rows(X: Any, min_rows: int = 1) -> Any:
-    """X as a DataFrame or 2-D ndarray of at least ``min_rows`` rows and one column; clear
-    errors otherwise (complex numbers refused as scikit-learn refuses them)."""
-    X = check_2d(X)
-    if not isinstance(X, pd.DataFrame) and np.iscomplexobj(X):
-        raise ValueError("Complex data not supported: X holds complex numbers")
-    if X.shape[0] == 0:
-        raise ValueError(
-            f"X is empty: found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum "
-            "of 1 is required."
-        )
-    if X.shape[1] == 0:
-        raise ValueError(
-            f"X has no columns: found array with 0 feature(s) (shape={tuple(X.shape)}) while a "
-            "minimum of 1 is required."
-        )
-    if X.shape[0] < min_rows:
-        raise ValueError(
-            f"X has {X.shape[0]} sample(s) (n_samples = {X.shape[0]}): pretraining a GAN needs "
-            f"at least {min_rows}"
-        )
-    return X

@@ -12,30 +12,32 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_sampling_strategy, check_target_type
-from sklearn.utils import check_random_state
+from imblearn.utils import check_sampling_strategy
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ganaug.core.conditions import split_class_condition
 from ganaug.core.labels import TARGET_COLUMN
 from ganaug.core.limits import check_rows_in_memory, row_bytes
-from ganaug.core.noise import check_n, plan_conditions, seed_from
+from ganaug.core.noise import check_n, seed_from
+from ganaug.core.protocol import RowGenerator, sample_rows
 from ganaug.core.reuse import check_reuse
 from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
-from ganaug.learn._compat import HasMethods, Interval, StrOptions, safe_indexing
+from ganaug.learn._compat import HasMethods, Interval, StrOptions
 from ganaug.learn._inputs import (
     as_target,
-    check_class_labels,
+    check_fit_inputs,
     check_labels,
-    check_regression_target,
     check_table,
     concat_rows,
     concat_target,
+    input_tags,
+    joint_table,
     n_rows,
+    split_unlabeled,
     target_template,
 )
-from ganaug.learn.semi import check_marker_not_a_class, check_semi_labels, unlabeled_rows
+from ganaug.learn.pretraining import declared_task, fit_seeds, load_generator, make_gan
+from ganaug.learn.semi import check_marker_not_a_class, unlabeled_rows
 from ganaug.learn.strategy import grow
 
 
@@ -96,13 +98,17 @@ class GANAugmenter(BaseOverSampler):
         Classification: rows whose label is this value are unlabeled (scikit-learn's
         semi-supervised convention; use a string such as ``"?"`` for string labels, ``NaN`` for
         missing labels, None to turn it off). They take part in pretraining (the codec's
-        marginals; more through ``GANConfig.unlabeled_copula`` and ``unconditional_weight``,
-        off by default, see :meth:`ganaug.gan.synthesizer.ConditionalGAN.fit`), not in the counts:
+        marginals, see :meth:`ganaug.gan.synthesizer.ConditionalGAN.fit`), not in the counts:
         ``sampling_strategy`` and ``augment_ratio`` apply to the labeled rows, and
         ``fit_resample`` returns the labeled rows followed by the synthetic ones, *without* the
         unlabeled rows. Refused with :class:`ganaug.core.errors.LabelError`: no labeled row, a
         class with a single labeled row, the default ``-1`` next to a single other class (then
         ``-1`` is taken to be a class; pass None), a marker that is a class of ``generator``.
+    gan_params : dict, optional
+        More parameters of the :class:`ganaug.gan.synthesizer.ConditionalGAN` it trains
+        (``validation_fraction`` and ``patience`` of early stopping); ``preset``, ``epochs``,
+        ``batch_size``, ``categorical_features``, ``device``, ``early_stopping``,
+        ``time_budget`` and ``verbose`` reach it as they are.
     random_state : int, RandomState or None
         Seeds training and sampling; the same value gives the same rows. None draws fresh
         entropy from the operating system (``numpy.random.default_rng()``); numpy's global
@@ -152,7 +158,12 @@ class GANAugmenter(BaseOverSampler):
         "unlabeled_value": "no_validation",
         "exact_structure": ["boolean"],
         "constraints": ["array-like", None],
+        "gan_params": [dict, None],
     }
+    #: parameters that reach the ConditionalGAN under the same names (see learn.pretraining.make_gan)
+    _gan_params: ClassVar[tuple[str, ...]] = ("preset", "epochs", "batch_size", "categorical_features",
+                                              "device", "early_stopping", "time_budget", "verbose",
+                                              "exact_structure", "constraints")
 
     def __init__(
         self,
@@ -170,10 +181,11 @@ class GANAugmenter(BaseOverSampler):
         filter_ratio: float = 1.0,
         verbose: bool = False,
         task: str = "auto",
-        random_state: Any = None,
         unlabeled_value: Any = -1,
         exact_structure: bool = True,
         constraints: Sequence[Any] | None = None,
+        gan_params: dict[str, Any] | None = None,
+        random_state: Any = None,
     ) -> None:
         super().__init__(sampling_strategy=sampling_strategy)
         self.augment_ratio = augment_ratio
@@ -192,76 +204,22 @@ class GANAugmenter(BaseOverSampler):
         self.unlabeled_value = unlabeled_value
         self.exact_structure = exact_structure
         self.constraints = constraints
+        self.gan_params = gan_params
 
     # ----------------------------------------------------------------------- validation
-    def _declared_task(self) -> str:
-        """The task, from ``task`` or a pretrained generator; loads the generator once."""
-        model, generator_task = self._load_generator() if self.generator is not None else (None, None)
-        self._pretrained = model
-        if self.task == "auto":  # a pretrained generator knows what it was trained for
-            return generator_task or "classification"
-        if generator_task is not None and generator_task != self.task:
-            raise ValueError(
-                f"task={self.task!r}, but the pretrained generator was trained for "
-                f"{generator_task}: pass task={generator_task!r} or task='auto'"
-            )
-        return self.task
-
     def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, np.ndarray, bool]:
         """imbalanced-learn's target check (a label-indicator y becomes labels), X kept as is.
 
         ``validate_data(skip_check_array=True)`` records ``n_features_in_`` and
         ``feature_names_in_`` without converting a mixed-type DataFrame to numbers.
         """
-        binarize_y = False
-        if y is not None:
-            y = np.asarray(y)
-            if y.ndim == 2 and y.shape[1] > 1:  # label-indicator -> labels (imbalanced-learn)
-                y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
-        X, y = check_table(X, y)
-        if self.task_ == "regression":
-            check_regression_target(y)
-        else:
-            check_labels(y)
-            check_class_labels(y)
+        X, y, binarize_y = check_fit_inputs(X, y, self.task_)
         validate_data(self, X, reset=True, skip_check_array=True)
         return X, y, binarize_y
 
     # -------------------------------------------------------------------------- fitting
     def _make_model(self, seed: int) -> Any:
-        from ganaug.learn.features import make_gan
-
-        return make_gan(self, seed)
-
-    def _joint(self, X: Any, y: np.ndarray) -> Any:
-        """X with the regression target appended as the last column."""
-        if isinstance(X, pd.DataFrame):
-            if TARGET_COLUMN in X.columns:
-                raise ValueError(f"X already has a column named {TARGET_COLUMN!r}")
-            return X.assign(**{TARGET_COLUMN: y.astype(np.float64)})
-        return np.column_stack([X.astype(np.float64), y.astype(np.float64)])
-
-    def _load_generator(self) -> tuple[Any, str | None]:
-        """The pretrained generator and the task it was trained for (None if it does not say)."""
-        source = self.generator
-        if hasattr(source, "sample") and not isinstance(source, (str, os.PathLike)):
-            return source, getattr(source, "task", None)
-        path = Path(source)
-        if path.suffix == ".onnx":
-            from ganaug.runtime import OnnxGenerator
-
-            model = OnnxGenerator(path)
-            return model, model.task
-        from ganaug.gan import artifact
-
-        model, extra = artifact.load(path)
-        return model, extra.get("task")
-
-    def _check_schema(self, model: Any, data: Any) -> None:
-        """Same columns, of the same kinds (SchemaMismatchError), on a similar scale
-        (ScaleShiftWarning): see :mod:`ganaug.core.reuse`."""
-        schema = model.codec_.schema_ if hasattr(model, "codec_") else model.schema
-        check_reuse(schema, data)
+        return make_gan(self, seed, task=self.task_)
 
     def fit(self, X: Any, y: Any, **params: Any) -> GANAugmenter:
         """Train the GAN (or load ``generator``) and work out how many rows to add.
@@ -282,29 +240,24 @@ class GANAugmenter(BaseOverSampler):
         return self
 
     def _split_unlabeled(self, X: Any, y: Any) -> tuple[Any, Any]:
-        """The labeled rows of ``(X, y)`` in their containers; the unlabeled rows of X are kept
-        for pretraining (classification with a 1-D ``y`` only)."""
-        y_arr = np.asarray(y) if y is not None else None
-        if self.task_ != "classification" or y_arr is None or y_arr.ndim != 1:
+        """The labeled rows of ``(X, y)``; the unlabeled ones are kept for pretraining only."""
+        if self.task_ != "classification":
             return X, y
-        mask = unlabeled_rows(y_arr, self.unlabeled_value)
-        check_semi_labels(y_arr, mask, self.unlabeled_value)
-        if not mask.any():
-            return X, y
-        if n_rows(X) != len(y_arr):
-            return X, y  # the shape check that follows reports it
-        self._X_unlabeled = safe_indexing(X, np.flatnonzero(mask))
-        self.n_unlabeled_ = int(mask.sum())
-        labeled = np.flatnonzero(~mask)
-        return safe_indexing(X, labeled), safe_indexing(y, labeled)
+        X, y, X_unlabeled = split_unlabeled(X, y, self.unlabeled_value)
+        if X_unlabeled is not None:  # read (and dropped) by _fit
+            self._X_unlabeled, self.n_unlabeled_ = X_unlabeled, n_rows(X_unlabeled)
+        return X, y
 
     def _start(self, y: Any) -> None:
         """Validate the parameters and settle the task before anything reads ``y``."""
         self._validate_params()
         name = getattr(y, "name", None)
         self._target_name = name if isinstance(name, str) and name != TARGET_COLUMN else None
-        self.task_ = self._declared_task()
-        self._X_unlabeled, self.n_unlabeled_ = None, 0
+        generator_task = None
+        if self.generator is not None:  # fit starts by loading the generator it samples from
+            self.model_, generator_task = load_generator(self.generator)
+        self.task_ = declared_task(self.task, generator_task)
+        self.n_unlabeled_ = 0
         self._y_template = target_template(y)
         if y is None:
             check_table(np.zeros((2, 1)), None)  # the same error as for any other check
@@ -316,15 +269,12 @@ class GANAugmenter(BaseOverSampler):
             check_labels(labeled)
 
     def _fit(self, X: Any, y: np.ndarray) -> Any:
-        """Fit (or load) the model on checked inputs; returns the table it models."""
-        model = self._pretrained
-        if self.random_state is None:  # fresh entropy: numpy's global RandomState stays untouched
-            seeds = np.random.default_rng().integers(0, 2**31 - 1, size=2)
-        else:
-            seeds = check_random_state(self.random_state).randint(0, 2**31 - 1, size=2)
-        train_seed, self._sample_seed = (int(s) for s in seeds)
+        """Fit (or check the loaded) model on checked inputs; returns the table it models."""
+        train_seed, self._sample_seed = fit_seeds(self.random_state)
+        # the unlabeled rows serve this fit only: the fitted augmenter keeps no training rows
+        X_unlabeled = self.__dict__.pop("_X_unlabeled", None)
         if self.task_ == "regression":
-            data, labels = self._joint(X, y), None
+            data, labels = joint_table(X, y), None
             ratio = 1.0 if self.augment_ratio is None else self.augment_ratio
             self.sampling_strategy_ = OrderedDict(n_new=round(ratio * len(y)))
         else:
@@ -340,14 +290,13 @@ class GANAugmenter(BaseOverSampler):
             "rows to add (sampling_strategy, augment_ratio)",
             "lower augment_ratio or ask for fewer rows in sampling_strategy",
         )
-        unlabeled = {} if self._X_unlabeled is None else {"X_unlabeled": self._X_unlabeled}
+        unlabeled = {} if X_unlabeled is None else {"X_unlabeled": X_unlabeled}
         if self.generator is None:
             self.model_ = self._make_model(train_seed).fit(data, labels, **unlabeled)
             if self.task_ == "classification":
                 self.model_.target_name_ = getattr(self, "_target_name", None)
         else:
-            self.model_ = model
-            self._check_schema(self.model_, data)
+            check_reuse(self.model_.schema, data)  # same columns, kinds and scale
             if labels is not None:
                 self.model_.class_index(self.classes_)  # unknown classes -> clear error
                 if unlabeled:
@@ -368,8 +317,8 @@ class GANAugmenter(BaseOverSampler):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,)
+        X, y
+            As in :meth:`fit`.
 
         Returns
         -------
@@ -409,7 +358,7 @@ class GANAugmenter(BaseOverSampler):
             X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
             y_new = None if regression else y_new[keep]
         if regression:
-            X_new, y_new = self._split_target(X_new)
+            X_new, y_new = split_target(X_new, TARGET_COLUMN)
         return X_new, y_new
 
     # ------------------------------------------------------------------------- sampling
@@ -419,43 +368,13 @@ class GANAugmenter(BaseOverSampler):
         X_new = self.model_.generate(conditions, random_state=seed)
         return X_new, labels
 
-    def _sample_regression(self, n: int, seed: int) -> tuple[Any, np.ndarray]:
-        return self._split_target(self.model_.generate(np.zeros(n, dtype=np.int64), random_state=seed))
-
-    def _row_bytes(self) -> int:
-        """Memory one sampled row takes (a duck-typed generator may not say)."""
-        return getattr(self.model_, "row_bytes", None) or row_bytes(self.n_features_in_ + 1)
-
-    @staticmethod
-    def _split_target(joint: Any) -> tuple[Any, np.ndarray]:
-        return split_target(joint, TARGET_COLUMN)
-
     def sample(
         self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
     ) -> tuple[Any, Any]:
-        """Draw ``n`` synthetic rows.
-
-        Parameters
-        ----------
-        n : int
-            Number of rows (positive).
-        y : label or array-like of labels, optional
-            Classification: one label (all rows of that class) or ``n`` labels; None samples
-            classes in their training proportions. Must be None for regression.
-        random_state : int, numpy Generator or RandomState, optional
-            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
-            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
-            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
-            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
-            from it (advancing it); None a fresh one (None here means the augmenter's
-            ``random_state``).
-        conditions : dict, optional
-            Column conditions: ``{"region": "north"}``, ``{"age": (30, 40)}`` (both ends
-            included, None for an open end), ``{"income": None}`` (missing values), a list of
-            levels. A condition on the class column (``y``'s name at fit) sets ``y``; the others
-            are met by rejection from the model's rows, so the rows follow the model's
-            conditional distribution; :class:`ganaug.errors.ConditionError` when a condition is
-            too rare to meet.
+        """Draw ``n`` synthetic rows: ``n``, ``y``, ``random_state`` and ``conditions`` as in
+        :func:`ganaug.core.protocol.sample_rows` (the same rows as the fitted generator's
+        ``sample`` for the same arguments), but None for ``random_state`` means the augmenter's
+        ``random_state``; a condition on the class column (``y``'s name at fit) sets ``y``.
 
         Returns
         -------
@@ -468,38 +387,32 @@ class GANAugmenter(BaseOverSampler):
             return the same container kinds.
         """
         check_is_fitted(self, "model_")
-        n = check_rows_in_memory(check_n(n), self._row_bytes())  # before any array of n rows
+        check_n(n)  # before the seed is drawn
         seed = seed_from(self.random_state if random_state is None else random_state)
-        if self.task_ == "regression":
-            if y is not None:
-                raise ValueError("y must be None when sampling a regression model")
-            if conditions:
-                joint = self.model_.generate(np.zeros(n, np.int64), random_state=seed, where=conditions)
-                X_new, y_new = self._split_target(joint)
-            else:
-                X_new, y_new = self._sample_regression(int(n), seed)
-        else:
-            target = getattr(self.model_, "target_name_", None) or getattr(self.model_, "target", None)
-            y, where = split_class_condition(conditions, y, target if isinstance(target, str) else None)
-            plan = plan_conditions(
-                n, y, self.model_.class_counts_, self.model_.class_index, self._row_bytes()
-            )
-            X_new = self.model_.generate(plan, random_state=seed, where=where)
-            y_new = np.asarray(self.model_.classes_)[plan]
+        X_new, y_new = sample_rows(self.model_, n, y, seed, conditions)
         return X_new, as_target(y_new, getattr(self, "_y_template", None), X_new)
+
+    def fitted_generator(self) -> RowGenerator:
+        """The fitted generator (a ConditionalGAN, or the OnnxGenerator of ``generator``)."""
+        check_is_fitted(self, "model_")
+        return self.model_
 
     # ------------------------------------------------------------------------ persistence
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the fitted GAN as an artifact directory (JSON + safetensors, atomic)."""
         from ganaug.gan import artifact
+        from ganaug.gan.artifact import storable
+        from ganaug.gan.synthesizer import ConditionalGAN
 
         check_is_fitted(self, "model_")
-        if not hasattr(self.model_, "generator_"):
-            raise ValueError("only a GAN trained by this augmenter can be saved (not an ONNX generator)")
+        if not isinstance(self.model_, ConditionalGAN):
+            raise ValueError(  # noqa: TRY004 - a ValueError as before
+                "only a GAN trained by this augmenter can be saved (not an ONNX generator)"
+            )
         params = {k: v for k, v in self.get_params().items() if k not in ("preset", "generator")}
         extra = {
             "task": self.task_,
-            "augmenter_params": _jsonable(params),
+            "augmenter_params": storable(params),
             # a preset name, or "custom" for a GANConfig (its values are in the artifact's config)
             "preset": self.preset if isinstance(self.preset, str) else "custom",
         }
@@ -507,19 +420,28 @@ class GANAugmenter(BaseOverSampler):
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], **params: Any) -> GANAugmenter:
-        """An augmenter that samples from a saved artifact (``generator=path``), already fitted."""
+        """An augmenter that samples from a saved artifact (``generator=path``), already fitted;
+        ``params`` override the parameters stored with it."""
         from ganaug.gan import artifact
 
         model, extra = artifact.load(path)
-        stored = dict(extra.get("augmenter_params", {}))
-        stored.update(params)
-        stored = {k: v for k, v in stored.items() if k in cls._get_param_names()}
-        aug = cls(**{**stored, "generator": str(path)})
+        stored = {**extra.get("augmenter_params", {}), **params, "generator": str(path)}
+        return cls.from_generator(model, **{k: v for k, v in stored.items() if k in cls._get_param_names()})
+
+    @classmethod
+    def from_generator(cls, model: RowGenerator, **params: Any) -> GANAugmenter:
+        """An augmenter with ``params``, fitted to sample from the fitted generator ``model``:
+        the one way to a fitted augmenter besides ``fit`` (:meth:`load` and the distributed
+        trainer use it)."""
+        aug = cls(**params)
+        aug._validate_params()
         aug.model_ = model
-        aug.task_ = extra.get("task", "classification")
+        aug.task_ = declared_task(aug.task, model.task)
         if aug.task_ == "classification":
             aug.classes_ = np.asarray(model.classes_)
-        aug.n_features_in_ = len(model.codec_.schema_.columns) - (aug.task_ == "regression")
+        aug.n_features_in_ = len(model.schema.columns) - (aug.task_ == "regression")
+        aug.n_unlabeled_ = 0
+        aug._sample_seed = fit_seeds(aug.random_state)[1]
         return aug
 
     def export_onnx(self, path: str | os.PathLike[str]) -> Path:
@@ -530,18 +452,5 @@ class GANAugmenter(BaseOverSampler):
         return export_onnx(self.model_, path, task=self.task_)
 
     def __sklearn_tags__(self):
-        from ganaug.learn.features import input_tags
-
         return input_tags(super().__sklearn_tags__())
 
-
-def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for k, v in params.items():
-        if v is None or isinstance(v, (str, bool, int, float)):
-            out[k] = v
-        elif isinstance(v, (list, tuple)) and all(isinstance(i, (str, int, float, bool)) for i in v):
-            out[k] = list(v)
-        elif isinstance(v, dict) and all(isinstance(i, (str, int, float, bool)) for i in v.values()):
-            out[k] = {str(kk): vv for kk, vv in v.items()}
-    return out

@@ -74,7 +74,9 @@ from ganaug.core.onnx_format import (
     READABLE_VERSIONS,
     check_metadata,
     graph_digest,
+    write_export,
 )
+from ganaug.core.protocol import sample_rows
 from ganaug.core.schema import Schema, assemble, split_target
 from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
     INFERENCE_ROWS,
@@ -104,9 +106,9 @@ def _width(shape: Any) -> Any:
 class OnnxGenerator:
     """A generator exported by :func:`ganaug.export_onnx`, sampled with ONNX Runtime.
 
-    Duck-type compatible with :class:`ganaug.gan.synthesizer.ConditionalGAN` for sampling
-    (``generate``, ``sample``, ``class_index``, ``classes_``, ``class_counts_``), so
-    ``GANAugmenter(generator="model.onnx")`` uses it in place of a trained GAN.
+    Implements :class:`ganaug.core.protocol.RowGenerator`, as
+    :class:`ganaug.gan.synthesizer.ConditionalGAN` does, so ``GANAugmenter(generator="model.onnx")``
+    uses it in place of a trained GAN.
 
     Parameters
     ----------
@@ -308,6 +310,13 @@ class OnnxGenerator:
         self.path = Path(state["path"])
         self._executor = None  # an executor does not pickle: the copy uses the shared pool
         self._setup(state["blob"], state["threads"], state["batch_size"])
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the exported file (and its ``.json`` sidecar) to ``path``, each atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_export(path, self._model_bytes, self._metadata_json)
+        return path
 
     def __repr__(self) -> str:
         return (
@@ -548,15 +557,7 @@ class OnnxGenerator:
         y : ndarray
             Class labels of the rows; regression: the generated target values.
         """
-        n = check_rows_in_memory(check_n(n), self.row_bytes)  # before any array of n rows
-        if self.task == "regression":
-            if y is not None:
-                raise ValueError("y must be None when sampling a regression model")
-            joint = self.generate(np.zeros(n, np.int64), random_state, where=conditions or None)
-            return self.split_target(joint)
-        y, where = split_class_condition(conditions, y, self.target)
-        plan = self._conditions(n, y)
-        return self.generate(plan, random_state, where=where), self.classes_[plan]
+        return sample_rows(self, n, y, random_state, conditions)
 
     def iter_samples(
         self,

@@ -261,7 +261,7 @@ def export_rows_onnx(
     The graph reads ``numeric`` (float32, NaN = missing) and ``codes`` (int64) as
     :func:`ganaug.core.rows.split_rows` gives them, and outputs ``features`` (``kind="features"``)
     or ``probabilities`` (``kind="classifier"``). The schema, ``kind`` and ``extra`` are JSON in
-    ``metadata_props``; :mod:`ganaug.runtime.features` reads the file with ONNX Runtime alone.
+    ``metadata_props``; :mod:`ganaug.runtime.row_model` reads the file with ONNX Runtime alone.
     The exported graph is run once and compared with torch before the file is written
     (atomically).
     """
@@ -276,8 +276,9 @@ def export_rows_onnx(
         ROWS_FORMAT_VERSION,
         ROWS_INPUT_NAMES,
         ROWS_OUTPUT_NAMES,
+        write_export,
     )
-    from ganaug.gan.export import convert, seal, write_export
+    from ganaug.gan.onnx_convert import convert, seal
 
     schema = codec.schema_
     module = module.eval()

@@ -54,12 +54,12 @@ def open_source(data: str, target: str | None) -> tuple[Any, str]:
         path = _strip_scheme(data)
         if not target:
             raise ValueError(f"{path} needs a target column: pass --target")
-        from ganaug.cli.files import store_key
+        from ganaug.cli.plumbing import store_key
 
         if Path(path).suffix == ".csv":
             return TableSource.csv(path, target), store_key(f"csv:{path}")
         return TableSource.parquet(path, target), store_key(f"parquet:{path}")
-    from ganaug.cli.files import check_target_present
+    from ganaug.cli.plumbing import check_target_present
     from ganaug.registry.datasets import get_dataset
 
     ds = get_dataset(data, target=target)
@@ -118,7 +118,8 @@ def pretrain(
     output : path-like, optional
         Artifact directory (default: the store's directory for the dataset).
     preset, epochs, device, seed
-        As for :class:`~ganaug.learn.sampler.GANAugmenter`.
+        As for :class:`~ganaug.learn.sampler.GANAugmenter` (``seed`` as its ``random_state``:
+        :func:`~ganaug.learn.sampler.fit_seeds` gives the training seed).
     stream : bool, optional
         Force (True) or forbid (False) streaming; default: by table size.
     verbose : bool
@@ -127,7 +128,7 @@ def pretrain(
     Returns
     -------
     Path
-        The artifact directory.
+        The artifact directory (written by rank 0).
 
     Raises
     ------
@@ -140,7 +141,7 @@ def pretrain(
     from ganaug.gan.store import Store
     from ganaug.gan.stream import fit_source
     from ganaug.gan.synthesizer import ConditionalGAN, resolve_device
-    from ganaug.learn.sampler import GANAugmenter
+    from ganaug.learn.sampler import GANAugmenter, fit_seeds
 
     source, name = open_source(data, target)
     path = Path(output) if output else Store().path(name)
@@ -164,14 +165,15 @@ def pretrain(
         dist.init_process_group("nccl" if torch_device.type == "cuda" else "gloo")
         comm = Distributed(torch_device)
     try:
-        model = ConditionalGAN(preset=preset, epochs=epochs, device=device, random_state=seed,
-                               verbose=verbose)
+        # the training seed GANAugmenter(random_state=seed).fit would use: one model per seed
+        model = ConditionalGAN(preset=preset, epochs=epochs, device=device,
+                               random_state=fit_seeds(seed)[0], verbose=verbose)
         fit_source(model, source, comm, stream=stream)
         if comm.rank == 0:
-            aug = GANAugmenter(preset=preset, epochs=epochs, device=device,
-                               task="classification", random_state=seed)
-            aug.model_, aug.task_ = model, "classification"
-            aug.save(path)
+            GANAugmenter.from_generator(
+                model, preset=preset, epochs=epochs, device=device, task="classification",
+                random_state=seed,
+            ).save(path)
         if distributed:
             dist.barrier()
     finally:

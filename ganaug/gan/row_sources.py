@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 import torch
 
 from ganaug.gan.codec import Span
-from ganaug.gan.networks import CopulaStatistics, Generator, copula_statistics
+from ganaug.gan.copula import CopulaStatistics, copula_statistics
+from ganaug.gan.networks import Generator
 from ganaug.gan.parallel import Local
 
 
@@ -106,32 +106,6 @@ class ClassPools:
         return self.data[rows], self.labels[rows]
 
 
-@dataclass
-class Unlabeled:
-    """The unlabeled rows of a semi-supervised fit and their class posteriors.
-
-    Attributes
-    ----------
-    Z : ndarray of shape (n_unlabeled, dim), float32
-        Encoded unlabeled rows.
-    posteriors : ndarray of shape (n_unlabeled, n_classes)
-        Their class posteriors (:func:`ganaug.gan.semi.class_posteriors`).
-    joined : ndarray of shape (n_unlabeled,), bool
-        Rows that joined a class (confident pseudo-labels): they are also the last rows of the
-        :class:`MemoryRows`, in this order.
-    copula : {"none", "confident", "soft", "pooled"}
-        How unlabeled rows enter the copula (``GANConfig.unlabeled_copula``): not at all; the
-        joined rows as rows of their class; every unlabeled row in each class with its posterior as weight;
-        or the same weighted rows in what the classes share only (the overall mean and the
-        pooled covariance, see :meth:`ganaug.gan.networks.Generator.set_copula`).
-    """
-
-    Z: np.ndarray
-    posteriors: np.ndarray
-    joined: np.ndarray
-    copula: str = "none"
-
-
 class MemoryRows:
     """Encoded rows in memory: a whole table, or one rank's shard (``comm`` sums over ranks).
 
@@ -143,21 +117,12 @@ class MemoryRows:
         Class indices.
     comm : Local or Distributed, optional
         The processes that share the table.
-    unlabeled : Unlabeled, optional
-        Semi-supervised fitting (one process only): the unlabeled rows, whose confident ones
-        are the last rows of ``Z``. They enable :meth:`draw_unconditional` and the soft copula.
     """
 
-    def __init__(
-        self, Z: np.ndarray, y_idx: np.ndarray, comm: Local | None = None,
-        unlabeled: Unlabeled | None = None,
-    ) -> None:
+    def __init__(self, Z: np.ndarray, y_idx: np.ndarray, comm: Local | None = None) -> None:
         self.Z, self.y_idx = Z, y_idx
         self.comm = comm or Local()
         self.train_mask = np.ones(len(Z), dtype=bool)
-        self.unlabeled = unlabeled
-        if unlabeled is not None and self.comm.world_size > 1:
-            raise ValueError("unlabeled rows are not supported in a distributed fit")
 
     def hold_out(
         self, fraction: float, strict: bool, rng: np.random.Generator
@@ -169,61 +134,22 @@ class MemoryRows:
             val_idx = rng.choice(val_idx, size=HOLDOUT_ROWS, replace=False)
         return self.Z[val_idx], self.y_idx[val_idx]
 
-    def _unlabeled_in_training(self, held_out: bool) -> np.ndarray:
-        """Mask of the unlabeled rows in training: all but the joined rows held out."""
-        assert self.unlabeled is not None
-        keep = np.ones(len(self.unlabeled.Z), dtype=bool)
-        if not held_out:
-            n_labeled = len(self.Z) - int(self.unlabeled.joined.sum())
-            keep[np.flatnonzero(self.unlabeled.joined)[~self.train_mask[n_labeled:]]] = False
-        return keep
-
     def fit_copula(
         self, G: Generator, spans: Sequence[Span], n_classes: int, held_out: bool
     ) -> None:
         keep = np.ones(len(self.Z), dtype=bool) if held_out else self.train_mask
-        weights, pooled = None, None
         Z, labels = torch.from_numpy(self.Z[keep]), torch.from_numpy(self.y_idx[keep])
-        if self.unlabeled is not None and self.unlabeled.copula in ("soft", "pooled"):
-            # every unlabeled row once per class, weighted by its posterior for that class
-            n_labeled = len(self.Z) - int(self.unlabeled.joined.sum())
-            keep = keep.copy()
-            keep[n_labeled:] = False
-            mine = self._unlabeled_in_training(held_out)
-            Z_u, post = self.unlabeled.Z[mine], self.unlabeled.posteriors[mine]
-            Z_u = torch.from_numpy(np.tile(Z_u, (n_classes, 1)))
-            y_u = torch.from_numpy(np.repeat(np.arange(n_classes), len(post)))
-            w_u = torch.from_numpy(post.T.reshape(-1).astype(np.float64))
-            Z, labels = torch.from_numpy(self.Z[keep]), torch.from_numpy(self.y_idx[keep])
-            if self.unlabeled.copula == "pooled":  # the shared parts only
-                pooled = copula_statistics(Z_u, y_u, n_classes, w_u)
-            else:
-                weights = torch.cat([torch.ones(len(Z), dtype=torch.float64), w_u])
-                Z, labels = torch.cat([Z, Z_u]), torch.cat([labels, y_u])
         if self.comm.world_size == 1 and G.component_cdf.shape[1] > 1:
             # a mixture: k-means needs the rows
-            G.set_copula(Z, labels, spans, weights=weights, pooled=pooled)
+            G.set_copula(Z, labels, spans)
             return
         G.set_copula(None, None, spans, statistics=sum_statistics(
-            copula_statistics(Z, labels, n_classes, weights), self.comm), pooled=pooled)
+            copula_statistics(Z, labels, n_classes), self.comm))
 
     def start(self, device: torch.device, n_classes: int) -> int:
         data = torch.from_numpy(self.Z[self.train_mask]).to(device)
         labels = torch.from_numpy(self.y_idx[self.train_mask]).to(device)
         self.pools = ClassPools(data, labels, n_classes)
-        if self.unlabeled is not None:
-            # the unconditional stage's rows: labeled training rows (their class for sure) and
-            # unlabeled ones (their posteriors), the joined rows held out for selection excepted
-            n_labeled = len(self.Z) - int(self.unlabeled.joined.sum())
-            labeled = self.train_mask.copy()
-            labeled[n_labeled:] = False
-            mine = self._unlabeled_in_training(False)
-            eye = np.eye(n_classes, dtype=np.float32)
-            self.all_rows = torch.from_numpy(
-                np.concatenate([self.Z[labeled], self.unlabeled.Z[mine]])).to(device)
-            self.all_classes = torch.from_numpy(np.concatenate(
-                [eye[self.y_idx[labeled]], self.unlabeled.posteriors[mine].astype(np.float32)]
-            )).to(device)
         total = self.comm.sum(torch.tensor([float(len(data))], dtype=torch.float64))
         return math.ceil(float(total[0]) / self.comm.world_size)
 
@@ -231,16 +157,3 @@ class MemoryRows:
         self, batch: int, gen: torch.Generator, uniform: bool
     ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.pools.draw(batch, gen, uniform)
-
-    def draw_unconditional(
-        self, batch: int, gen: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``batch`` rows drawn uniformly from every training row, labeled or not, and a class
-        for each drawn from its class probabilities (one-hot for a labeled row): the classes of
-        generated rows then come in the data's mix (semi-supervised fitting only)."""
-        if self.unlabeled is None:
-            raise ValueError("draw_unconditional needs the unlabeled rows")
-        device = self.all_rows.device
-        index = torch.randint(len(self.all_rows), (batch,), generator=gen, device=device)
-        classes = torch.multinomial(self.all_classes[index], 1, generator=gen).flatten()
-        return self.all_rows[index], classes

@@ -1,9 +1,9 @@
 """Feature extraction and classification with an exported row graph, on ONNX Runtime alone.
 
-Reads the files :func:`ganaug.gan.features.export_rows_onnx` writes (``GANFeatures.export_onnx``
+Reads the files :func:`ganaug.gan.critic_features.export_rows_onnx` writes (``GANFeatures.export_onnx``
 and ``DiscriminatorClassifier.export_onnx``): numpy, pandas and onnxruntime only::
 
-    from ganaug.runtime.features import OnnxRowModel
+    from ganaug.runtime.row_model import OnnxRowModel
 
     features = OnnxRowModel("features.onnx").transform(X)          # the critic's activations
     proba = OnnxRowModel("classifier.onnx").predict_proba(X)       # class probabilities
