@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-import _common as common  # noqa: E402
+import _common as common
 
 
 def _mmd_terms(a: Any, b: Any, bw: float) -> tuple[float, float]:
@@ -47,6 +47,7 @@ def _mmd_terms(a: Any, b: Any, bw: float) -> tuple[float, float]:
 def floor_stats(h: Any, G: Any, spans: Any, cfg: Any, Z: Any, y: Any, seed: int) -> dict[str, float]:
     """The copula's and the real training rows' hold-out scores on matched row counts."""
     import torch
+
     from ganaug.gan.networks import activate
 
     G.eval()

@@ -277,7 +277,7 @@ def _doc_example(marker: str):
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
-    block = re.search(rf"<!-- plugin-example: {marker} -->\n```python\n(.*?)```", text, re.S)
+    block = re.search(rf"<!-- plugin-example: {marker} -->\n```python\n(.*?)```", text, re.DOTALL)
     assert block, marker
     module = types.ModuleType(f"doc_example_{marker}")
     exec(compile(block.group(1), f"docs/plugins.md:{marker}", "exec"), module.__dict__)

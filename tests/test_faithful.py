@@ -16,9 +16,9 @@ from ganaug.gan.codec import TableCodec
 
 pytest.importorskip("onnxscript")
 
-from ganaug.gan.export import export_onnx  # noqa: E402
-from ganaug.learn.sampler import GANAugmenter  # noqa: E402
-from ganaug.runtime import OnnxGenerator  # noqa: E402
+from ganaug.gan.export import export_onnx
+from ganaug.learn.sampler import GANAugmenter
+from ganaug.runtime import OnnxGenerator
 
 
 def shop(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ganaug.core.errors import ArtifactError
-from ganaug.core.limits import MAX_ROWS
 from ganaug.core.files import atomic_write_bytes
+from ganaug.core.limits import MAX_ROWS
 
 FORMAT = "ganaug-onnx"
 #: version 2: categories and missing values are sampled in the graph from extra noise columns
