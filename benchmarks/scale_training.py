@@ -187,22 +187,26 @@ def part_throughput(work: Path, rows: int, devices: list[str], batches: list[int
     """
     import torch
 
+    from ganaug.gan.presets import get_preset
     from ganaug.gan.synthesizer import ConditionalGAN
 
+    # the adversarial stage in full: the default's gate may skip or stop it, and this measures it
+    preset = get_preset("default").with_overrides(adversarial_gate=False)
     path = work / "throughput.parquet"
     make_table(path, rows, n_columns=10)
     frame = pd.read_parquet(path)
     X, y = frame.drop(columns="label"), frame["label"].to_numpy()
     out = []
     for device in devices:
-        ConditionalGAN(epochs=1, device=device, random_state=0).fit(X.iloc[:2000], y[:2000])  # warm-up
+        ConditionalGAN(preset, epochs=1, device=device, random_state=0).fit(X.iloc[:2000], y[:2000])  # warm-up
         for batch in batches:
             per_epoch = -(-int(rows * 0.85) // batch)
             epochs = (1, 1 + max(1, -(-300 // per_epoch)))
             seconds, steps = [], []
             for e in epochs:
                 t0 = time.perf_counter()
-                model = ConditionalGAN(epochs=e, batch_size=batch, device=device, random_state=0).fit(X, y)
+                model = ConditionalGAN(preset, epochs=e, batch_size=batch, device=device,
+                                       random_state=0).fit(X, y)
                 if device.startswith("cuda"):
                     torch.cuda.synchronize()
                 seconds.append(time.perf_counter() - t0)
