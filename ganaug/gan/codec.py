@@ -337,9 +337,11 @@ class TableCodec:
                 stacklevel=4,
             )
         knots = quantile_knots(values, self.n_quantiles)
-        grid = learn_grid(values, float32=dtype_str in ("float32", "Float32")) if self.exact else None
+        # a sparse column is rounded as its values' dtype is ("Sparse[float64, 0]" -> float64)
+        base = dtype_str[7:].split(",")[0].rstrip("]") if dtype_str.startswith("Sparse[") else dtype_str
+        grid = learn_grid(values, float32=base in ("float32", "Float32")) if self.exact else None
         significant = None
-        if self.exact and grid is None and dtype_str in ("float64", "Float64"):
+        if self.exact and grid is None and base in ("float64", "Float64"):
             significant = SIGNIFICANT_DIGITS
         return Column(
             name=name,
