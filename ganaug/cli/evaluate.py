@@ -78,8 +78,8 @@ def evaluate_command(dataset, target, models, preset, epochs, imbalance, n_split
                     "verdict": line})
     else:
         _print_intervals(ds.name, scores, intervals)
-        click.echo(f"\nVerdict: {line}")
         _print_stages(scores)
+        click.echo(f"\nVerdict: {line}")  # the last line: the answer
     showcase = None
     if plot or report:
         from ganaug.evaluation.report import showcase_fit
