@@ -114,7 +114,7 @@ def test_learn_grid_decimals_steps_and_multiples():
 
 
 def test_sampled_prices_have_their_decimals(model):
-    aug, gen, X, _ = model
+    aug, _gen, _X, _ = model
     S, _ = aug.sample(300, random_state=0)
     for name in ("list_price", "discount", "sale_price", "total"):
         text = S[name].map(repr)
@@ -169,7 +169,7 @@ def test_relation_with_missing_values_follows_the_missing_pattern():
 
 
 def test_sampled_rows_keep_every_relation_in_torch_and_onnx(model):
-    aug, gen, X, _ = model
+    aug, gen, _X, _ = model
     for S in (aug.sample(400, random_state=1)[0], gen.sample(400, random_state=1)[0]):
         assert (S["sale_price"] == np.round(S["list_price"] - S["discount"], 2)).all()
         assert np.allclose(S["total"], S["sale_price"] + S["shipping"], atol=1e-9)
@@ -447,7 +447,7 @@ def test_cli_augment_marks_saves_and_sample_keeps_names(tmp_path, monkeypatch):
 def test_server_where_and_class_column_name(model):
     from ganaug.runtime import server
 
-    aug, gen, _, _ = model
+    _aug, gen, _, _ = model
     req = server._parse_sample_request(
         b'{"n": 40, "seed": 1, "format": "csv", "where": {"churn": "no", "age": {"min": 20, "max": 30}}}',
         gen, 1000,

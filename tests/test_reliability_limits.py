@@ -115,7 +115,7 @@ def test_memory_check_passes_what_fits():
 
 @pytest.mark.parametrize("generator", [False, True], ids=["trained", "pretrained-onnx"])
 def test_a_huge_augment_ratio_is_refused_before_training(fitted, generator):
-    aug, root = fitted
+    _aug, root = fitted
     X, y = city_table(60)
     params = {"generator": str(root / "m.onnx")} if generator else {"preset": TINY}
     with pytest.raises(SizeLimitError, match=r"rows to add \(sampling_strategy, augment_ratio\).*lower augment_ratio"):
@@ -123,7 +123,7 @@ def test_a_huge_augment_ratio_is_refused_before_training(fitted, generator):
 
 
 def test_cli_refuses_huge_sizes(fitted, tmp_path):
-    aug, root = fitted
+    _aug, root = fitted
     model = str(root / "m.onnx")
     # to stdout the rows are streamed chunk by chunk: memory stays bounded, the rows come at once
     proc = subprocess.Popen([sys.executable, "-c", "from ganaug.cli import main; main()", "sample", model,

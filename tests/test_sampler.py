@@ -106,7 +106,7 @@ def test_sample_returns_the_containers_fit_resample_returns(mixed_df, tiny, tmp_
     assert y_new.name == y_res.name == "answer" and y_new.dtype == y_res.dtype
     assert y_new.index.equals(X_new.index) and set(y_new) == {"yes"}
     aug.save(tmp_path / "art")
-    X_l, y_l = GANAugmenter.load(tmp_path / "art").sample(30, y="yes", random_state=1)
+    _X_l, y_l = GANAugmenter.load(tmp_path / "art").sample(30, y="yes", random_state=1)
     assert isinstance(y_l, pd.Series) and list(y_l) == list(y_new)
     Xa, ya = _imbalanced()
     aug = GANAugmenter(preset=tiny, random_state=0)
