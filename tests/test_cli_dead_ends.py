@@ -251,6 +251,7 @@ def test_dask_output_path_has_one_separator():
 
 def test_torchrun_ranks_leave_the_result_line_to_the_launcher(monkeypatch):
     from ganaug.cli import torchrun
+    from ganaug.scaleout import ranks
 
     calls = {}
 
@@ -258,8 +259,8 @@ def test_torchrun_ranks_leave_the_result_line_to_the_launcher(monkeypatch):
         calls["env"] = env
         return type("Done", (), {"returncode": 0})()
 
-    monkeypatch.setattr(torchrun.subprocess, "run", fake_run)
-    torchrun.launch(2, "data.parquet", "out", target="y")
+    monkeypatch.setattr(ranks.subprocess, "run", fake_run)
+    ranks.launch(2, "data.parquet", "out", target="y")
     assert calls["env"][torchrun.LAUNCHED_ENV] == "1"
     # a rank started that way prints nothing at the end
     monkeypatch.setattr(torchrun, "pretrain", lambda *a, **k: "out")

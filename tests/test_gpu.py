@@ -13,7 +13,7 @@ import torch
 
 from conftest import TINY, city_table, fit_in_threads
 from ganaug import GANAugmenter
-from ganaug.cli import torchrun as cli_distributed
+import ganaug.scaleout as scaleout
 from ganaug.core.errors import ClusterError
 from ganaug.gan.export import export_onnx
 from ganaug.gan.synthesizer import ConditionalGAN
@@ -81,5 +81,5 @@ def test_more_ranks_than_gpus_is_a_clear_error(monkeypatch, tmp_path):
     data = tmp_path / "t.parquet"
     X.assign(label=y).to_parquet(data)
     with pytest.raises(ClusterError, match="2 ranks on this node but 1 GPU.*--nproc-per-node 1"):
-        cli_distributed.pretrain(str(data), "label", tmp_path / "out", device="cuda")
+        scaleout.pretrain(str(data), "label", tmp_path / "out", device="cuda")
     assert not (tmp_path / "out").exists()

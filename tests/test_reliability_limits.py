@@ -69,7 +69,7 @@ def test_one_class_is_refused_by_the_cli(tmp_path, command):
 def test_one_class_is_refused_by_the_distributed_path(tmp_path):
     """The function each torchrun rank runs (and the streamed, single-process pretrain)."""
     pytest.importorskip("pyarrow")
-    from ganaug.cli.torchrun import pretrain
+    from ganaug.scaleout import pretrain
 
     X, _ = city_table(40)
     X.assign(label="p").to_parquet(tmp_path / "one.parquet")

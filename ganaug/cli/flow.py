@@ -28,9 +28,9 @@ from ganaug.cli.plumbing import (
     _parse_label,
     _write_stdout,
     _write_table,
-    store_key,
 )
 from ganaug.cli.scale import ENGINE_CHOICE, check_engine_options, sample_with_dask
+from ganaug.registry.datasets import store_key
 
 EXACT_OPTION = click.option(
     "--exact-structure/--no-exact-structure", "exact_structure", default=True, show_default=True,
@@ -74,7 +74,7 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
       ganaug pretrain data/churn.csv --target churn --seed 1
       ganaug pretrain data/big.parquet --target label --nproc-per-node 2
     """
-    from ganaug.cli import torchrun
+    from ganaug import scaleout
     from ganaug.core.errors import ArtifactError
     from ganaug.core.files import exit_on_sigterm
     from ganaug.gan.artifact import check_destination
@@ -86,9 +86,9 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
             check_destination(output)
         except ArtifactError as exc:
             raise click.UsageError(f"--output: {exc}") from None
-    by_source = nproc_per_node or torchrun.wants_source(dataset, stream)
+    by_source = nproc_per_node or scaleout.wants_source(dataset, stream)
     if by_source:
-        source, name = torchrun.open_source(dataset, target)
+        source, name = scaleout.open_source(dataset, target)
         source.shard((nproc_per_node or 1) - 1, nproc_per_node or 1)  # too few shards: refuse now
         ds, X, y = None, None, None
     else:
@@ -111,13 +111,13 @@ def pretrain_command(dataset, target, preset, epochs, device, seed, force, outpu
     options = {"target": target, "preset": preset, "epochs": epochs, "device": device,
                "seed": seed, "stream": stream}
     if nproc_per_node and nproc_per_node > 1:
-        torchrun.launch(nproc_per_node, dataset, path, **options)
+        scaleout.launch(nproc_per_node, dataset, path, **options)
         _record_source(path, dataset, target)
         click.echo(f"{name}: pretrained on {nproc_per_node} processes; artifact in {path}")
         return
     if by_source:
         options.pop("target")
-        torchrun.pretrain(dataset, target, path, verbose=True, **options)
+        scaleout.pretrain(dataset, target, path, verbose=True, **options)
         _record_source(path, dataset, target)
         click.echo(f"{name}: pretrained {preset!r} preset from {source.n_rows} rows; artifact in {path}")
         return

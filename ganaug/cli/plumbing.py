@@ -4,11 +4,12 @@ file, write tables to CSV, Parquet or stdout.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import click
+
+from ganaug.registry.datasets import store_key
 
 
 def _load(
@@ -17,6 +18,7 @@ def _load(
     """Load a dataset; refuse a numeric target that would silently become many classes, and
     missing target values unless ``missing_labels`` (``augment --unlabeled-value nan`` takes
     them as unlabeled rows)."""
+    from ganaug.core.labels import check_target_present
     from ganaug.core.tasks import looks_continuous
     from ganaug.registry.datasets import get_dataset
 
@@ -33,33 +35,6 @@ def _load(
                 "or --task classification to keep one class per value."
             )
     return ds, X, y
-
-
-def store_key(uri: str) -> str:
-    """The store name of a dataset: a data file's stem (``churn`` for ``../data/churn.parquet``,
-    URL- and path-safe), else the registered dataset's name. Never loads the data.
-    """
-    from ganaug.gan.store import safe_name
-    from ganaug.registry.datasets import file_stem, get_dataset
-
-    stem = file_stem(uri)
-    if stem is not None:
-        return safe_name(re.sub(r"\.{2,}", ".", stem))  # never ".." in a served name
-    return get_dataset(uri).name
-
-
-def check_target_present(y: Any, target: str, source: str) -> None:
-    """A DataError naming the column if ``y`` has missing values (empty cells)."""
-    import pandas as pd
-
-    from ganaug.core.errors import DataError
-
-    missing = int(pd.isna(pd.Series(y, copy=False)).sum())
-    if missing:
-        raise DataError(
-            f"target column {target!r} in {source} has {missing} missing values: drop those rows, "
-            "or (ganaug augment) pass --unlabeled-value nan to use them as unlabeled rows"
-        )
 
 
 def _check_table_path(path: str) -> None:

@@ -156,3 +156,13 @@ def parse_label(
     if index is None:
         raise _unknown(label, classes)
     return index
+
+
+def check_target_present(y: Any, target: str, source: str) -> None:
+    """A DataError naming the column if ``y`` has missing values (empty cells)."""
+    missing = int(pd.isna(pd.Series(y, copy=False)).sum())
+    if missing:
+        raise DataError(
+            f"target column {target!r} in {source} has {missing} missing values: drop those rows, "
+            "or (ganaug augment) pass --unlabeled-value nan to use them as unlabeled rows"
+        )

@@ -18,6 +18,7 @@ for a file), instead of a MemoryError, an OverflowError, a RecursionError or min
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import re
 import shutil
@@ -83,6 +84,14 @@ def row_bytes(n_columns: int) -> int:
     when it converts dtypes.
     """
     return 16 + 24 * max(int(n_columns), 1)
+
+
+def positive_int(value: object, name: str) -> int:
+    """``value`` as an int; a ValueError naming ``name`` unless it is a positive integer (numpy
+    integers accepted, bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
+    return int(value)
 
 
 def check_row_count(n: object, what: str = "n") -> int:

@@ -178,6 +178,30 @@ def check_n(n: object) -> int:
     return check_row_count(n)
 
 
+def chunk_conditions(
+    n: int, y: object, class_counts: np.ndarray, class_index: Callable[[np.ndarray], np.ndarray]
+) -> Callable[[int, int], np.ndarray]:
+    """The plan of :func:`plan_conditions` worked out a range of rows at a time.
+
+    Returns ``conditions_of(start, stop)``, the class indices of rows ``[start, stop)`` of
+    ``sample(n, y)``, so a stream of ``n`` rows holds no array of ``n`` conditions when ``y`` is
+    None or one label (``n`` labels are mapped once).
+    """
+    labels = None if y is None else np.atleast_1d(np.asarray(y, dtype=object))
+    if labels is not None and len(labels) not in (1, n):
+        raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
+    if labels is None:
+        bounds = np.cumsum(split_counts(n, class_counts))
+        return lambda start, stop: np.searchsorted(
+            bounds, np.arange(start, stop), side="right"
+        ).astype(np.int64)
+    if len(labels) == n and n > 1:
+        every = class_index(labels)
+        return lambda start, stop: every[start:stop]
+    only = int(class_index(labels)[0])
+    return lambda start, stop: np.full(stop - start, only, dtype=np.int64)
+
+
 def plan_conditions(
     n: int,
     y: object,

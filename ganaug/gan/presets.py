@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ganaug.core.limits import positive_int
+
 #: the allowed values of GANConfig's string fields (anything else is refused, not guessed)
 CHOICES: dict[str, frozenset[str]] = {
     "architecture": frozenset({"classic", "residual", "conv"}),
@@ -98,9 +100,7 @@ class GANConfig:
             if value not in allowed:
                 raise ValueError(f"GANConfig.{name} must be one of {sorted(allowed)}; got {value!r}")
         for name in ("copula_components", "copula_component_rows"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"GANConfig.{name} must be a positive integer; got {value!r}")
+            positive_int(getattr(self, name), f"GANConfig.{name}")
         if not (
             isinstance(self.copula_category_weight, (int, float))
             and not isinstance(self.copula_category_weight, bool)

@@ -17,7 +17,7 @@ from ganaug.core.conditions import (
 )
 from ganaug.core.exact import describe as describe_exact
 from ganaug.core.labels import check_labels_present, class_index
-from ganaug.core.limits import check_rows_in_memory, row_bytes
+from ganaug.core.limits import check_rows_in_memory, positive_int, row_bytes
 from ganaug.core.noise import check_conditions, noise_batches, seed_from
 from ganaug.core.protocol import sample_rows, target_column
 from ganaug.core.schema import Schema, assemble
@@ -176,11 +176,8 @@ class ConditionalGAN:
     def _config(self) -> GANConfig:
         base = self.preset if isinstance(self.preset, GANConfig) else get_preset(self.preset)
         for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1
-            ):
-                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+            if getattr(self, name) is not None:
+                positive_int(getattr(self, name), name)
         if self.time_budget is not None and not (
             isinstance(self.time_budget, (int, float)) and self.time_budget > 0
         ):

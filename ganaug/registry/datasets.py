@@ -263,3 +263,15 @@ def get_dataset(
     if task is not None and task != adapter.task:
         adapter = replace(adapter, task=task)
     return adapter
+
+
+def store_key(uri: str) -> str:
+    """The store name of a dataset: a data file's stem (``churn`` for ``../data/churn.parquet``,
+    URL- and path-safe), else the registered dataset's name. Never loads the data.
+    """
+    from ganaug.gan.store import safe_name
+
+    stem = file_stem(uri)
+    if stem is not None:
+        return safe_name(re.sub(r"\.{2,}", ".", stem))  # never ".." in a served name
+    return get_dataset(uri).name

@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 
 import numpy as np
 
-from ganaug.core.noise import NOISE_BLOCK_ROWS
+from ganaug.core.limits import positive_int
+from ganaug.core.noise import NOISE_BLOCK_ROWS, noise_rows
 
 INFERENCE_ROWS = 2 * NOISE_BLOCK_ROWS
 """Rows per ONNX Runtime call: the activations of 2,048 rows stay in the CPU caches, which measured
@@ -47,12 +50,6 @@ def default_num_threads() -> int:
     return max(1, min(available, MAX_DEFAULT_THREADS))
 
 
-def _check_workers(n: object) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"max_workers must be a positive integer; got {n!r}")
-    return int(n)
-
-
 def _replace_pool(size: int) -> ThreadPoolExecutor:
     """A new shared pool of ``size`` workers (caller holds the lock); the old one drains."""
     global _pool, _pool_size
@@ -76,7 +73,7 @@ def set_max_workers(max_workers: int | None) -> None:
         Requests already running finish on the previous pool.
     """
     global _fixed_size
-    size = None if max_workers is None else _check_workers(max_workers)
+    size = None if max_workers is None else positive_int(max_workers, "max_workers")
     with _lock:
         _fixed_size = size
         if _pool is not None:
@@ -114,3 +111,71 @@ def _forget_pool() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
+
+
+def run_chunks(
+    run: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    n: int,
+    chunk: int,
+    conditions_of: Callable[[int, int], np.ndarray],
+    seed: int,
+    noise_dim: int,
+    widths: tuple[int, int],
+    n_threads: int,
+    executor: Executor | None = None,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
+    offset: int = 0,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(numeric, codes, conditions)`` per chunk of ``chunk`` rows of the ``n`` rows, in
+    order, each computed by ``run(noise, conditions)`` in calls of :data:`INFERENCE_ROWS` rows.
+
+    ``conditions_of(start, stop)`` gives the class indices of rows ``[start, stop)``; the noise of
+    row ``i`` is row ``offset + i`` of stream ``seed`` (``noise_dim`` columns; rejection sampling
+    reads later rows). When there is more than one chunk, up to ``n_threads`` of them run at once
+    on ``executor`` (default: :func:`shared_executor`) and one more waits, so memory stays bounded
+    by the chunk size however many rows are asked for. ``widths``: numeric and code columns of an
+    output row. With ``out`` (arrays of all the rows), each chunk is written into its rows of
+    ``out`` and yielded as views of them.
+    """
+    n_num, n_cat = widths
+    jobs = (
+        (a, b, conditions_of(a, b))
+        for a, b in ((a, min(n, a + chunk)) for a in range(0, n, chunk))
+    )
+
+    def work(job: _Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start, stop, cond = job
+        if out is not None:
+            numeric, codes = out[0][start:stop], out[1][start:stop]
+        elif stop - start <= INFERENCE_ROWS:  # one call: keep ONNX Runtime's own arrays
+            return (*run(noise_rows(seed, offset + start, offset + stop, noise_dim), cond), cond)
+        else:
+            numeric = np.empty((stop - start, n_num), dtype=np.float32)
+            codes = np.empty((stop - start, n_cat), dtype=np.int64)
+        for a in range(start, stop, INFERENCE_ROWS):
+            b = min(stop, a + INFERENCE_ROWS)
+            rows = slice(a - start, b - start)
+            noise = noise_rows(seed, offset + a, offset + b, noise_dim)
+            numeric[rows], codes[rows] = run(noise, cond[rows])
+        return numeric, codes, cond
+
+    if n <= chunk or n_threads == 1:
+        yield from map(work, jobs)
+        return
+    # at most n_threads chunks in flight and one more queued, on the persistent pool (looked
+    # up per chunk: set_max_workers may replace the shared pool while a request runs)
+    window: deque[Future[tuple[np.ndarray, np.ndarray, np.ndarray]]] = deque()
+    try:
+        for job in jobs:
+            pool = executor or shared_executor(n_threads)
+            window.append(pool.submit(work, job))
+            if len(window) > n_threads:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+    finally:
+        # also when the consumer stops early or drops the generator: chunks not started are
+        # cancelled, so the pool's threads go back to other requests at once (running chunks
+        # finish on their own; nobody waits for them)
+        for future in window:
+            future.cancel()

@@ -31,49 +31,32 @@ parallel too. The rows do not depend on the number of threads or the batch size.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 import pandas as pd
 
-from ganaug._version import __version__
 from ganaug.core.checks import check_knots, check_schema
 from ganaug.core.conditions import generate_where, split_class_condition
 from ganaug.core.errors import ArtifactError
-from ganaug.core.files import replacing
 from ganaug.core.labels import class_index, class_lookup, classes_from_json
-from ganaug.core.limits import (
-    MAX_ONNX_BYTES,
-    check_rows_in_memory,
-    check_rows_on_disk,
-    parse_json,
-    read_regular_file,
-    row_bytes,
-)
+from ganaug.core.limits import check_rows_in_memory, check_rows_on_disk, positive_int, row_bytes
 from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_conditions,
     check_n,
-    noise_rows,
+    chunk_conditions,
     plan_conditions,
     seed_from,
-    split_counts,
 )
 from ganaug.core.onnx_format import (
-    DIGEST_KEY,
     FORMAT,
     FORMAT_VERSION,
-    INPUT_NAMES,
     METADATA_KEY,
     OUTPUT_NAMES,
-    READABLE_VERSIONS,
-    check_metadata,
-    graph_digest,
     write_export,
 )
 from ganaug.core.protocol import sample_rows
@@ -81,26 +64,15 @@ from ganaug.core.schema import Schema, assemble, split_target
 from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
     INFERENCE_ROWS,
     MAX_DEFAULT_THREADS,
-    _Job,
     default_num_threads,
-    shared_executor,
+    run_chunks,
 )
-from ganaug.runtime.writers import _write_arrow
+from ganaug.runtime.loading import open_session, probe_classes, read_model
+from ganaug.runtime.writers import file_format, write_frames
 
 DEFAULT_BATCH_SIZE = 65536
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "METADATA_KEY", "OnnxGenerator", "default_num_threads"]
-
-
-def _read_model(path: Path) -> bytes:
-    """The bytes of a regular ``.onnx`` file of at most :data:`ganaug.core.limits.MAX_ONNX_BYTES`
-    (anything else is refused before it is read; see :func:`ganaug.core.limits.read_regular_file`)."""
-    return read_regular_file(path, MAX_ONNX_BYTES, "ONNX file")
-
-
-def _width(shape: Any) -> Any:
-    """The second dimension of a graph input or output as ONNX Runtime reports it."""
-    return shape[1] if isinstance(shape, (list, tuple)) and len(shape) == 2 else None
 
 
 class OnnxGenerator:
@@ -163,61 +135,16 @@ class OnnxGenerator:
     ) -> None:
         self.path = Path(path)
         self._executor = executor
-        self._setup(_read_model(self.path), n_threads, batch_size)
+        self._setup(read_model(self.path), n_threads, batch_size)
 
     # ------------------------------------------------------------------------- loading
     def _setup(self, blob: bytes, threads: int | None, batch_size: int) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-        if threads is not None and (
-            isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1
-        ):
-            raise ValueError(f"n_threads must be a positive integer; got {threads!r}")
+        batch_size = positive_int(batch_size, "batch_size")
+        threads = None if threads is None else positive_int(threads, "n_threads")
         self._model_bytes = blob
         self.batch_size = int(batch_size)
         self.n_threads = int(threads) if threads is not None else default_num_threads()
-        opts = ort.SessionOptions()
-        # parallelism comes from running chunks side by side (see the module docstring); one
-        # session is shared, and ORT's Run is thread-safe
-        opts.intra_op_num_threads = 1
-        opts.inter_op_num_threads = 1
-        opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(blob, opts, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # noqa: BLE001 - ORT raises several private exception types
-            raise ArtifactError(
-                f"{self.path} is not a valid ONNX model (truncated or corrupt?): {exc}"
-            ) from None
-        raw = self._session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)
-        if raw is None:
-            raise ArtifactError(
-                f"{self.path} has no '{METADATA_KEY}' metadata: it was not exported by ganaug"
-            )
-        meta = parse_json(raw, f"{self.path}: ganaug metadata", field_word="metadata field")
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ArtifactError(f"{self.path}: metadata is not a {FORMAT!r} description")
-        if meta.get("format_version") not in READABLE_VERSIONS:
-            raise ArtifactError(
-                f"{self.path} has format version {meta.get('format_version')!r}; this ganaug "
-                f"({__version__}) reads versions {', '.join(map(str, READABLE_VERSIONS))}"
-            )
-        inputs, outputs = self._session.get_inputs(), self._session.get_outputs()
-        names = (tuple(i.name for i in inputs), tuple(o.name for o in outputs))
-        if names != (INPUT_NAMES, OUTPUT_NAMES):
-            raise ArtifactError(
-                f"{self.path}: graph has inputs {names[0]} and outputs {names[1]}; expected "
-                f"{INPUT_NAMES} -> {OUTPUT_NAMES}"
-            )
-        self._verify_digest(blob, meta)
-        check_metadata(
-            meta,
-            self.path,
-            noise_width=_width(inputs[0].shape),
-            numeric_width=_width(outputs[0].shape),
-            codes_width=_width(outputs[1].shape),
-        )
+        self._session, meta, raw = open_session(blob, self.path)
         try:
             self.schema = Schema.from_dict(meta["schema"])
             self.classes_ = classes_from_json(meta)
@@ -241,62 +168,7 @@ class OnnxGenerator:
         self._n_categorical = len(self.schema.categorical_columns)
         # levels per categorical column: a code past them (metadata cut by hand) is refused
         self._levels = np.array([len(c.categories) for c in self.schema.categorical_columns], np.int64)
-        self._probe_classes()
-
-    def _verify_digest(self, blob: bytes, meta: dict[str, Any]) -> None:
-        """Compare the graph with the digest stored at export (files from before it have none)."""
-        stored = meta.get(DIGEST_KEY)
-        if stored is None:
-            return
-        try:
-            actual = graph_digest(blob)
-        except ValueError as exc:
-            raise ArtifactError(f"{self.path} is not a well-formed ONNX file: {exc}") from None
-        if actual != stored:
-            raise ArtifactError(
-                f"{self.path}: the graph (weights or nodes) changed after export: its SHA-256 is "
-                f"{actual[:16]}..., the metadata field '{DIGEST_KEY}' says {str(stored)[:16]}..."
-            )
-
-    def _probe_classes(self) -> None:
-        """Run one row per class, and one past the last: the graph must know exactly the classes.
-
-        The sampling draws are set high so no value is drawn missing: a valid row then has no
-        NaN, while a guarded graph (see ``docs/onnx-format.md``) answers a condition it does not
-        know with NaN and code -1, and an older graph fails in its one-hot Gather. High draws
-        also pick the last level of each categorical column: one the metadata does not list is
-        refused (:meth:`_run` checks every code against the listed levels).
-        """
-        n = len(self.classes_)
-        draws = int(self.metadata.get("noise", {}).get("sampling_draws") or 0)
-        noise = np.zeros((n + 1, self.noise_dim), dtype=np.float32)
-        noise[:, self.noise_dim - draws :] = 8.0
-        conditions = np.arange(n + 1, dtype=np.int64)
-        try:
-            numeric, codes = self._run(noise[:n], conditions[:n])
-        except ArtifactError:  # a level the metadata does not list
-            raise
-        except Exception as exc:  # noqa: BLE001 - ORT raises several private exception types
-            raise ArtifactError(
-                f"{self.path}: the graph fails for the {n} classes of metadata field 'classes' "
-                f"(more classes than the graph has?): {' '.join(str(exc).split())[:200]}"
-            ) from None
-        guarded = DIGEST_KEY in self.metadata
-        bad = np.isnan(numeric).any(axis=1) | (codes < 0).any(axis=1) if guarded else []
-        if np.any(bad):
-            raise ArtifactError(
-                f"{self.path}: the graph gives no valid row for class index "
-                f"{int(np.argmax(bad))}: metadata field 'classes' lists {n} classes, more than the "
-                "graph has (or its weights are damaged)"
-            )
-        try:
-            numeric, codes = self._run(noise[n:], conditions[n:])
-        except Exception:  # noqa: BLE001 - an older graph's Gather refuses the index: as expected
-            return
-        if not (np.isnan(numeric).all() and (codes < 0).all()):
-            raise ArtifactError(
-                f"{self.path}: the graph has more classes than the {n} of metadata field 'classes'"
-            )
+        probe_classes(self._run, meta, len(self.classes_), self.noise_dim, self.path)
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -412,64 +284,17 @@ class OnnxGenerator:
         out: tuple[np.ndarray, np.ndarray] | None = None,
         offset: int = 0,
     ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Yield ``(numeric, codes, conditions)`` per chunk of the ``n`` rows, in order.
-
-        ``conditions_of(start, stop)`` gives the class indices of rows ``[start, stop)``. When
-        there is more than one chunk, up to ``n_threads`` of them run at once and one more waits,
-        so memory stays bounded by the chunk size however many rows are asked for. With ``out``
-        (arrays of all the rows), each chunk is written into its rows of ``out`` and yielded as
-        views of them. ``offset``: the stream row of row 0 (rejection sampling reads later rows).
-        """
-        n_num, n_cat = self._n_numeric, self._n_categorical
-        chunk = self._chunk_rows(n, batch_size)
-        jobs = (
-            (a, b, conditions_of(a, b))
-            for a, b in ((a, min(n, a + chunk)) for a in range(0, n, chunk))
+        """Yield ``(numeric, codes, conditions)`` per chunk of the ``n`` rows, in order
+        (:func:`ganaug.runtime.chunks.run_chunks` on this generator's threads)."""
+        return run_chunks(
+            self._run, n, self._chunk_rows(n, batch_size), conditions_of, seed, self.noise_dim,
+            (self._n_numeric, self._n_categorical), self.n_threads, self._executor, out, offset,
         )
-
-        def work(job: _Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            start, stop, cond = job
-            if out is not None:
-                numeric, codes = out[0][start:stop], out[1][start:stop]
-            elif stop - start <= INFERENCE_ROWS:  # one call: keep ONNX Runtime's own arrays
-                return (*self._run(noise_rows(seed, offset + start, offset + stop, self.noise_dim), cond), cond)
-            else:
-                numeric = np.empty((stop - start, n_num), dtype=np.float32)
-                codes = np.empty((stop - start, n_cat), dtype=np.int64)
-            for a in range(start, stop, INFERENCE_ROWS):
-                b = min(stop, a + INFERENCE_ROWS)
-                rows = slice(a - start, b - start)
-                noise = noise_rows(seed, offset + a, offset + b, self.noise_dim)
-                numeric[rows], codes[rows] = self._run(noise, cond[rows])
-            return numeric, codes, cond
-
-        if n <= chunk or self.n_threads == 1:
-            yield from map(work, jobs)
-            return
-        # at most n_threads chunks in flight and one more queued, on the persistent pool (looked
-        # up per chunk: set_max_workers may replace the shared pool while a request runs)
-        window: deque[Future[tuple[np.ndarray, np.ndarray, np.ndarray]]] = deque()
-        try:
-            for job in jobs:
-                pool = self._executor or shared_executor(self.n_threads)
-                window.append(pool.submit(work, job))
-                if len(window) > self.n_threads:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
-        finally:
-            # also when the consumer stops early or drops the generator: chunks not started are
-            # cancelled, so the pool's threads go back to other requests at once (running chunks
-            # finish on their own; nobody waits for them)
-            for future in window:
-                future.cancel()
 
     def _batch_size(self, batch_size: int | None) -> int:
         if batch_size is None:
             return self.batch_size
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
-        return int(batch_size)
+        return positive_int(batch_size, "batch_size")
 
     def generate_arrays(
         self, conditions: Any, random_state: Any = None, batch_size: int | None = None
@@ -529,34 +354,8 @@ class OnnxGenerator:
     def sample(
         self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
     ) -> tuple[Any, np.ndarray]:
-        """Sample ``n`` rows.
-
-        Parameters
-        ----------
-        n : int
-            Number of rows (positive).
-        y : label or array-like of labels, optional
-            One label: all rows of that class. ``n`` labels: one row per label. None: classes in
-            training proportions, with exact counts (largest remainder). Must be None for
-            regression models.
-        random_state : int, numpy Generator or RandomState, optional
-            Seed of the noise. An int ``s`` gives row ``i`` the noise of row ``i`` of stream
-            ``s`` (:func:`ganaug.core.noise.noise_rows`): ``GANAugmenter.sample``,
-            ``ConditionalGAN.sample`` and ``OnnxGenerator.sample`` of one model give the same
-            rows for the same ``(n, y, s)``. A Generator or RandomState gives one int seed drawn
-            from it (advancing it); None a fresh one.
-        conditions : dict, optional
-            Column conditions, as in :meth:`ganaug.gan.synthesizer.ConditionalGAN.sample` (a
-            condition on the class column :attr:`target` sets ``y``).
-
-        Returns
-        -------
-        X : DataFrame or ndarray
-            Original column names, dtypes and category labels (the target column removed for
-            regression models).
-        y : ndarray
-            Class labels of the rows; regression: the generated target values.
-        """
+        """``n`` rows and their labels: :func:`ganaug.core.protocol.sample_rows` (the parameters,
+        column ``conditions``, the returns and the seed contract shared by every generator)."""
         return sample_rows(self, n, y, random_state, conditions)
 
     def iter_samples(
@@ -601,26 +400,8 @@ class OnnxGenerator:
                 part = table.iloc[a : a + step] if isinstance(table, pd.DataFrame) else table[a : a + step]
                 yield part, plan[a : a + step]
             return
-        labels = None if y is None else np.atleast_1d(np.asarray(y, dtype=object))
-        if labels is not None and len(labels) not in (1, n):
-            raise ValueError(f"y must be one label or n={n} labels; got {len(labels)}")
-        every = bounds = None
-        if labels is None:
-            counts = np.array([n]) if regression else split_counts(n, self.class_counts_)
-            bounds = np.cumsum(counts)
-        elif len(labels) == n and n > 1:
-            every = self.class_index(labels)
-        else:
-            only = int(self.class_index(labels)[0])
-
-        def conditions_of(start: int, stop: int) -> np.ndarray:
-            # worked out per chunk, so memory stays bounded by the chunk size
-            if every is not None:
-                return every[start:stop]
-            if bounds is not None:
-                return np.searchsorted(bounds, np.arange(start, stop), side="right").astype(np.int64)
-            return np.full(stop - start, only, dtype=np.int64)
-
+        counts = np.array([n]) if regression else self.class_counts_
+        conditions_of = chunk_conditions(n, y, counts, self.class_index)
         for numeric, codes, cond in self._run_chunks(n, batch_size, conditions_of, seed):
             yield assemble(self.schema, numeric, codes), cond
 
@@ -668,9 +449,7 @@ class OnnxGenerator:
         if label_column == "auto":
             label_column = self.label_name
         path = Path(path)
-        fmt = format or ("parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv")
-        if fmt not in ("csv", "parquet"):
-            raise ValueError(f"format must be 'csv' or 'parquet'; got {format!r}")
+        fmt = file_format(path, format)
         names = self.schema.names
         conditional = self.task != "regression" and not (
             len(self.classes_) == 1 and self.classes_[0] is None
@@ -678,16 +457,10 @@ class OnnxGenerator:
         add_label = label_column is not None and conditional
         if add_label and label_column in [str(c) for c in names]:
             raise ValueError(f"label_column {label_column!r} is already a column name; choose another")
-        try:
-            import pyarrow as pa
-        except ImportError:
-            if fmt == "parquet":
-                raise ImportError("writing Parquet needs pyarrow: pip install 'ganaug[parquet]'") from None
-            pa = None
         n = check_n(n)
         if fmt == "csv":  # rows are streamed, one chunk in memory: the disk is the limit
             check_rows_on_disk(n, len(names) + add_label, path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+
         def batches() -> Iterator[pd.DataFrame]:
             for X, cond in self._iter_tables(n, y, random_state, batch_size, conditions):
                 frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)
@@ -695,12 +468,5 @@ class OnnxGenerator:
                 if on_rows is not None:  # the writer asks for the next batch once it wrote this one
                     on_rows(len(frame))
 
-        frames = batches()
-        with replacing(path) as tmp:
-            if pa is None:  # plain pandas CSV (about 8x slower than pyarrow's writer)
-                with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                    for i, frame in enumerate(frames):
-                        frame.to_csv(fh, header=i == 0, index=False)
-            else:
-                _write_arrow(frames, tmp, fmt)
+        write_frames(batches(), path, fmt)
         return path

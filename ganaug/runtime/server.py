@@ -60,6 +60,7 @@ from ganaug._version import __version__
 from ganaug.core.conditions import check_conditions_for
 from ganaug.core.errors import ConditionError
 from ganaug.core.labels import find_typed_label, to_python
+from ganaug.core.limits import positive_int
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
 from ganaug.runtime import metrics as _metrics
 from ganaug.runtime import oip
@@ -352,8 +353,7 @@ def create_app(
     if isinstance(body_timeout, bool) or not isinstance(body_timeout, (int, float)) or not body_timeout > 0:
         raise ValueError(f"body_timeout must be a positive number of seconds; got {body_timeout!r}")
     for name, value in (("max_rows", max_rows), ("max_concurrent", max_concurrent)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        positive_int(value, name)
     if reload_interval is not None and not (
         isinstance(reload_interval, (int, float)) and reload_interval >= 0
     ):
