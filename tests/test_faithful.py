@@ -448,11 +448,11 @@ def test_server_where_and_class_column_name(model):
     from ganaug.runtime import server
 
     _aug, gen, _, _ = model
-    req = server._parse_sample_request(
+    req = server.parse_sample_request(
         b'{"n": 40, "seed": 1, "format": "csv", "where": {"churn": "no", "age": {"min": 20, "max": 30}}}',
         gen, 1000,
     )
-    body = server._sample("m", gen, req).body.decode()
+    body = server.sample_response("m", gen, req).body.decode()
     rows = pd.read_csv(__import__("io").StringIO(body))
     assert list(rows.columns)[-1] == "churn" and (rows["churn"] == "no").all()
     assert rows["age"].between(20, 30).all() and len(rows) == 40
@@ -460,15 +460,15 @@ def test_server_where_and_class_column_name(model):
                         (b'{"n": 5, "where": {"age": {"low": 1}}}', 400),
                         (b'{"n": 5, "where": [1]}', 400)):
         with pytest.raises(server.ApiError) as err:
-            server._parse_sample_request(bad, gen, 1000)
+            server.parse_sample_request(bad, gen, 1000)
         assert err.value.status == status
-    rare = server._parse_sample_request(b'{"n": 5, "where": {"list_price": {"min": 1000}}}', gen, 1000)
+    rare = server.parse_sample_request(b'{"n": 5, "where": {"list_price": {"min": 1000}}}', gen, 1000)
     with pytest.raises(server.ApiError) as err:
         import ganaug.core.conditions as c
 
         old, c.MAX_CANDIDATES = c.MAX_CANDIDATES, 3000
         try:
-            server._sample("m", gen, rare)
+            server.sample_response("m", gen, rare)
         finally:
             c.MAX_CANDIDATES = old
     assert err.value.status == 422

@@ -28,8 +28,8 @@ with warnings.catch_warnings():  # starlette 1.x asks for httpx2; httpx works th
 
 from ganaug.gan.export import export_onnx
 from ganaug.gan.presets import PRESETS
+from ganaug.runtime.sample_endpoint import _label_column
 from ganaug.runtime.server import (
-    _label_column,
     create_app,
     negotiate_format,
 )
