@@ -163,7 +163,7 @@ def test_pretrain_force_replaces_a_hostile_or_corrupt_artifact(tmp_path, monkeyp
     result = runner.invoke(main, [*args, "--seed", "1"])
     assert result.exit_code == 0, result.output
     assert precious.read_text() == "keep me"
-    # the CLI notes the training data beside the artifact (cli/flow.py, SOURCE_FILE)
+    # the CLI notes the training data beside the artifact (cli/pretrain.py, SOURCE_FILE)
     assert _files(out) == sorted([*_artifact_files(out), "source.json"])
     assert artifact.read_meta(out)["extra"]["augmenter_params"]["random_state"] == 1
     GANAugmenter.load(out)
