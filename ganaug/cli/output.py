@@ -56,10 +56,6 @@ def _print_intervals(name: str, scores: Any, intervals: Any) -> None:
 
 
 def _fmt(value: Any, signed: bool = False) -> str:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(v):
-        return "-"
-    return f"{v:+.4f}" if signed else f"{v:.4f}"
+    from ganaug.evaluation.report_html import number_text
+
+    return number_text(value, signed, digits=4)
