@@ -9,7 +9,8 @@ import pytest
 
 from ganaug.core import conditions as cond_mod
 from ganaug.core.conditions import parse_constraint, parse_where
-from ganaug.core.exact import learn_grid, learn_relations, significant
+from ganaug.core.exact import learn_relations
+from ganaug.core.precision import learn_grid, significant
 from ganaug.core.schema import Schema
 from ganaug.errors import ConditionError, ConstraintError
 from ganaug.gan.codec import TableCodec

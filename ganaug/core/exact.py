@@ -1,13 +1,11 @@
-"""What is exact in a table: per-column precision and exact relations between columns (numpy only).
+"""What is exact in a table: exact relations between columns, and per-column precision
+(:mod:`ganaug.core.precision`) applied with them (numpy only).
 
 Learned when the codec is fitted, stored in the schema (so in artifacts and in exported files'
 metadata) and applied by :func:`ganaug.core.schema.assemble` to every decoded row, in torch and
 in ONNX sampling alike: the same rules, in float64, on the same decoded outputs.
 
-* **Precision.** A numeric column whose values all lie on a grid ``multiple / 10**decimals``
-  (prices in cents, integers in steps of 5) is rounded to that grid. A float64 column without one
-  is rounded to 7 significant digits, the precision of the float32 network outputs, so values
-  print cleanly instead of carrying float32 noise digits.
+* **Precision** (:mod:`ganaug.core.precision`): a column on a grid is rounded to it.
 * **Linear relations.** A numeric column equal to another, or to a sum or difference of two or
   three others (coefficients +-1), in every training row, within half its grid step.
 * **Functional dependencies.** A categorical column whose every level comes with one level of
@@ -25,10 +23,8 @@ from typing import Any
 
 import numpy as np
 
-#: most decimals a learned grid may have
-MAX_DECIMALS = 6
-#: significant digits kept where no grid is learned (float32's)
-SIGNIFICANT_DIGITS = 7
+from ganaug.core.precision import grid_tolerance, round_numeric
+
 #: numeric (and categorical) columns considered by the relation search
 MAX_RELATION_COLUMNS = 40
 #: rows of the exact-fit search (candidates are then verified on every row)
@@ -36,73 +32,6 @@ SEARCH_ROWS = 24
 #: a categorical column with more levels than this fraction of the rows cannot determine another
 #: (an identifier would determine every column)
 MAX_LEVEL_FRACTION = 0.5
-
-
-# ------------------------------------------------------------------------------ precision
-def learn_grid(values: np.ndarray, float32: bool = False) -> tuple[int, int] | None:
-    """``(decimals, multiple)``: the coarsest grid ``multiple / 10**decimals`` holding every value.
-
-    Parameters
-    ----------
-    values : ndarray of float64
-        The column's observed values (finite).
-    float32 : bool
-        The column was stored in float32 (its values carry float32 rounding).
-
-    Returns
-    -------
-    (int, int) or None
-        None when no grid of at most :data:`MAX_DECIMALS` decimals holds them.
-    """
-    v = np.asarray(values, dtype=np.float64)
-    if not len(v):
-        return None
-    rel = 2e-7 if float32 else 1e-9
-    for d in range(MAX_DECIMALS + 1):
-        scaled = v * 10.0**d
-        if np.abs(scaled).max() >= 2.0**52:
-            return None
-        k = np.round(scaled)
-        if np.all(np.abs(scaled - k) <= rel * np.maximum(1.0, np.abs(scaled))):
-            g = int(np.gcd.reduce(np.abs(k).astype(np.int64)))
-            return d, max(g, 1)
-    return None
-
-
-def round_column(x: np.ndarray, column: Any) -> np.ndarray:
-    """A column's decoded float64 values at its learned precision (kept inside the grid points
-    of ``[minimum, maximum]`` when there are any)."""
-    if column.decimals is None:
-        return x if column.significant is None else significant(x, column.significant)
-    return _round_grid(x[:, None], [column])[:, 0]
-
-
-def significant(x: np.ndarray, digits: Any) -> np.ndarray:
-    """``x`` rounded to ``digits`` significant digits (NaN and 0 kept); ``digits`` may be one
-    number per column of a 2-D ``x``. Computed in place on a copy (this bounds sampling speed)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d = np.abs(x)
-        np.log10(d, out=d)
-        np.floor(d, out=d)
-        np.subtract(np.asarray(digits, dtype=np.float64) - 1.0, d, out=d)
-    d[~np.isfinite(d)] = 0.0  # 0 and NaN
-    up = d >= 0
-    np.abs(d, out=d)
-    scale = np.power(10.0, d, out=d)
-    # a power of ten is exact only for non-negative exponents: divide by it, never multiply by
-    # its inexact inverse, so the result is the nearest double to the decimal
-    out = np.where(up, x * scale, x / scale)
-    np.rint(out, out=out)
-    np.divide(out, scale, out=out, where=up)
-    np.multiply(out, scale, out=out, where=~up)
-    return out
-
-
-# ------------------------------------------------------------------------------ relations
-def _grid_tolerance(column: Any, values: np.ndarray) -> float:
-    if column.decimals is not None:
-        return 0.49 * column.multiple / 10.0**column.decimals
-    return 1e-9 * (1.0 + float(np.nanmax(np.abs(values))))
 
 
 def learn_relations(frame: Any, columns: list[Any]) -> list[dict[str, Any]]:
@@ -173,7 +102,7 @@ def _linear_relations(frame: Any, columns: list[Any], taken: _Taken) -> list[dic
     picks = complete[np.linspace(0, len(complete) - 1, min(SEARCH_ROWS, len(complete))).astype(int)]
     S = data[picks]
     p = len(idx)
-    tol = np.array([_grid_tolerance(columns[i], data[:, j]) for j, i in enumerate(idx)])
+    tol = np.array([grid_tolerance(columns[i], data[:, j]) for j, i in enumerate(idx)])
     derived: set[int] = set()
     used: set[int] = set()
     found = []
@@ -398,49 +327,16 @@ def _maps(frame: Any, columns: list[Any], taken: _Taken) -> list[dict[str, Any]]
 
 
 def apply(schema: Any, numeric: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Decoded outputs at the learned precision, derived columns recomputed.
+    """Decoded outputs at the learned precision (:func:`ganaug.core.precision.round_numeric`),
+    derived columns recomputed.
 
     ``numeric`` (float, any dtype) comes back as float64 when anything applies; ``codes`` may be
     changed in place. Rows marked invalid by the graph (code -1) keep -1.
     """
-    num_cols = schema.numeric_columns
-    grid = [
-        j for j, c in enumerate(num_cols)
-        if c.decimals is not None and not (c.integer and c.decimals == 0 and c.multiple == 1)
-    ]
-    sig = [j for j, c in enumerate(num_cols) if c.decimals is None and c.significant is not None]
-    if not grid and not sig and not schema.relations:
-        return numeric, codes
-    numeric = np.array(numeric, dtype=np.float64)
-    if grid:  # every grid column at once (a column at a time costs 10x on wide tables)
-        numeric[:, grid] = _round_grid(numeric[:, grid], [num_cols[j] for j in grid])
-    if sig:
-        digits = np.array([num_cols[j].significant for j in sig], dtype=np.float64)
-        numeric[:, sig] = significant(numeric[:, sig], digits)
+    numeric = round_numeric(schema.numeric_columns, numeric, copy=bool(schema.relations))
     if schema.relations:
         apply_relations(schema, numeric, codes)
     return numeric, codes
-
-
-def _round_grid(block: np.ndarray, columns: list[Any]) -> np.ndarray:
-    """Columns rounded to their grids, kept inside the grid points of ``[minimum, maximum]``
-    (when there are any: not in a tiny column whose knots hold no grid point)."""
-    scale = np.array([10.0**c.decimals for c in columns])
-    m = np.array([float(c.multiple) for c in columns])
-    out = block * (scale / m)
-    np.rint(out, out=out)
-    np.multiply(out, m, out=out)
-    np.divide(out, scale, out=out)
-    lo = np.full(len(columns), -np.inf)
-    hi = np.full(len(columns), np.inf)
-    for k, c in enumerate(columns):
-        if c.minimum is None or c.maximum is None:
-            continue
-        a = np.ceil(c.minimum * scale[k] / m[k] - 1e-9) * m[k] / scale[k]
-        b = np.floor(c.maximum * scale[k] / m[k] + 1e-9) * m[k] / scale[k]
-        if a <= b:
-            lo[k], hi[k] = a, b
-    return np.clip(out, lo, hi, out=out)
 
 
 def apply_relations(schema: Any, numeric: np.ndarray, codes: np.ndarray) -> None:

@@ -38,8 +38,9 @@ from ganaug.core.columns import (
 )
 from ganaug.core.dtypes import dtype_name
 from ganaug.core.errors import DataError, IdentifierColumnWarning
-from ganaug.core.exact import SIGNIFICANT_DIGITS, learn_grid, learn_relations
+from ganaug.core.exact import learn_relations
 from ganaug.core.labels import to_python as _to_python
+from ganaug.core.precision import SIGNIFICANT_DIGITS, learn_grid
 from ganaug.core.schema import MAX_KNOTS, ROWS_PER_KNOT, Column, Schema
 
 #: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
