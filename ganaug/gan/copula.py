@@ -27,6 +27,29 @@ def normal_cdf(x: torch.Tensor) -> torch.Tensor:
     return 0.5 * (1.0 + torch.erf(x / math.sqrt(2.0)))
 
 
+def component_index(noise: torch.Tensor, cond: torch.Tensor, component_cdf: torch.Tensor) -> torch.Tensor:
+    """Each row's mixture component as ``class * K + k``: ``k`` is drawn by inverse CDF of the
+    class's component weights (``component_cdf``, ``(n_classes, K)``) with the uniform of the last
+    noise column; ``cond`` holds one-hot classes."""
+    n_components = component_cdf.shape[1]
+    u = normal_cdf(noise[:, -1:])
+    k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
+    return cond.argmax(dim=1) * n_components + k
+
+
+def nearest_component(rows: torch.Tensor, labels: torch.Tensor, mean: torch.Tensor,
+                      component_cdf: torch.Tensor) -> torch.Tensor:
+    """The component (``class * K + k``) of each encoded row: the nearest mean (squared
+    distance in the code space) among its class's components of positive weight. What a critic
+    conditioned on components reads, for real and generated rows alike."""
+    n_classes, n_components = component_cdf.shape
+    means = mean.reshape(n_classes, n_components, -1).index_select(0, labels)
+    cdf = component_cdf.index_select(0, labels)
+    weight = cdf - torch.nn.functional.pad(cdf[:, :-1], (1, 0))
+    distance = (rows.unsqueeze(1) - means).pow(2).sum(dim=2).masked_fill(weight <= 0, float("inf"))
+    return labels * n_components + distance.argmin(dim=1)
+
+
 def copula_base(
     noise: torch.Tensor,
     cond: torch.Tensor,
@@ -45,10 +68,8 @@ def copula_base(
     as log-probabilities.
     """
     dim = mean.shape[1]
-    n_classes, n_components = component_cdf.shape
-    u = normal_cdf(noise[:, -1:])
-    k = (cond @ component_cdf < u).sum(dim=1).clamp(max=n_components - 1)
-    index = cond.argmax(dim=1) * n_components + k
+    n_classes = component_cdf.shape[0]
+    index = component_index(noise, cond, component_cdf)
     linear = (noise @ factor).reshape(-1, n_classes, dim)
     linear = (linear * cond.unsqueeze(2)).sum(dim=1) + mean.index_select(0, index)
     return torch.where(mask, torch.log(linear.clamp(min=PROBABILITY_FLOOR)), linear)

@@ -202,8 +202,11 @@ class SamplingModule(nn.Module):
         self.generator_noise_dim = generator.noise_dim
         self.noise_dim = generator.noise_dim + head.n_draws
         net = getattr(generator, "net", None)
-        if not (isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear)):
-            # no linear output layer to re-order (the conv generator): decode as it comes
+        if not (isinstance(net, nn.Sequential) and isinstance(net[-1], nn.Linear)) or getattr(
+            generator, "component_input", False
+        ):
+            # no linear output layer to re-order (the conv generator), or a residual that reads
+            # the mixture component: decode as it comes
             self.fast, self.copula, self.generator = False, False, generator
             return
         last = net[-1]

@@ -18,6 +18,7 @@ from torch import nn
 from ganaug.gan.codec import Span
 from ganaug.gan.copula import (
     CopulaStatistics,
+    component_index,
     copula_base,
     copula_log_likelihood,
     copula_statistics,
@@ -70,6 +71,10 @@ class Generator(nn.Module):
     copula_category_weight : float
         Scale of the one-hot codes (categories, missing indicators) in the k-means distance
         that forms the components (a fit-time setting; sampling does not read it).
+    component_input : bool
+        Give the residual network each row's mixture component (one-hot of ``class * K + k``,
+        the component the copula base draws) besides the class, so the residual can differ
+        from one component to the next (needs ``copula``).
     """
 
     def __init__(
@@ -83,8 +88,12 @@ class Generator(nn.Module):
         copula_components: int = 1,
         copula_component_rows: int = 4,
         copula_category_weight: float = 1.0,
+        component_input: bool = False,
     ) -> None:
         super().__init__()
+        if component_input and not copula:
+            raise ValueError("component_input needs the copula base (copula=True)")
+        self.component_input = component_input
         self.noise_dim = noise_dim
         self.n_classes = n_classes
         self.component_rows = copula_component_rows
@@ -92,7 +101,7 @@ class Generator(nn.Module):
         #: components per class the next :meth:`set_copula` may use (hold-out selection sets 1
         #: to score the plain copula against the mixture)
         self.max_components = copula_components
-        in_dim = noise_dim + n_classes
+        in_dim = noise_dim + n_classes + (n_classes * copula_components if component_input else 0)
         layers: list[nn.Module] = []
         if architecture == "classic":
             for width in hidden:
@@ -157,7 +166,11 @@ class Generator(nn.Module):
 
     def forward(self, noise: torch.Tensor, condition: torch.Tensor) -> torch.Tensor:
         cond = one_hot(condition, self.n_classes)
-        out = self.net(torch.cat([noise, cond], dim=1))
+        inputs = [noise, cond]
+        if self.component_input:
+            index = component_index(noise, cond, self.component_cdf)
+            inputs.append(one_hot(index, self.component_cdf.numel()))
+        out = self.net(torch.cat(inputs, dim=1))
         if self.copula:
             out = out + copula_base(
                 noise, cond, self.base_factor, self.base_mean, self.logit_mask, self.component_cdf

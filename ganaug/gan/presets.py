@@ -90,6 +90,12 @@ class GANConfig:
     # standard deviation of a numeric code, so components follow combinations of levels, which
     # the copula's per-level rates (linear in the numeric codes) cannot
     copula_category_weight: float = 1.0
+    # condition the residual generator and the critic on the mixture component (the generator:
+    # the component its copula base draws; the critic: each row's nearest component mean), so
+    # fine-tuning can correct each component locally (needs copula; an experiment of
+    # benchmarks/README.md, off in every preset)
+    component_conditioning: bool = False
+    critic_steps: int = 1  # critic updates per generator update (WGAN-GP's n_critic)
     # architecture="conv": (height, width) of the image whose pixels are the numeric columns in
     # row-major order; None infers a square side from the number of columns at fit time
     image_shape: tuple[int, int] | None = None
@@ -99,7 +105,7 @@ class GANConfig:
             value = getattr(self, name)
             if value not in allowed:
                 raise ValueError(f"GANConfig.{name} must be one of {sorted(allowed)}; got {value!r}")
-        for name in ("copula_components", "copula_component_rows"):
+        for name in ("copula_components", "copula_component_rows", "critic_steps"):
             positive_int(getattr(self, name), f"GANConfig.{name}")
         if not (
             isinstance(self.copula_category_weight, (int, float))
@@ -121,6 +127,8 @@ class GANConfig:
             raise ValueError(f"GANConfig.image_shape must be (height, width), two positive integers; got {shape!r}")
         if self.architecture == "conv" and self.copula:
             raise ValueError("GANConfig.copula is not available with architecture='conv'")
+        if self.component_conditioning and not self.copula:
+            raise ValueError("GANConfig.component_conditioning needs copula=True (the components are the copula's)")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict."""

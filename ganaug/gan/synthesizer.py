@@ -209,10 +209,12 @@ class ConditionalGAN:
             cfg.copula_components,
             cfg.copula_component_rows,
             cfg.copula_category_weight,
+            component_input=cfg.component_conditioning,
         )
         self.discriminator_ = Discriminator(
             dim,
-            n_classes,
+            # conditioned on the mixture component (class * K + k) instead of the class alone
+            n_classes * cfg.copula_components if cfg.component_conditioning else n_classes,
             cfg.discriminator_hidden,
             pac=cfg.pac,
             dropout=cfg.dropout,
@@ -373,8 +375,9 @@ class ConditionalGAN:
             self.codec_.schema_.constraints
         )
         self.history_.update(stage_record(cfg.copula, selecting, self.history_, loop.state.stop_reason))
-        if selecting and cfg.copula:
-            # the kept residual sits on the copula of every row, held-out ones included
+        if selecting and cfg.copula and not cfg.component_conditioning:
+            # the kept residual sits on the copula of every row, held-out ones included (not
+            # where the residual reads the components: a refit would renumber them)
             rows.fit_copula(G, spans, n_classes, held_out=True)
         self.n_epochs_ = len(self.history_["generator"])
         self.n_steps_ = loop.state.step

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ganaug.gan.copula import nearest_component
 from ganaug.gan.networks import activate
 from ganaug.gan.parallel import Local
 from ganaug.gan.presets import GANConfig
@@ -74,6 +75,7 @@ class AdversarialSteps:
     ) -> None:
         self.cfg, self.spans, self.rows, self.batch, self.device = cfg, spans, rows, batch, device
         self.G, self.D = comm.wrap(generator), comm.wrap(critic)
+        self.generator = generator  # unwrapped: its copula buffers
         # on a GPU one fused kernel per optimiser step: a step of these small networks is bound by
         # kernel launches there (on the CPU the default keeps the rows of earlier versions)
         adam = {"betas": cfg.betas, **({"fused": True} if device.type == "cuda" else {})}
@@ -104,18 +106,27 @@ class AdversarialSteps:
         real one. Returns the critic's loss (detached) and the batch's class indices, for
         :meth:`generator_step`."""
         cfg = self.cfg
-        real, cond = self.rows.draw(self.batch, self.gen, uniform=cfg.class_sampling == "uniform")
-        d_loss = self.critic_loss(real, self.fake(cond).detach(), cond)
-        _update(self.opt_d, d_loss)
-        if self.aux is not None:
-            _update(self.opt_c, self.cross_entropy(self.aux(real), cond))
+        for _ in range(cfg.critic_steps):
+            real, cond = self.rows.draw(self.batch, self.gen, uniform=cfg.class_sampling == "uniform")
+            d_loss = self.critic_loss(real, self.fake(cond).detach(), cond)
+            _update(self.opt_d, d_loss)
+            if self.aux is not None:
+                _update(self.opt_c, self.cross_entropy(self.aux(real), cond))
         return d_loss.detach(), cond
+
+    def critic(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """The critic's scores of ``rows`` of the classes ``cond`` (with
+        ``component_conditioning``, under each row's nearest mixture component)."""
+        if self.cfg.component_conditioning:
+            G = self.generator
+            cond = nearest_component(rows.detach(), cond, G.base_mean, G.component_cdf)
+        return self.D(rows, cond)
 
     def generator_step(self, cond: torch.Tensor) -> torch.Tensor:
         """Update the generator on a batch generated for the classes ``cond``; returns its loss
         (detached)."""
         generated = self.fake(cond)
-        g_loss = self.generator_loss(self.D(generated, cond))
+        g_loss = self.generator_loss(self.critic(generated, cond))
         if self.aux is not None:
             g_loss = g_loss + self.cfg.aux_weight * self.cross_entropy(self.aux(generated), cond)
         _update(self.opt_g, g_loss)
@@ -130,7 +141,7 @@ class AdversarialSteps:
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """The critic's loss on a real and a generated batch under the classes ``cond``: BCE,
         or the WGAN-GP loss with its gradient penalty."""
-        D = self.D
+        D = self.critic
         if self.cfg.loss == "bce":
             d_real, d_fake = D(real, cond), D(fake, cond)
             return self.bce(d_real, torch.ones_like(d_real)) + self.bce(d_fake, torch.zeros_like(d_fake))
@@ -143,7 +154,7 @@ class AdversarialSteps:
         alpha = torch.rand(len(real) // pac, 1, 1, generator=self.gen, device=real.device)
         alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        score = self.D(mixed, cond)
+        score = self.critic(mixed, cond)
         grad = torch.autograd.grad(score.sum(), mixed, create_graph=True)[0]
         grad = grad.reshape(-1, pac * real.shape[1])
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
