@@ -95,3 +95,22 @@ def test_onnx_export_gives_the_torch_rows(tmp_path):
     cond = np.repeat([0, 1], [7, 5])
     pd.testing.assert_frame_equal(OnnxGenerator(path).generate(cond, random_state=3),
                                   model.generate(cond, random_state=3), rtol=1e-4)
+
+
+def test_generated_rows_of_a_batch_come_from_the_real_rows_components():
+    """The critic's condition is each real row's component, and the generated half of the batch
+    is drawn from exactly those components (the copula base's own draw)."""
+    X, y = _blobs()
+    model = ConditionalGAN(SMALL.with_overrides(component_conditioning=True), random_state=0).fit(X, y)
+    from ganaug.gan.training import AdversarialSteps
+
+    steps = AdversarialSteps.__new__(AdversarialSteps)
+    steps.generator, steps.device = model.generator_, torch.device("cpu")
+    steps.gen = torch.Generator().manual_seed(0)
+    cdf = model.generator_.component_cdf
+    weight = cdf - torch.nn.functional.pad(cdf[:, :-1], (1, 0))
+    component = torch.nonzero(weight.reshape(-1) > 0).reshape(-1).repeat(5)
+    noise = torch.zeros(len(component), model.generator_.noise_dim)
+    noise[:, -1] = steps._component_noise(component)
+    cond = one_hot(component // cdf.shape[1], cdf.shape[0])
+    assert torch.equal(component_index(noise, cond, cdf), component)

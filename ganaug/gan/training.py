@@ -76,6 +76,7 @@ class AdversarialSteps:
         self.cfg, self.spans, self.rows, self.batch, self.device = cfg, spans, rows, batch, device
         self.G, self.D = comm.wrap(generator), comm.wrap(critic)
         self.generator = generator  # unwrapped: its copula buffers
+        self.last_component: torch.Tensor | None = None  # the last critic batch's components
         # on a GPU one fused kernel per optimiser step: a step of these small networks is bound by
         # kernel launches there (on the CPU the default keeps the rows of earlier versions)
         adam = {"betas": cfg.betas, **({"fused": True} if device.type == "cuda" else {})}
@@ -96,10 +97,31 @@ class AdversarialSteps:
         self.gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
         self.draws = init if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed + comm.rank)
 
-    def fake(self, cond: torch.Tensor) -> torch.Tensor:
-        """Generated rows (activated codes) for the class indices or condition matrix ``cond``."""
+    def fake(self, cond: torch.Tensor, component: torch.Tensor | None = None) -> torch.Tensor:
+        """Generated rows (activated codes) for the class indices or condition matrix ``cond``;
+        with ``component`` (``class * K + k`` per row), rows of those mixture components."""
         noise = torch.randn(len(cond), self.cfg.noise_dim, generator=self.gen, device=self.device)
+        if component is not None:
+            noise[:, -1] = self._component_noise(component)
         return activate(self.G(noise, cond), self.spans, self.cfg.output, self.cfg.tau, generator=self.draws)
+
+    def _component_noise(self, component: torch.Tensor) -> torch.Tensor:
+        """The last noise column that makes the copula base draw ``component``: the normal
+        quantile of a uniform inside the component's slice of its class's weights."""
+        cdf = self.generator.component_cdf.reshape(-1)
+        lower = torch.nn.functional.pad(self.generator.component_cdf[:, :-1], (1, 0)).reshape(-1)
+        lo, hi = lower.index_select(0, component), cdf.index_select(0, component)
+        u = lo + (hi - lo) * torch.rand(len(component), generator=self.gen, device=self.device)
+        return torch.special.ndtri(u.clamp(1e-6, 1 - 1e-6))
+
+    def components(self, real: torch.Tensor, cond: torch.Tensor) -> torch.Tensor | None:
+        """With ``component_conditioning``, each real row's mixture component (its nearest
+        component mean); generated rows are then drawn from the same components, so the
+        critic's condition is the same for both halves (as CTGAN's conditional vector)."""
+        if not self.cfg.component_conditioning:
+            return None
+        G = self.generator
+        return nearest_component(real, cond, G.base_mean, G.component_cdf)
 
     def critic_step(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Update the critic on a real and a generated batch, then the auxiliary classifier on the
@@ -108,25 +130,22 @@ class AdversarialSteps:
         cfg = self.cfg
         for _ in range(cfg.critic_steps):
             real, cond = self.rows.draw(self.batch, self.gen, uniform=cfg.class_sampling == "uniform")
-            d_loss = self.critic_loss(real, self.fake(cond).detach(), cond)
+            component = self.components(real, cond)
+            critic_cond = cond if component is None else component
+            d_loss = self.critic_loss(real, self.fake(cond, component).detach(), critic_cond)
             _update(self.opt_d, d_loss)
             if self.aux is not None:
                 _update(self.opt_c, self.cross_entropy(self.aux(real), cond))
+        self.last_component = component
         return d_loss.detach(), cond
 
-    def critic(self, rows: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """The critic's scores of ``rows`` of the classes ``cond`` (with
-        ``component_conditioning``, under each row's nearest mixture component)."""
-        if self.cfg.component_conditioning:
-            G = self.generator
-            cond = nearest_component(rows.detach(), cond, G.base_mean, G.component_cdf)
-        return self.D(rows, cond)
-
     def generator_step(self, cond: torch.Tensor) -> torch.Tensor:
-        """Update the generator on a batch generated for the classes ``cond``; returns its loss
-        (detached)."""
-        generated = self.fake(cond)
-        g_loss = self.generator_loss(self.critic(generated, cond))
+        """Update the generator on a batch generated for the classes ``cond`` (with
+        ``component_conditioning``, for the components of the last critic batch); returns its
+        loss (detached)."""
+        component = self.last_component
+        generated = self.fake(cond, component)
+        g_loss = self.generator_loss(self.D(generated, cond if component is None else component))
         if self.aux is not None:
             g_loss = g_loss + self.cfg.aux_weight * self.cross_entropy(self.aux(generated), cond)
         _update(self.opt_g, g_loss)
@@ -139,9 +158,10 @@ class AdversarialSteps:
         return -score.mean()
 
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        """The critic's loss on a real and a generated batch under the classes ``cond``: BCE,
+        """The critic's loss on a real and a generated batch under the classes (or components)
+        ``cond``: BCE,
         or the WGAN-GP loss with its gradient penalty."""
-        D = self.critic
+        D = self.D
         if self.cfg.loss == "bce":
             d_real, d_fake = D(real, cond), D(fake, cond)
             return self.bce(d_real, torch.ones_like(d_real)) + self.bce(d_fake, torch.zeros_like(d_fake))
@@ -154,7 +174,7 @@ class AdversarialSteps:
         alpha = torch.rand(len(real) // pac, 1, 1, generator=self.gen, device=real.device)
         alpha = alpha.expand(-1, pac, real.shape[1]).reshape(real.shape)
         mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-        score = self.critic(mixed, cond)
+        score = self.D(mixed, cond)
         grad = torch.autograd.grad(score.sum(), mixed, create_graph=True)[0]
         grad = grad.reshape(-1, pac * real.shape[1])
         return ((grad.norm(2, dim=1) - 1) ** 2).mean()
