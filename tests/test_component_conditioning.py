@@ -114,3 +114,16 @@ def test_generated_rows_of_a_batch_come_from_the_real_rows_components():
     noise[:, -1] = steps._component_noise(component)
     cond = one_hot(component // cdf.shape[1], cdf.shape[0])
     assert torch.equal(component_index(noise, cond, cdf), component)
+
+
+def test_copula_kept_by_selection_is_refitted_on_every_row():
+    """Where the selection keeps step 0 (a zero residual), the copula is refitted on the
+    held-out rows too, as without component conditioning: the rows are the copula's."""
+    X, y = _blobs()
+    base = SMALL.with_overrides(holdout_selection=True, lr_g=0.0)
+    plain = ConditionalGAN(base, random_state=0).fit(X, y)
+    local = ConditionalGAN(base.with_overrides(component_conditioning=True), random_state=0).fit(X, y)
+    assert plain.history_["selected_step"] == local.history_["selected_step"] == 0
+    a, _ = plain.sample(40, random_state=2)
+    b, _ = local.sample(40, random_state=2)
+    pd.testing.assert_frame_equal(a, b)

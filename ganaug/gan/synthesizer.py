@@ -375,9 +375,9 @@ class ConditionalGAN:
             self.codec_.schema_.constraints
         )
         self.history_.update(stage_record(cfg.copula, selecting, self.history_, loop.state.stop_reason))
-        if selecting and cfg.copula and not cfg.component_conditioning:
+        if selecting and cfg.copula and not (cfg.component_conditioning and self.history_.get("selected_step")):
             # the kept residual sits on the copula of every row, held-out ones included (not
-            # where the residual reads the components: a refit would renumber them)
+            # where a kept residual reads the components: a refit would renumber them)
             rows.fit_copula(G, spans, n_classes, held_out=True)
         self.n_epochs_ = len(self.history_["generator"])
         self.n_steps_ = loop.state.step
