@@ -9,7 +9,8 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
 from ganaug.registry.datasets import get_dataset
-from ganaug.registry.models import ModelSpec, get_model, list_models, make_model, make_preprocessor
+from ganaug.learn.preprocessing import make_preprocessor
+from ganaug.registry.models import ModelSpec, get_model, list_models, make_model
 
 BUILTIN = {
     "classification": ["logreg", "rf", "hgb", "mlp"],

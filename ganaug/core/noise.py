@@ -172,6 +172,21 @@ def check_conditions(conditions: object, n_classes: int) -> np.ndarray:
     return cond
 
 
+def check_noise(noise: object, noise_dim: int) -> np.ndarray:
+    """``noise`` as a contiguous float32 array: a ValueError unless it is a finite numeric array
+    of shape ``(rows, noise_dim)``."""
+    noise = np.asarray(noise)
+    if noise.ndim != 2 or noise.shape[1] != noise_dim or noise.dtype.kind not in "fiu":
+        raise ValueError(
+            f"noise must be a numeric array of shape (rows, {noise_dim}); got shape "
+            f"{noise.shape} and dtype {noise.dtype}"
+        )
+    noise = np.ascontiguousarray(noise, dtype=np.float32)
+    if not np.isfinite(noise).all():
+        raise ValueError("noise must be finite: it holds NaN or infinite values")
+    return noise
+
+
 def check_n(n: object) -> int:
     """``n`` as an int: a ValueError if it is not a positive integer (bools refused), a
     SizeLimitError past :data:`ganaug.core.limits.MAX_ROWS`."""

@@ -81,6 +81,13 @@ class WrapsGenerator(Protocol):
         ...
 
 
+def has_label(generator: RowGenerator) -> bool:
+    """Whether sampled rows carry a class label: not for regression models (their rows hold the
+    target) nor for unconditional ones (a single ``None`` class)."""
+    classes = generator.classes_
+    return generator.task != "regression" and not (len(classes) == 1 and classes[0] is None)
+
+
 def target_column(schema: Schema) -> Any:
     """The column a regression model's joint table holds its target in (appended last)."""
     return TARGET_COLUMN if schema.container == "pandas" else schema.names[-1]

@@ -121,29 +121,17 @@ def _npz(path: str, target: str | None) -> DatasetAdapter:
     )
 
 
+#: (scheme, description, factory, file extensions) of the file schemes
+_SCHEMES = (
+    ("csv", "CSV file with a target column: csv:PATH --target COLUMN", partial(_table, "csv"),
+     (".csv", ".csv.gz")),
+    ("parquet", "Parquet file with a target column: parquet:PATH --target COLUMN",
+     partial(_table, "parquet"), (".parquet", ".pq")),
+    ("npz", "NumPy .npz file with arrays X and y: npz:PATH", _npz, (".npz",)),
+)
+
+
 @hookimpl
 def register_dataset_schemes(register: Callable[[DatasetScheme], None]) -> None:
-    register(
-        DatasetScheme(
-            name="csv",
-            description="CSV file with a target column: csv:PATH --target COLUMN",
-            factory=partial(_table, "csv"),
-            extensions=(".csv", ".csv.gz"),
-        )
-    )
-    register(
-        DatasetScheme(
-            name="parquet",
-            description="Parquet file with a target column: parquet:PATH --target COLUMN",
-            factory=partial(_table, "parquet"),
-            extensions=(".parquet", ".pq"),
-        )
-    )
-    register(
-        DatasetScheme(
-            name="npz",
-            description="NumPy .npz file with arrays X and y: npz:PATH",
-            factory=_npz,
-            extensions=(".npz",),
-        )
-    )
+    for name, description, factory, extensions in _SCHEMES:
+        register(DatasetScheme(name, description, factory, extensions=extensions))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ganaug.learn.preprocessing import make_pipeline
 from ganaug.registry.hookspecs import hookimpl
-from ganaug.registry.models import ModelSpec, make_pipeline
+from ganaug.registry.models import ModelSpec
 
 # Factories import scikit-learn lazily so that loading plugins stays cheap.
 

@@ -3,7 +3,7 @@ stopping, the time budget, the progress bar and the stop decision of a distribut
 
 Each is independent of the others but :class:`EarlyStopping`, which counts the checkpoints that
 :class:`Selection` did not keep. A new callback subclasses :class:`ganaug.gan.training.Callback`
-and overrides the hooks it needs; ``ConditionalGAN._callbacks`` lists those a fit uses.
+and overrides the hooks it needs; :func:`ganaug.gan.stage_plan.stage_callbacks` lists those a fit uses.
 """
 
 from __future__ import annotations

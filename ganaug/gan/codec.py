@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri
+import torch
 
 from ganaug.core.columns import (
     category_key,
@@ -42,9 +41,8 @@ from ganaug.core.exact import learn_relations
 from ganaug.core.labels import to_python as _to_python
 from ganaug.core.precision import SIGNIFICANT_DIGITS, learn_grid
 from ganaug.core.schema import MAX_KNOTS, ROWS_PER_KNOT, Column, Schema
+from ganaug.gan.encoder import Span, TableEncoder
 
-#: a value at the very edge of the CDF would map to +-inf; clip probabilities to this margin.
-_P_EPS = 1e-7
 #: largest magnitude of a numeric value that is modelled: float32 ends near 3.4e38, and the decode
 #: adds a knot to a knot gap (up to twice the magnitude), which must stay finite
 MAX_MAGNITUDE = 1e38
@@ -99,26 +97,6 @@ def quantile_knots(values: np.ndarray, n_knots: int) -> np.ndarray:
     above = x[np.minimum(last + 1, n - 1)]
     knots[ties] = np.where(down, 0.5 * (below + value), 0.5 * (value + above))
     return knots
-
-
-@dataclass(frozen=True)
-class Span:
-    """One block of the encoded matrix.
-
-    Attributes
-    ----------
-    kind : {"numeric", "categorical", "missing"}
-        ``numeric``: one unbounded (quantile) or [0, 1] (min-max) value; ``categorical``: one-hot over
-        the column's categories; ``missing``: one-hot [observed, missing] for a numeric column.
-    dim : int
-        Width of the block.
-    column : int
-        Index of the source column in the schema.
-    """
-
-    kind: Literal["numeric", "categorical", "missing"]
-    dim: int
-    column: int
 
 
 def _as_frame(X: Any) -> tuple[pd.DataFrame, Literal["pandas", "numpy"], str | None]:
@@ -420,38 +398,20 @@ class TableCodec:
         ndarray of shape (n_samples, output_dim), float32
         """
         frame = self.check_columns(X)
-        n = len(frame)
-        out = np.zeros((n, self.output_dim), dtype=np.float32)  # one matrix, filled in place
-        rows = np.arange(n)
-        start = 0
-        for span in self.spans_:
-            column = self.schema_.columns[span.column]
-            series = frame.iloc[:, span.column]
-            if span.kind == "numeric":
-                out[:, start] = self._encode_numeric(column, _numbers(column, series))
-            elif span.kind == "missing":
-                missing = series.isna().to_numpy()
-                out[:, start] = ~missing
-                out[:, start + 1] = missing
+        numeric = np.empty((len(frame), len(self.schema_.numeric_columns)), dtype=np.float64)
+        codes = np.empty((len(frame), len(self.schema_.categorical_columns)), dtype=np.int64)
+        i = j = 0
+        for position, column in enumerate(self.schema_.columns):
+            series = frame.iloc[:, position]
+            if column.kind == "numeric":
+                numeric[:, i] = _numbers(column, series)
+                i += 1
             else:
-                codes = self._category_codes(column, series, series.isna().to_numpy())
-                out[rows, start + codes] = 1.0
-            start += span.dim
-        return out
-
-    def _encode_numeric(self, column: Column, values: np.ndarray) -> np.ndarray:
-        values = np.where(np.isnan(values), np.nan, values)
-        if self.numeric_encoding == "minmax":
-            span = (column.maximum - column.minimum) or 1.0
-            out = (values - column.minimum) / span
-            return np.nan_to_num(np.clip(out, 0.0, 1.0), nan=0.5)
-        q = np.asarray(column.quantiles)
-        refs = np.linspace(0.0, 1.0, len(q))
-        # Average the forward and backward interpolation so that ties land in the middle of
-        # their plateau (as scikit-learn's QuantileTransformer does); the inverse maps them back.
-        p = 0.5 * (np.interp(values, q, refs) - np.interp(-values, -q[::-1], -refs[::-1]))
-        u = ndtri(np.clip(p, _P_EPS, 1.0 - _P_EPS))
-        return np.nan_to_num(u, nan=0.0)
+                codes[:, j] = self._category_codes(column, series, series.isna().to_numpy())
+                j += 1
+        # float64 values: the encoder's exact kernels (see ganaug.gan.encoder)
+        with torch.no_grad():
+            return TableEncoder(self)(torch.from_numpy(numeric), torch.from_numpy(codes)).numpy()
 
     def _category_codes(self, column: Column, series: pd.Series, missing: np.ndarray) -> np.ndarray:
         """Each row's index into ``column.categories`` (the one-hot position)."""

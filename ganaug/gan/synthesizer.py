@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,16 +20,7 @@ from ganaug.core.limits import check_rows_in_memory, positive_int, row_bytes
 from ganaug.core.noise import check_conditions, noise_batches, seed_from
 from ganaug.core.protocol import sample_rows, target_column
 from ganaug.core.schema import Schema, assemble
-from ganaug.gan.callbacks import (
-    PROBE_STEPS,
-    DistributedSync,
-    EarlyStopping,
-    Progress,
-    Selection,
-    StageGate,
-    TimeBudget,
-    stage_record,
-)
+from ganaug.gan.callbacks import PROBE_STEPS, stage_record
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
 from ganaug.gan.decode import DecodeHead, SamplingModule
@@ -40,7 +30,8 @@ from ganaug.gan.presets import GANConfig, get_preset
 from ganaug.gan.rng import local_draws
 from ganaug.gan.row_sources import MemoryRows, RowSource
 from ganaug.gan.selection import HOLDOUT_FRACTION, Holdout, choose_mixture
-from ganaug.gan.training import AdversarialLoop, AdversarialSteps, Callback
+from ganaug.gan.stage_plan import stage_callbacks, step_budget
+from ganaug.gan.training import AdversarialLoop, AdversarialSteps
 
 #: ConditionalGAN's parameters that an estimator's ``gan_params`` may set (all but the task,
 #: which the estimator settles, and random_state, which it derives)
@@ -334,14 +325,7 @@ class ConditionalGAN:
                 if copula_selection:
                     history["copula_selection"] = copula_selection
                     history["copula_mixture"] = G.max_components > 1
-        n_train = rows.start(device, n_classes)
-        batch = max(cfg.pac, math.ceil(min(cfg.batch_size, max(n_train, cfg.pac)) / cfg.pac) * cfg.pac)
-        steps_per_epoch = max(1, math.ceil(n_train / batch))
-        if cfg.epochs:
-            total_steps = cfg.epochs * steps_per_epoch
-        else:
-            wanted = max(cfg.target_steps, math.ceil(cfg.target_passes * steps_per_epoch))
-            total_steps = min(wanted, cfg.max_steps, cfg.max_epochs * steps_per_epoch)
+        batch, steps_per_epoch, total_steps = step_budget(cfg, rows.start(device, n_classes))
         steps = AdversarialSteps(
             cfg, G, D, spans, rows, batch, n_classes, self.codec_.output_dim, device, comm, init, seed
         )
@@ -367,7 +351,9 @@ class ConditionalGAN:
             # a first checkpoint after about what the copula cost: one pass over the rows
             gate = (attainable, max(PROBE_STEPS, steps_per_epoch))
         loop = AdversarialLoop(
-            steps, G, total_steps, steps_per_epoch, self._callbacks(selecting, total_steps, comm, gate),
+            steps, G, total_steps, steps_per_epoch,
+            stage_callbacks(cfg, selecting, total_steps, comm, gate, self.early_stopping,
+                            self.patience, self.verbose),
             score, history,
         )
         self.history_ = loop.run()
@@ -381,27 +367,6 @@ class ConditionalGAN:
             rows.fit_copula(G, spans, n_classes, held_out=True)
         self.n_epochs_ = len(self.history_["generator"])
         self.n_steps_ = loop.state.step
-
-    def _callbacks(
-        self, selecting: bool, total_steps: int, comm: Local, gate: tuple[Any, int] | None = None
-    ) -> list[Callback]:
-        """The callbacks of the adversarial stage, in the order they run; ``gate``: the
-        attainable-gain function and first checkpoint of :class:`StageGate`, or None."""
-        callbacks: list[Callback] = []
-        if self.config_.time_budget is not None:
-            callbacks.append(TimeBudget(self.config_.time_budget))
-        if comm.world_size > 1:  # after every callback that may stop one rank alone
-            callbacks.append(DistributedSync(comm))
-        if selecting:
-            every = max(1, total_steps // 10)
-            selection = Selection(every=every)
-            callbacks.append(selection)
-            if gate is not None:  # after the selection, whose step-0 score it reads
-                callbacks.append(StageGate(selection, gate[0], min(every, gate[1])))
-            if self.early_stopping:
-                callbacks.append(EarlyStopping(selection, self.patience))
-        callbacks.append(Progress(self.verbose and comm.rank == 0))
-        return callbacks
 
     # --------------------------------------------------------------------------- sampling
     def sampling_module(self) -> SamplingModule:

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
+from ganaug.core.labels import TARGET_COLUMN
+from ganaug.core.schema import split_target
 from ganaug.learn.preprocessing import make_preprocessor
 
 
@@ -97,3 +99,38 @@ class RealismFilter:
             order = np.argsort(score, kind="stable")
             keep.append(np.sort(rows[order[:n_keep]]))
         return np.concatenate(keep) if keep else np.empty(0, dtype=np.int64)
+
+
+def draw_rows(
+    model: Any,
+    classes: np.ndarray | None,
+    wanted: dict[Any, int],
+    seed: int,
+    filter_ratio: float,
+    data: Any,
+    y: np.ndarray,
+) -> tuple[Any, Any]:
+    """The synthetic rows ``GANAugmenter.fit_resample`` adds: ``wanted[c]`` rows of each class
+    ``c`` of ``classes`` (regression: ``classes`` None, ``wanted[0]`` rows of the joint table,
+    split into ``(X, y)``), drawn from ``model`` with ``seed``.
+
+    With ``filter_ratio > 1``, ``filter_ratio`` times as many are drawn and the
+    :class:`RealismFilter` fitted on the real rows ``(data, y)`` keeps the wanted number.
+    """
+    regression = classes is None
+    factor = float(filter_ratio) if sum(wanted.values()) else 1.0
+    drawn = {c: int(np.ceil(n * factor)) for c, n in wanted.items()}
+    if regression:
+        X_new = model.generate(np.zeros(drawn[0], dtype=np.int64), random_state=seed)
+        y_new = None
+    else:
+        y_new = np.repeat(classes, np.array(list(drawn.values())))
+        conditions = model.class_index(y_new) if len(y_new) else np.empty(0, np.int64)
+        X_new = model.generate(conditions, random_state=seed)
+    if factor > 1.0:
+        keep = RealismFilter().fit(data, None if regression else y).select(X_new, y_new, wanted)
+        X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
+        y_new = None if regression else y_new[keep]
+    if regression:
+        X_new, y_new = split_target(X_new, TARGET_COLUMN)
+    return X_new, y_new

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -20,7 +19,6 @@ from ganaug.core.limits import check_rows_in_memory, row_bytes
 from ganaug.core.noise import check_n, seed_from
 from ganaug.core.protocol import RowGenerator, sample_rows
 from ganaug.core.reuse import check_reuse
-from ganaug.core.schema import split_target
 from ganaug.gan.presets import PRESETS, GANConfig
 from ganaug.learn._compat import HasMethods, Interval, StrOptions
 from ganaug.learn._inputs import (
@@ -36,6 +34,7 @@ from ganaug.learn._inputs import (
     split_unlabeled,
     target_template,
 )
+from ganaug.learn.filtering import draw_rows
 from ganaug.learn.pretraining import declared_task, fit_seeds, load_generator, make_gan
 from ganaug.learn.semi import check_marker_not_a_class, unlabeled_rows
 from ganaug.learn.strategy import grow
@@ -343,31 +342,10 @@ class GANAugmenter(BaseOverSampler):
 
     def _draw(self, data: Any, y: np.ndarray, wanted: dict[Any, int]) -> tuple[Any, Any]:
         """The synthetic rows of ``fit_resample`` (filtered when ``filter_ratio > 1``)."""
-        regression = self.task_ == "regression"
-        factor = float(self.filter_ratio) if sum(wanted.values()) else 1.0
-        drawn = {c: int(np.ceil(n * factor)) for c, n in wanted.items()}
-        if regression:
-            X_new = self.model_.generate(np.zeros(drawn[0], dtype=np.int64), random_state=self._sample_seed)
-            y_new = None
-        else:
-            X_new, y_new = self._sample_classes(np.array(list(drawn.values())), self._sample_seed)
-        if factor > 1.0:
-            from ganaug.learn.filtering import RealismFilter
-
-            keep = RealismFilter().fit(data, None if regression else y).select(X_new, y_new, wanted)
-            X_new = X_new.iloc[keep] if isinstance(X_new, pd.DataFrame) else X_new[keep]
-            y_new = None if regression else y_new[keep]
-        if regression:
-            X_new, y_new = split_target(X_new, TARGET_COLUMN)
-        return X_new, y_new
+        classes = None if self.task_ == "regression" else self.classes_
+        return draw_rows(self.model_, classes, wanted, self._sample_seed, self.filter_ratio, data, y)
 
     # ------------------------------------------------------------------------- sampling
-    def _sample_classes(self, counts: np.ndarray, seed: int) -> tuple[Any, np.ndarray]:
-        labels = np.repeat(self.classes_, counts)
-        conditions = self.model_.class_index(labels) if len(labels) else np.empty(0, np.int64)
-        X_new = self.model_.generate(conditions, random_state=seed)
-        return X_new, labels
-
     def sample(
         self, n: int, y: Any = None, random_state: Any = None, conditions: Any = None
     ) -> tuple[Any, Any]:

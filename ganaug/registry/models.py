@@ -2,7 +2,8 @@
 
 Models are keyed by ``(name, task)``.  Every built-in factory returns a
 :class:`~sklearn.pipeline.Pipeline` ``[("preprocess", ...), ("model", ...)]`` whose
-preprocessing (:func:`make_preprocessor`) accepts NumPy arrays and pandas DataFrames with
+preprocessing (:func:`ganaug.learn.preprocessing.make_preprocessor`, public as
+:mod:`ganaug.models`) accepts NumPy arrays and pandas DataFrames with
 mixed dtypes and missing values.
 """
 
@@ -13,14 +14,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ganaug.core.tasks import TASKS
-from ganaug.learn.preprocessing import (  # noqa: F401 (re-exported: plugins build pipelines here)
-    CATEGORICAL_DTYPES,
-    _as_str_categories,
-    categorical_columns,
-    make_pipeline,
-    make_preprocessor,
-    numeric_columns,
-)
 from ganaug.registry.manager import call_register_hook
 
 
@@ -135,10 +128,8 @@ def make_model(name: str, task: str | None = None, random_state: int | None = No
 
     Parameters
     ----------
-    name : str
-        Model name, e.g. ``"logreg"``.
-    task : {"classification", "regression"}, optional
-        Required when the name exists for both tasks.
+    name, task
+        As in :func:`get_model`.
     random_state : int, optional
         Seed passed to the estimator.
 

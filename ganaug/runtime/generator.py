@@ -19,13 +19,8 @@ torch and ONNX Runtime round the network and the normal CDF differently in the l
 decode multiplies a change of the CDF by (knots - 1) x the gap between knots. The bound and its
 measurement are in ``docs/onnx-format.md`` ("Parity with torch").
 
-Threads: a large request is cut into chunks (whole noise blocks, at most ``batch_size`` rows) of
-which ``n_threads`` run side by side on a persistent thread pool shared by the process
-(:mod:`ganaug.runtime.chunks`), each drawing its chunk's noise and running single-threaded ONNX
-Runtime calls of :data:`INFERENCE_ROWS` rows (numpy and ONNX Runtime both release the GIL).
-Measured on 2 cores, 30 numeric columns: about 1.5x the throughput of one call on ONNX Runtime's
-own 2-thread pool, because drawing the noise costs as much as the network and now runs in
-parallel too. The rows do not depend on the number of threads or the batch size.
+Threads: a large request is cut into chunks run side by side (:mod:`ganaug.runtime.chunks`); the
+rows do not depend on the number of threads or the batch size.
 """
 
 from __future__ import annotations
@@ -48,6 +43,7 @@ from ganaug.core.noise import (
     NOISE_BLOCK_ROWS,
     check_conditions,
     check_n,
+    check_noise,
     chunk_conditions,
     plan_conditions,
     seed_from,
@@ -59,16 +55,11 @@ from ganaug.core.onnx_format import (
     OUTPUT_NAMES,
     write_export,
 )
-from ganaug.core.protocol import sample_rows
+from ganaug.core.protocol import has_label, sample_rows
 from ganaug.core.schema import Schema, assemble, split_target
-from ganaug.runtime.chunks import (  # noqa: F401 (re-exported)
-    INFERENCE_ROWS,
-    MAX_DEFAULT_THREADS,
-    default_num_threads,
-    run_chunks,
-)
+from ganaug.runtime.chunks import default_num_threads, run_chunks
 from ganaug.runtime.loading import open_session, probe_classes, read_model
-from ganaug.runtime.writers import file_format, write_frames
+from ganaug.runtime.writers import file_format, table_frames, write_frames
 
 DEFAULT_BATCH_SIZE = 65536
 
@@ -235,20 +226,10 @@ class OnnxGenerator:
             index outside ``[0, n_classes)`` (the graph itself answers such rows with NaN and code
             -1, see ``docs/onnx-format.md``).
         """
-        noise = np.asarray(noise)
-        if noise.ndim != 2 or noise.shape[1] != self.noise_dim or noise.dtype.kind not in "fiu":
-            raise ValueError(
-                f"noise must be a numeric array of shape (rows, {self.noise_dim}); got shape "
-                f"{noise.shape} and dtype {noise.dtype}"
-            )
-        noise = np.ascontiguousarray(noise, dtype=np.float32)
-        if not np.isfinite(noise).all():
-            raise ValueError("noise must be finite: it holds NaN or infinite values")
+        noise = check_noise(noise, self.noise_dim)
         condition = self._check_conditions(condition)
         if len(condition) != len(noise):
-            raise ValueError(
-                f"noise has {len(noise)} rows but condition has {len(condition)} entries"
-            )
+            raise ValueError(f"noise has {len(noise)} rows but condition has {len(condition)} entries")
         return self._run(noise, condition)
 
     def _run(self, noise: np.ndarray, condition: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -446,27 +427,15 @@ class OnnxGenerator:
         -------
         Path
         """
-        if label_column == "auto":
-            label_column = self.label_name
-        path = Path(path)
+        path, names = Path(path), self.schema.names
         fmt = file_format(path, format)
-        names = self.schema.names
-        conditional = self.task != "regression" and not (
-            len(self.classes_) == 1 and self.classes_[0] is None
-        )
-        add_label = label_column is not None and conditional
-        if add_label and label_column in [str(c) for c in names]:
-            raise ValueError(f"label_column {label_column!r} is already a column name; choose another")
+        label = (self.label_name if label_column == "auto" else label_column) if has_label(self) else None
+        if label is not None and label in [str(c) for c in names]:
+            raise ValueError(f"label_column {label!r} is already a column name; choose another")
         n = check_n(n)
         if fmt == "csv":  # rows are streamed, one chunk in memory: the disk is the limit
-            check_rows_on_disk(n, len(names) + add_label, path)
-
-        def batches() -> Iterator[pd.DataFrame]:
-            for X, cond in self._iter_tables(n, y, random_state, batch_size, conditions):
-                frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)
-                yield frame.assign(**({label_column: self.classes_[cond]} if add_label else {}))
-                if on_rows is not None:  # the writer asks for the next batch once it wrote this one
-                    on_rows(len(frame))
-
-        write_frames(batches(), path, fmt)
+            check_rows_on_disk(n, len(names) + (label is not None), path)
+        tables = self._iter_tables(n, y, random_state, batch_size, conditions)
+        labelled = ((X, self.classes_[cond]) for X, cond in tables)
+        write_frames(table_frames(labelled, names, label, on_rows), path, fmt)
         return path

@@ -38,6 +38,7 @@ from ganaug.core.noise import (
     plan_conditions_range,
     seed_from,
 )
+from ganaug.core.protocol import has_label
 from ganaug.core.schema import assemble
 from ganaug.runtime.chunks import INFERENCE_ROWS
 from ganaug.runtime.generator import OnnxGenerator
@@ -101,11 +102,6 @@ def open_generator(model: str | os.PathLike[str] | OnnxGenerator) -> OnnxGenerat
     return _cached(str(path), stat.st_mtime_ns, stat.st_size)
 
 
-def _has_label(gen: OnnxGenerator) -> bool:
-    """Whether rows carry a class label column (not for regression or unconditional models)."""
-    return gen.task != "regression" and not (len(gen.classes_) == 1 and gen.classes_[0] is None)
-
-
 def sample_table(
     gen: OnnxGenerator, X: Any, labels: np.ndarray, label_column: str | None = LABEL_COLUMN
 ) -> pd.DataFrame:
@@ -122,7 +118,7 @@ def sample_table(
         frame = pd.DataFrame(X, columns=[str(c) for c in gen.schema.names[: np.shape(X)[1]]])
     if gen.task == "regression":
         return frame.assign(**{str(gen.target): labels})
-    if label_column is None or not _has_label(gen):
+    if label_column is None or not has_label(gen):
         return frame
     if label_column in frame.columns:
         raise ValueError(f"label_column {label_column!r} is already a column name; choose another")

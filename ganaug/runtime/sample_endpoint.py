@@ -18,6 +18,7 @@ from ganaug.core.conditions import check_conditions_for
 from ganaug.core.errors import ConditionError
 from ganaug.core.labels import find_typed_label, to_python
 from ganaug.core.noise import conditions_from_counts, seed_from, split_counts
+from ganaug.core.protocol import has_label
 from ganaug.runtime.api_errors import ApiError, json_object
 from ganaug.runtime.generator import OnnxGenerator
 
@@ -43,10 +44,6 @@ def summary(name: str, gen: OnnxGenerator) -> dict[str, Any]:
         "ganaug_version": meta.get("ganaug_version"),
         "format_version": meta.get("format_version"),
     }
-
-
-def _conditional(gen: OnnxGenerator) -> bool:
-    return gen.task != "regression" and not (len(gen.classes_) == 1 and gen.classes_[0] is None)
 
 
 def _too_large() -> ApiError:
@@ -103,14 +100,14 @@ def parse_sample_request(
     label = req.get("class")
     index = None
     if label is not None:
-        if not _conditional(gen):
+        if not has_label(gen):
             raise ApiError(422, 'this model has no classes: leave out "class"')
         if isinstance(label, bool) or not isinstance(label, (str, int, float)):
             # true is not class 1 (as it is not n=1): a label is one string or number
             raise ApiError(400, f'"class" must be a single label (a string or a number); got {label!r}')
         index = _class_index(gen, label)
     where = _parse_where(req.get("where"), gen)
-    if gen.label_name in where and _conditional(gen):
+    if gen.label_name in where and has_label(gen):
         if index is not None:
             raise ApiError(400, 'give the class either as "class" or in "where", not both')
         index = _class_index(gen, where.pop(gen.label_name))
@@ -175,7 +172,7 @@ def _label_column(columns: Sequence[str], preferred: Any = None) -> str:
 
 def label_column(gen: OnnxGenerator, columns: Sequence[str]) -> str | None:
     """Name of the class label in served rows; None when the rows carry no class (regression)."""
-    if not _conditional(gen):
+    if not has_label(gen):
         return None
     # the class column's name at fit (the metadata's "target"), "label" when it had none
     return _label_column(columns, gen.metadata.get("class_column") or gen.label_name)
@@ -217,7 +214,7 @@ def negotiate_format(accept: str | None) -> str:
 def sample_response(name: str, gen: OnnxGenerator, req: dict[str, Any]) -> Response:
     """Generate and serialise (runs in a worker thread)."""
     n, seed = req["n"], req["seed"]
-    if not _conditional(gen):
+    if not has_label(gen):
         conditions = np.zeros(n, dtype=np.int64)
     elif req["index"] is not None:
         conditions = np.full(n, req["index"], dtype=np.int64)

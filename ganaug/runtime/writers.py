@@ -3,8 +3,9 @@ the format from the path, atomic replacement, pandas CSV when pyarrow is missing
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -17,6 +18,22 @@ def file_format(path: Path, format: str | None) -> str:
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"format must be 'csv' or 'parquet'; got {format!r}")
     return fmt
+
+
+def table_frames(
+    tables: Iterable[tuple[Any, Any]],
+    names: list[Any],
+    label_column: str | None,
+    on_rows: Callable[[int], None] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """DataFrames of ``(rows, labels)`` batches: the rows (an array gets the column ``names``)
+    with the labels appended as ``label_column`` (None: left out). ``on_rows`` is called with
+    each batch's size once the writer asks for the next one (it wrote this one)."""
+    for X, labels in tables:
+        frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X, columns=names)
+        yield frame.assign(**({label_column: labels} if label_column is not None else {}))
+        if on_rows is not None:
+            on_rows(len(frame))
 
 
 def write_frames(frames: Iterator[pd.DataFrame], path: Path, fmt: str) -> None:
