@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from ganaug.learn.preprocessing import make_pipeline
@@ -18,17 +19,23 @@ def logreg(random_state: int | None = None) -> Any:
     return make_pipeline(LogisticRegression(max_iter=1000, random_state=random_state), scale=True)
 
 
-def rf_classifier(random_state: int | None = None) -> Any:
-    from sklearn.ensemble import RandomForestClassifier
+def random_forest(task: str, random_state: int | None = None) -> Any:
+    from sklearn import ensemble
 
-    model = RandomForestClassifier(n_estimators=200, n_jobs=1, random_state=random_state)
-    return make_pipeline(model)
+    classification = task == "classification"
+    forest = ensemble.RandomForestClassifier if classification else ensemble.RandomForestRegressor
+    return make_pipeline(forest(n_estimators=200, n_jobs=1, random_state=random_state))
 
 
-def hgb_classifier(random_state: int | None = None) -> Any:
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def gradient_boosting(task: str, random_state: int | None = None) -> Any:
+    from sklearn import ensemble
 
-    return make_pipeline(HistGradientBoostingClassifier(random_state=random_state))
+    classification = task == "classification"
+    boosting = (
+        ensemble.HistGradientBoostingClassifier if classification
+        else ensemble.HistGradientBoostingRegressor
+    )
+    return make_pipeline(boosting(random_state=random_state))
 
 
 def mlp_classifier(random_state: int | None = None) -> Any:
@@ -44,19 +51,6 @@ def ridge(random_state: int | None = None) -> Any:
     from sklearn.linear_model import Ridge
 
     return make_pipeline(Ridge(alpha=1.0), scale=True)
-
-
-def rf_regressor(random_state: int | None = None) -> Any:
-    from sklearn.ensemble import RandomForestRegressor
-
-    model = RandomForestRegressor(n_estimators=200, n_jobs=1, random_state=random_state)
-    return make_pipeline(model)
-
-
-def hgb_regressor(random_state: int | None = None) -> Any:
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    return make_pipeline(HistGradientBoostingRegressor(random_state=random_state))
 
 
 def mlp_regressor(random_state: int | None = None) -> Any:
@@ -75,12 +69,15 @@ def mlp_regressor(random_state: int | None = None) -> Any:
 
 MODELS: tuple[ModelSpec, ...] = (
     ModelSpec("logreg", "classification", "logistic regression (scaled, one-hot)", logreg),
-    ModelSpec("rf", "classification", "random forest, 200 trees", rf_classifier),
-    ModelSpec("hgb", "classification", "histogram gradient boosting", hgb_classifier),
+    ModelSpec("rf", "classification", "random forest, 200 trees",
+              partial(random_forest, "classification")),
+    ModelSpec("hgb", "classification", "histogram gradient boosting",
+              partial(gradient_boosting, "classification")),
     ModelSpec("mlp", "classification", "MLP (100 units, early stopping)", mlp_classifier),
     ModelSpec("ridge", "regression", "ridge regression (scaled, one-hot)", ridge),
-    ModelSpec("rf", "regression", "random forest, 200 trees", rf_regressor),
-    ModelSpec("hgb", "regression", "histogram gradient boosting", hgb_regressor),
+    ModelSpec("rf", "regression", "random forest, 200 trees", partial(random_forest, "regression")),
+    ModelSpec("hgb", "regression", "histogram gradient boosting",
+              partial(gradient_boosting, "regression")),
     ModelSpec("mlp", "regression", "MLP (100 units, early stopping, scaled target)", mlp_regressor),
 )
 
