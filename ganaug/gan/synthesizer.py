@@ -22,9 +22,9 @@ from ganaug.core.protocol import sample_rows, target_column
 from ganaug.core.schema import Schema, assemble
 from ganaug.gan.callbacks import PROBE_STEPS, stage_record
 from ganaug.gan.codec import TableCodec
-from ganaug.gan.conv import ConvCritic, ConvGenerator, image_shape
-from ganaug.gan.decode import DecodeHead, SamplingModule
-from ganaug.gan.networks import Discriminator, Generator
+from ganaug.gan.conv import image_shape
+from ganaug.gan.decode import SamplingModule
+from ganaug.gan.network_builder import build_networks
 from ganaug.gan.parallel import Local, resolve_device
 from ganaug.gan.presets import GANConfig, get_preset
 from ganaug.gan.rng import local_draws
@@ -114,18 +114,16 @@ class ConditionalGAN:
     history_ : dict
         Mean ``generator`` and ``discriminator`` loss per epoch; with a hold-out, ``validation``
         scores (lower is better) at ``validation_steps`` (step 0 is the copula alone) and the
-        ``selected_step`` whose generator was kept; with a mixture copula,
-        ``copula_selection`` (the mixture's held-out log-likelihood gain per row over the plain
-        copula, classes weighing the same, and its standard error) and whether the mixture was
-        kept (``copula_mixture``: when the gain exceeds two standard errors); ``exact``, the
-        learned relations and constraints, one line each. ``stage``:
-        which stage produced the rows, ``"copula"`` (the closed-form copula: fine-tuning
-        skipped, stopped or not kept) or ``"adversarial"``, and ``stage_reason``, why. With
-        the default's gate (``GANConfig.adversarial_gate``), ``attainable_gain``: how much
-        better than the copula the training rows themselves score on the held-out rows
-        (relative); the stage runs only when that clears the selection margin by two standard
-        errors, and stops at the first checkpoint whose held-out score does not fall while no
-        checkpoint has been kept (:class:`ganaug.gan.callbacks.StageGate`).
+        ``selected_step`` whose generator was kept; with a mixture copula, ``copula_selection``
+        (the mixture's held-out log-likelihood gain per row over the plain copula, classes
+        weighing the same, and its standard error) and whether the mixture was kept
+        (``copula_mixture``: when the gain exceeds two standard errors); ``exact``, the learned
+        relations and constraints, one line each. ``stage``: which stage produced the rows,
+        ``"copula"`` (fine-tuning skipped, stopped or not kept) or ``"adversarial"``, and
+        ``stage_reason``, why. With the default's gate (``GANConfig.adversarial_gate``),
+        ``attainable_gain``: how much better than the copula the training rows themselves score
+        on the held-out rows (relative); the stage runs only when that clears the selection margin
+        by two standard errors (:class:`ganaug.gan.callbacks.StageGate`).
     target_name_ : str or None
         Name of the class column (``y``'s name when it has one).
     """
@@ -180,37 +178,8 @@ class ConditionalGAN:
         )
 
     def _build(self, n_classes: int) -> None:
-        cfg = self.config_
-        dim = self.codec_.output_dim
-        self.head_ = DecodeHead(self.codec_, output=cfg.output)
-        if cfg.architecture == "conv":
-            shape = cfg.image_shape or image_shape(self.codec_, None)
-            self.generator_ = ConvGenerator(cfg.noise_dim, n_classes, cfg.generator_hidden, shape)
-            self.discriminator_ = ConvCritic(
-                n_classes, cfg.discriminator_hidden, shape, pac=cfg.pac, sigmoid=cfg.loss == "bce"
-            )
-            return
-        self.generator_ = Generator(
-            cfg.noise_dim,
-            n_classes,
-            dim,
-            cfg.generator_hidden,
-            cfg.architecture,
-            cfg.copula,
-            cfg.copula_components,
-            cfg.copula_component_rows,
-            cfg.copula_category_weight,
-            component_input=cfg.component_conditioning,
-        )
-        self.discriminator_ = Discriminator(
-            dim,
-            # conditioned on the mixture component (class * K + k) instead of the class alone
-            n_classes * cfg.copula_components if cfg.component_conditioning else n_classes,
-            cfg.discriminator_hidden,
-            pac=cfg.pac,
-            dropout=cfg.dropout,
-            activation=cfg.d_activation,
-            sigmoid=cfg.loss == "bce",
+        self.head_, self.generator_, self.discriminator_ = build_networks(
+            self.config_, self.codec_, n_classes
         )
 
     # ------------------------------------------------------------------------------ fit
@@ -226,9 +195,8 @@ class ConditionalGAN:
         X_unlabeled : DataFrame or array-like, optional
             Rows of the same columns without labels (semi-supervised pretraining, needs ``y``):
             the codec's marginals are fitted on every row; everything else on the labeled
-            rows (no option that fed unlabeled rows to the copula or an unconditional
-            adversarial stage lifted balanced accuracy over this, see benchmarks/README.md).
-            ``class_counts_`` (the sampling proportions) count labeled rows only.
+            rows (the measured alternatives: benchmarks/README.md). ``class_counts_`` (the
+            sampling proportions) count labeled rows only.
 
         Returns
         -------
