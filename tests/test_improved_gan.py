@@ -28,6 +28,18 @@ def test_shapes():
     assert fake.shape == (7, 12) and bool(((fake >= 0) & (fake <= 1)).all())  # sigmoid outputs
 
 
+def test_generator_output_activation():
+    rows = _rows()
+    _, _, G = ig.build(12, 3, rows, torch.Generator().manual_seed(0), hidden=(16, 8),
+                       generator_output="softplus")
+    with torch.no_grad():
+        G.out.g.mul_(50.0)  # wide pre-activations: softplus goes past 1, sigmoid would not
+        fake = G.sample(200, torch.Generator().manual_seed(1))
+    assert G.output == "softplus" and bool((fake >= 0).all()) and float(fake.max()) > 1.0
+    with pytest.raises(ValueError, match="output must be one of"):
+        ig.ImprovedGenerator(12, output="tanh")
+
+
 def test_paper_layout_by_default():
     rows = _rows(d=20)
     trunk, head, G = ig.build(20, 10, rows, torch.Generator().manual_seed(0))
@@ -141,3 +153,11 @@ def test_classifier_eval_set_budget_and_features(blobs):
     assert quick.fit(X, y_semi).n_epochs_ == 1
     with pytest.raises(ValueError, match="eval_set is read by design=\"k\\+1\" only"):
         DiscriminatorClassifier(design="finetune").fit(X, y_semi, eval_set=(X, y))
+
+
+def test_default_length_is_100_epochs_within_4000_steps():
+    from ganaug.learn.discriminator import _kplus1_epochs
+
+    assert _kplus1_epochs(4000) == 100 and _kplus1_epochs(60) == 100  # MNIST-5k's 40 steps
+    assert _kplus1_epochs(100_000) == 4  # 1,000 steps an epoch
+    assert _kplus1_epochs(1_000_000) == 1  # never less than one epoch

@@ -157,9 +157,21 @@ class Head(nn.Module):
         self.layer.initialise(self.noise(x))
 
 
+#: the generator's output activations: the paper's sigmoid, or softplus (see ImprovedGenerator)
+OUTPUTS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "sigmoid": torch.sigmoid,
+    "softplus": F.softplus,
+}
+
+
 class ImprovedGenerator(nn.Module):
     """Uniform noise -> (dense, batch norm without scale, bias, softplus) x 2 -> weight-normed
-    dense -> sigmoid: rows in [0, 1]."""
+    dense -> ``output``.
+
+    ``output="sigmoid"`` is the paper's (rows in [0, 1]); ``"softplus"`` (rows >= 0, as the
+    PyTorch port Sleepychord/ImprovedGAN-pytorch has it) keeps the game balanced on a few
+    thousand rows, where the sigmoid generator loses it within two epochs (benchmarks/README.md).
+    """
 
     def __init__(
         self,
@@ -167,9 +179,13 @@ class ImprovedGenerator(nn.Module):
         noise_dim: int = 100,
         hidden: Sequence[int] = (500, 500),
         generator: torch.Generator | None = None,
+        output: str = "sigmoid",
     ) -> None:
         super().__init__()
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {sorted(OUTPUTS)}, got {output!r}")
         self.noise_dim = noise_dim
+        self.output = output
         blocks: list[nn.Module] = []
         width = noise_dim
         for h in hidden:
@@ -186,7 +202,7 @@ class ImprovedGenerator(nn.Module):
             self.out.v.uniform_(-bound, bound, generator=generator)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.out(self.hidden(z)))
+        return OUTPUTS[self.output](self.out(self.hidden(z)))
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` generated rows from uniform noise drawn from ``generator``."""
@@ -432,13 +448,15 @@ def build(
     hidden_noise: float = 0.5,
     semi: bool = True,
     init_rows: int = 500,
+    generator_output: str = "sigmoid",
 ) -> tuple[Trunk, Head, ImprovedGenerator | None]:
     """The discriminator (trunk + head), initialised on ``init_rows`` random rows of ``rows``
-    (the paper: 500), and the generator (None when ``semi`` is False)."""
+    (the paper: 500), and the generator (None when ``semi`` is False; ``generator_output``:
+    its output activation, see :class:`ImprovedGenerator`)."""
     with local_draws(generator):  # nn.Linear's own initialisation would read the global RNG
         trunk = Trunk(n_in, hidden, input_noise, hidden_noise, generator=generator)
         head = Head(trunk.n_features, n_classes, hidden_noise, generator=generator)
-        G = ImprovedGenerator(n_in, generator=generator) if semi else None
+        G = ImprovedGenerator(n_in, generator=generator, output=generator_output) if semi else None
     _set_noise_generator((trunk, head), generator)
     trunk.train()
     head.train()
