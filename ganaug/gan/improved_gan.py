@@ -14,7 +14,10 @@ last hidden layer on real rows (feature matching).
   with ``b`` by the data-dependent initialisation), Gaussian noise on the input (sigma 0.3) and
   after every hidden layer (sigma 0.5), in training mode only.
 - Generator: uniform noise (100) -> 500 -> 500 softplus layers with batch normalisation (no
-  scale, a bias), then a weight-normalised sigmoid output layer (trained scale).
+  scale, a bias), then a weight-normalised sigmoid output layer (trained scale);
+  ``generator_output="softplus"`` swaps the sigmoid for softplus, as ``DiscriminatorClassifier``
+  does (with the sigmoid the discriminator wins the game within two epochs on a few thousand
+  rows; benchmarks/README.md).
 - Adam (``beta1 = 0.5``), batches of 100 labeled (the labeled rows cycled in fresh
   permutations), 100 unlabeled and 100 generated rows, one discriminator step then one generator
   step on another permutation of the unlabeled rows.
