@@ -166,19 +166,21 @@ def fit(name: str, overrides: dict[str, Any], d: dict[str, Any], args: argparse.
     model = ConditionalGAN(cfg, random_state=args.seed)
     detect_at = {0, args.steps // 4, args.steps // 2, args.steps}
     probe = Probe(model, d, args.every, detect_at, args.seed)
-    original = ConditionalGAN._callbacks
+    from ganaug.gan import synthesizer
 
-    def callbacks(self: Any, *a: Any, **k: Any) -> list[Any]:
-        return [*original(self, *a, **k), probe]
+    original = synthesizer.stage_callbacks  # the stage's callbacks, then the probe
+
+    def callbacks(*a: Any, **k: Any) -> list[Any]:
+        return [*original(*a, **k), probe]
 
     print(f"  {name}", flush=True)
-    ConditionalGAN._callbacks = callbacks  # type: ignore[method-assign]
+    synthesizer.stage_callbacks = callbacks
     try:
         start = time.perf_counter()
         model.fit(d["X_tr"], d["y_tr"])
         seconds = time.perf_counter() - start
     finally:
-        ConditionalGAN._callbacks = original  # type: ignore[method-assign]
+        synthesizer.stage_callbacks = original
     return {"config": name, "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
             "seconds": seconds, "trajectory": probe.records, "model": model}
 
