@@ -209,6 +209,7 @@ def real_probability(logits: torch.Tensor) -> torch.Tensor:
 
 
 def set_noise_generator(modules: Sequence[nn.Module], generator: torch.Generator | None) -> None:
+    """Point every noise layer of ``modules`` at ``generator`` (None: torch's global RNG)."""
     for module in modules:
         for m in module.modules():
             if isinstance(m, GaussianNoise):
