@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -36,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import _common as common  # noqa: E402
+import _common as common
 
 #: configurations: name -> overrides of the default preset (the gate and selection are off)
 CONFIGS: dict[str, dict[str, Any]] = {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 #: the default with the gate off (the stage runs in full), when the run has it
@@ -50,7 +51,7 @@ def rows(records: list[dict[str, Any]]) -> list[list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     path = (argv or sys.argv[1:])[0]
-    table = rows(json.load(open(path))["records"])
+    table = rows(json.loads(Path(path).read_text())["records"])
     print("| table | regime | seed | default s | copula stage s | ratio | gate off s | same scores as copula | stage | why |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for row in table:

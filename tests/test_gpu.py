@@ -12,8 +12,7 @@ import pytest
 import torch
 
 from conftest import TINY, city_table, fit_in_threads
-from ganaug import GANAugmenter
-import ganaug.scaleout as scaleout
+from ganaug import GANAugmenter, scaleout
 from ganaug.core.errors import ClusterError
 from ganaug.gan.export import export_onnx
 from ganaug.gan.synthesizer import ConditionalGAN

@@ -8,8 +8,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from ganaug.registry.datasets import get_dataset
 from ganaug.learn.preprocessing import make_preprocessor
+from ganaug.registry.datasets import get_dataset
 from ganaug.registry.models import ModelSpec, get_model, list_models, make_model
 
 BUILTIN = {

@@ -38,9 +38,9 @@ from ganaug.gan.improved_networks import (
     ImprovedGenerator,
     Trunk,
     WeightNormLinear,
-    set_noise_generator,
     build,
     real_probability,
+    set_noise_generator,
 )
 
 #: improved-gan's Adam divides by ``sqrt(v + 1e-8)``, about torch's ``sqrt(v) + 1e-4``
