@@ -140,12 +140,28 @@ def test_gate_callback_probes_early_and_stops_when_the_score_does_not_fall():
 
 
 def test_gate_callback_lets_a_falling_score_run_and_a_kept_checkpoint_finish():
-    # falling at the probe (0.99) and at step 10 (0.9, kept: 10% below the copula); after a
-    # checkpoint is kept a worse score no longer stops the stage
-    loop, _ = _gate_loop([1.0, 0.99, 0.9, 0.95])
+    # falling at the probes (steps 3 and 6) and at step 10 (0.9, kept: 10% below the copula);
+    # after a checkpoint is kept a worse score no longer stops the stage
+    loop, _ = _gate_loop([1.0, 0.995, 0.99, 0.9, 0.95])
     history = loop.run()
-    assert history["validation_steps"] == [0, 3, 10, 20] and loop.state.stop_reason is None
+    assert history["validation_steps"] == [0, 3, 6, 10, 20] and loop.state.stop_reason is None
     assert history["selected_step"] == 10
+
+
+def test_gate_callback_doubles_its_probes_until_the_regular_checkpoints():
+    # probes at 1, 2, 4, 8, 16 (below the first regular checkpoint, 20), all falling; a stall at
+    # 16 stops the stage after twice the steps of the last falling probe
+    loop, _ = _gate_loop([1.0, 0.999, 0.998, 0.997, 0.996, 0.997], probe=1, total=100, every=20)
+    history = loop.run()
+    assert history["validation_steps"] == [0, 1, 2, 4, 8, 16] and loop.state.step == 16
+    assert loop.state.stop_reason.startswith("adversarial stage stopped at step 16")
+
+
+def test_gate_callback_stops_probing_once_a_checkpoint_is_kept():
+    # kept at the probe of step 2 (10% below the copula): only the regular checkpoints follow
+    loop, _ = _gate_loop([1.0, 0.99, 0.9, 0.95, 0.96], probe=1, total=20, every=10)
+    history = loop.run()
+    assert history["validation_steps"] == [0, 1, 2, 10, 20] and history["selected_step"] == 2
 
 
 def test_stage_record_names_the_stage_and_why():

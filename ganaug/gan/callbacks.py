@@ -61,9 +61,6 @@ class Selection(Callback):
         loop.history["selected_step"] = self.best[2]
 
 
-#: the gated adversarial stage's first checkpoint comes after one pass over the rows, at least
-#: this many steps (and no later than the first regular checkpoint)
-PROBE_STEPS = 10
 #: the prefix of the stop reasons of :class:`StageGate` (what :func:`stage_record` looks for)
 GATE_REASON = "adversarial stage "
 
@@ -75,15 +72,19 @@ class StageGate(Callback):
     :meth:`ganaug.gan.selection.Holdout.attainable_gain`) says how much better than the copula
     the training rows themselves score on the held-out rows; when that would not clear the
     selection margin by two standard errors (:func:`ganaug.gan.selection.adversarial_gate`) the
-    stage stops before its first step. Otherwise a first checkpoint comes at ``probe`` steps,
-    and until ``selection`` keeps a checkpoint the held-out score must fall at every checkpoint:
-    fine-tuning starts from the copula (a zero residual), and a score that stalls before it
-    clears the margin was not seen to clear it. Decisions count steps, not seconds, so a seed
-    gives one model. ``history["attainable_gain"]`` records the gain.
+    stage stops before its first step. Otherwise a first checkpoint comes at ``probe`` steps
+    (one pass over the rows: about the copula's own work), and until ``selection`` keeps a
+    checkpoint the held-out score must fall at every checkpoint: fine-tuning starts from the
+    copula (a zero residual), and a score that stalls before it clears the margin was not seen to
+    clear it. Until the first regular checkpoint the probes double (``probe``, ``2 probe``,
+    ``4 probe``, ...), so a stage stopped there has run at most twice the steps of its last
+    falling checkpoint. Decisions count steps, not seconds, so a seed gives one
+    model. ``history["attainable_gain"]`` records the gain.
     """
 
     def __init__(self, selection: Selection, attainable: Any, probe: int) -> None:
-        self.selection, self.attainable, self.probe = selection, attainable, probe
+        self.selection, self.attainable = selection, attainable
+        self.next_probe = max(1, probe)
         self.last = math.inf
 
     def on_checkpoint(self, loop: AdversarialLoop, score: float) -> None:
@@ -102,8 +103,11 @@ class StageGate(Callback):
         self.last = score
 
     def on_step_end(self, loop: AdversarialLoop) -> None:
-        if loop.state.step == self.probe:
-            loop.state.checkpoint_due = True
+        step = loop.state.step
+        if step == self.next_probe and step < self.selection.every:  # then the regular ones
+            self.next_probe *= 2
+            if self.selection.best is None or self.selection.best[2] == 0:  # nothing kept yet
+                loop.state.checkpoint_due = True
 
 
 def stage_record(copula: bool, selecting: bool, history: dict[str, Any], stop_reason: str | None) -> dict[str, str]:

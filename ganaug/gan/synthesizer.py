@@ -20,7 +20,7 @@ from ganaug.core.limits import check_rows_in_memory, positive_int, row_bytes
 from ganaug.core.noise import check_conditions, noise_batches, seed_from
 from ganaug.core.protocol import sample_rows, target_column
 from ganaug.core.schema import Schema, assemble
-from ganaug.gan.callbacks import PROBE_STEPS, stage_record
+from ganaug.gan.callbacks import stage_record
 from ganaug.gan.codec import TableCodec
 from ganaug.gan.conv import image_shape
 from ganaug.gan.decode import SamplingModule
@@ -317,7 +317,7 @@ class ConditionalGAN:
                 return holdout.attainable_gain(G, spans, cfg, rows.Z[train], rows.y_idx[train])
 
             # a first checkpoint after about what the copula cost: one pass over the rows
-            gate = (attainable, max(PROBE_STEPS, steps_per_epoch))
+            gate = (attainable, steps_per_epoch)
         loop = AdversarialLoop(
             steps, G, total_steps, steps_per_epoch,
             stage_callbacks(cfg, selecting, total_steps, comm, gate, self.early_stopping,
