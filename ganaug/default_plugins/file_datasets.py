@@ -56,7 +56,8 @@ def _column_names(kind: str, path: str) -> list[str]:
         import pyarrow.parquet as pq
 
         return list(pq.read_schema(path).names)
-    except Exception:  # the listing is a courtesy: the missing target is the error
+    except (OSError, ValueError):  # the listing is a courtesy: the missing target is the error
+        # (pandas' parser errors, pyarrow's ArrowInvalid and decoding errors are ValueErrors)
         return []
 
 
