@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -143,6 +144,7 @@ def _numbers(column: Column, series: pd.Series) -> np.ndarray:
     )
 
 
+@dataclass(eq=False, repr=False)
 class TableCodec:
     """Encode a table to a float32 matrix (decoded by :class:`ganaug.gan.decode.DecodeHead`).
 
@@ -174,19 +176,13 @@ class TableCodec:
         Layout of the encoded matrix.
     """
 
-    def __init__(
-        self,
-        categorical_features: Sequence[str | int] | np.ndarray | None = None,
-        numeric_encoding: Literal["quantile", "minmax"] = "quantile",
-        n_quantiles: int = MAX_KNOTS,
-        max_categories: int = 1000,
-        exact: bool = False,
-    ) -> None:
-        self.categorical_features = categorical_features
-        self.numeric_encoding = numeric_encoding
-        self.n_quantiles = n_quantiles
-        self.max_categories = max_categories
-        self.exact = exact
+    # Parameters, declared once: the dataclass's __init__ stores exactly these, as scikit-learn
+    # estimators do. eq/repr=False: a fitted model compares, hashes and prints as an object.
+    categorical_features: Sequence[str | int] | np.ndarray | None = None
+    numeric_encoding: Literal["quantile", "minmax"] = "quantile"
+    n_quantiles: int = MAX_KNOTS
+    max_categories: int = 1000
+    exact: bool = False
 
     # ----------------------------------------------------------------------------- fitting
     def fit(self, X: Any) -> TableCodec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,7 @@ PARAMETERS: tuple[str, ...] = (
 )
 
 
+@dataclass(eq=False, repr=False)
 class ConditionalGAN:
     """A class-conditional GAN for mixed tables and flattened images.
 
@@ -128,38 +130,23 @@ class ConditionalGAN:
         Name of the class column (``y``'s name when it has one).
     """
 
-    def __init__(
-        self,
-        preset: str | GANConfig = "default",
-        *,
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        categorical_features: Sequence[str | int] | None = None,
-        device: str = "auto",
-        early_stopping: bool = False,
-        validation_fraction: float = 0.1,
-        patience: int = 10,
-        time_budget: float | None = None,
-        verbose: bool = False,
-        task: str = "classification",
-        random_state: int | None = None,
-        exact_structure: bool = True,
-        constraints: Sequence[Any] | None = None,
-    ) -> None:
-        self.preset = preset
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.categorical_features = categorical_features
-        self.device = device
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.time_budget = time_budget
-        self.verbose = verbose
-        self.task = task
-        self.random_state = random_state
-        self.exact_structure = exact_structure
-        self.constraints = constraints
+    # Parameters, declared once: the dataclass's __init__ stores exactly these, as scikit-learn
+    # estimators do. eq/repr=False: a fitted model compares, hashes and prints as an object.
+    preset: str | GANConfig = "default"
+    _: KW_ONLY
+    epochs: int | None = None
+    batch_size: int | None = None
+    categorical_features: Sequence[str | int] | None = None
+    device: str = "auto"
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    patience: int = 10
+    time_budget: float | None = None
+    verbose: bool = False
+    task: str = "classification"
+    random_state: int | None = None
+    exact_structure: bool = True
+    constraints: Sequence[Any] | None = None
 
     # ------------------------------------------------------------------------------ config
     def _config(self) -> GANConfig:

@@ -8,6 +8,7 @@ import copy
 import numbers
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,6 +37,7 @@ K_PLUS_1_GENERATOR_OUTPUT = "softplus"
 FINETUNE_LEARNING_RATE = 1e-3
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
     """A classifier whose network learns from unlabeled rows too: the semi-supervised GAN's
     ``K+1``-class discriminator (default), or a GAN critic pretrained without labels, then
@@ -144,42 +146,24 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
     #: parameters that reach the pretrained ConditionalGAN under the same names (see make_gan)
     _gan_params: ClassVar[tuple[str, ...]] = PRETRAINING_GAN_PARAMS
 
-    def __init__(
-        self,
-        *,
-        design: str = "k+1",
-        preset: str | GANConfig = "default",
-        epochs: int | None = None,
-        categorical_features: Sequence[str | int] | None = None,
-        generator: Any = None,
-        pretrain: bool = True,
-        hidden: Sequence[int] | None = None,
-        finetune_steps: int = 300,
-        learning_rate: float | None = None,
-        weight_decay: float = 1e-4,
-        dropout: float = 0.25,
-        unlabeled_value: Any = -1,
-        device: str = "auto",
-        time_budget: float | None = None,
-        gan_params: dict[str, Any] | None = None,
-        random_state: Any = None,
-    ) -> None:
-        self.design = design
-        self.preset = preset
-        self.epochs = epochs
-        self.categorical_features = categorical_features
-        self.generator = generator
-        self.pretrain = pretrain
-        self.hidden = hidden
-        self.finetune_steps = finetune_steps
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.dropout = dropout
-        self.unlabeled_value = unlabeled_value
-        self.device = device
-        self.time_budget = time_budget
-        self.gan_params = gan_params
-        self.random_state = random_state
+    # Parameters, declared once: the dataclass's __init__ stores exactly these (scikit-learn's
+    # rule; get_params reads its signature). eq/repr=False keep BaseEstimator's hash and repr.
+    design: str = "k+1"
+    preset: str | GANConfig = "default"
+    epochs: int | None = None
+    categorical_features: Sequence[str | int] | None = None
+    generator: Any = None
+    pretrain: bool = True
+    hidden: Sequence[int] | None = None
+    finetune_steps: int = 300
+    learning_rate: float | None = None
+    weight_decay: float = 1e-4
+    dropout: float = 0.25
+    unlabeled_value: Any = -1
+    device: str = "auto"
+    time_budget: float | None = None
+    gan_params: dict[str, Any] | None = None
+    random_state: Any = None
 
     def fit(self, X: Any, y: Any, eval_set: tuple[Any, Any] | None = None) -> DiscriminatorClassifier:
         """Train on every row of ``X``, the labeled ones with their labels.

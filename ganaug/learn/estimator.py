@@ -9,6 +9,7 @@ and prediction methods are delegated unchanged. It therefore works in a plain
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,6 +30,7 @@ def _estimator_has(attr: str):
     return check
 
 
+@dataclass(eq=False, repr=False)
 class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
     """Fit ``estimator`` on ``augmenter.fit_resample(X, y)``; predict with it on real data.
 
@@ -57,9 +59,10 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
         "augmenter": [HasMethods(["fit_resample"]), None],
     }
 
-    def __init__(self, estimator: Any, augmenter: Any = None) -> None:
-        self.estimator = estimator
-        self.augmenter = augmenter
+    # Parameters, declared once: the dataclass's __init__ stores exactly these (scikit-learn's
+    # rule; get_params reads its signature). eq/repr=False keep BaseEstimator's hash and repr.
+    estimator: Any
+    augmenter: Any = None
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, **fit_params: Any) -> AugmentedEstimator:
         """Augment ``(X, y)`` and fit the estimator on the result.

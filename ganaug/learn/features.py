@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,6 +18,7 @@ from ganaug.learn._inputs import check_rows, input_tags
 from ganaug.learn.pretraining import PRETRAINING_CONSTRAINTS, PRETRAINING_GAN_PARAMS, pretrain
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class GANFeatures(TransformerMixin, BaseEstimator):
     """The hidden-layer activations of a GAN's critic, pretrained on unlabeled rows.
 
@@ -68,28 +70,17 @@ class GANFeatures(TransformerMixin, BaseEstimator):
     #: parameters that reach the ConditionalGAN under the same names (see make_gan)
     _gan_params: ClassVar[tuple[str, ...]] = PRETRAINING_GAN_PARAMS
 
-    def __init__(
-        self,
-        *,
-        preset: str | GANConfig = "default",
-        epochs: int | None = None,
-        categorical_features: Sequence[str | int] | None = None,
-        generator: Any = None,
-        include_input: bool = False,
-        device: str = "auto",
-        time_budget: float | None = None,
-        gan_params: dict[str, Any] | None = None,
-        random_state: Any = None,
-    ) -> None:
-        self.preset = preset
-        self.epochs = epochs
-        self.categorical_features = categorical_features
-        self.generator = generator
-        self.include_input = include_input
-        self.device = device
-        self.time_budget = time_budget
-        self.gan_params = gan_params
-        self.random_state = random_state
+    # Parameters, declared once: the dataclass's __init__ stores exactly these (scikit-learn's
+    # rule; get_params reads its signature). eq/repr=False keep BaseEstimator's hash and repr.
+    preset: str | GANConfig = "default"
+    epochs: int | None = None
+    categorical_features: Sequence[str | int] | None = None
+    generator: Any = None
+    include_input: bool = False
+    device: str = "auto"
+    time_budget: float | None = None
+    gan_params: dict[str, Any] | None = None
+    random_state: Any = None
 
     def fit(self, X: Any, y: Any = None) -> GANFeatures:
         """Pretrain the GAN on every row of ``X`` (or load ``generator``).

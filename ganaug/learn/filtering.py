@@ -10,6 +10,7 @@ inside ``GANAugmenter.fit_resample`` for both torch and ONNX generators.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,7 @@ def _frame(X: Any) -> pd.DataFrame:
     return X
 
 
+@dataclass(eq=False, repr=False)
 class RealismFilter:
     """Select realistic, label-consistent synthetic rows by nearest-neighbour distances.
 
@@ -44,8 +46,9 @@ class RealismFilter:
         Real neighbours of the candidate's class averaged for its distance score.
     """
 
-    def __init__(self, n_neighbors: int = 3) -> None:
-        self.n_neighbors = n_neighbors
+    # Parameters, declared once: the dataclass's __init__ stores exactly these, as scikit-learn
+    # estimators do. eq/repr=False: a fitted model compares, hashes and prints as an object.
+    n_neighbors: int = 3
 
     def fit(self, X: Any, y: Any = None) -> RealismFilter:
         """Learn the representation and index the real rows (per class when ``y`` is given)."""

@@ -6,6 +6,7 @@ import numbers
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,6 +41,7 @@ from ganaug.learn.semi import check_marker_not_a_class, unlabeled_rows
 from ganaug.learn.strategy import grow
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class GANAugmenter(BaseOverSampler):
     """Over-sample (or grow) a training set with rows from a class-conditional GAN.
 
@@ -164,46 +166,27 @@ class GANAugmenter(BaseOverSampler):
                                               "device", "early_stopping", "time_budget", "verbose",
                                               "exact_structure", "constraints")
 
-    def __init__(
-        self,
-        *,
-        sampling_strategy: Any = "auto",
-        augment_ratio: float | None = None,
-        preset: str | GANConfig = "default",
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        categorical_features: Sequence[str | int] | None = None,
-        generator: str | os.PathLike[str] | None = None,
-        device: str = "auto",
-        early_stopping: bool = False,
-        time_budget: float | None = None,
-        filter_ratio: float = 1.0,
-        verbose: bool = False,
-        task: str = "auto",
-        unlabeled_value: Any = -1,
-        exact_structure: bool = True,
-        constraints: Sequence[Any] | None = None,
-        gan_params: dict[str, Any] | None = None,
-        random_state: Any = None,
-    ) -> None:
-        super().__init__(sampling_strategy=sampling_strategy)
-        self.augment_ratio = augment_ratio
-        self.preset = preset
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.categorical_features = categorical_features
-        self.generator = generator
-        self.device = device
-        self.early_stopping = early_stopping
-        self.time_budget = time_budget
-        self.filter_ratio = filter_ratio
-        self.verbose = verbose
-        self.task = task
-        self.random_state = random_state
-        self.unlabeled_value = unlabeled_value
-        self.exact_structure = exact_structure
-        self.constraints = constraints
-        self.gan_params = gan_params
+    # Parameters, declared once: the dataclass's __init__ stores exactly these (scikit-learn's
+    # rule; get_params reads its signature). eq/repr=False keep BaseEstimator's hash and repr.
+    # sampling_strategy is one of them: BaseSampler.__init__, which only stores it, is not called.
+    sampling_strategy: Any = "auto"
+    augment_ratio: float | None = None
+    preset: str | GANConfig = "default"
+    epochs: int | None = None
+    batch_size: int | None = None
+    categorical_features: Sequence[str | int] | None = None
+    generator: str | os.PathLike[str] | None = None
+    device: str = "auto"
+    early_stopping: bool = False
+    time_budget: float | None = None
+    filter_ratio: float = 1.0
+    verbose: bool = False
+    task: str = "auto"
+    unlabeled_value: Any = -1
+    exact_structure: bool = True
+    constraints: Sequence[Any] | None = None
+    gan_params: dict[str, Any] | None = None
+    random_state: Any = None
 
     # ----------------------------------------------------------------------- validation
     def _check_X_y(self, X: Any, y: Any, accept_sparse: Any = None) -> tuple[Any, np.ndarray, bool]:
