@@ -30,6 +30,20 @@ def _estimator_has(attr: str):
     return check
 
 
+def _delegate(method: str, doc: str):
+    """``AugmentedEstimator.<method>(X)``: the fitted estimator's ``method`` on ``X``, present
+    (``available_if``) only when the estimator has that method."""
+
+    def delegated(self: AugmentedEstimator, X: Any) -> Any:
+        check_is_fitted(self, "estimator_")
+        return getattr(self.estimator_, method)(X)
+
+    delegated.__name__ = method
+    delegated.__qualname__ = f"AugmentedEstimator.{method}"
+    delegated.__doc__ = doc
+    return available_if(_estimator_has(method))(delegated)
+
+
 @dataclass(eq=False, repr=False)
 class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
     """Fit ``estimator`` on ``augmenter.fit_resample(X, y)``; predict with it on real data.
@@ -108,29 +122,13 @@ class AugmentedEstimator(MetaEstimatorMixin, BaseEstimator):
             self.feature_names_in_ = augmenter.feature_names_in_
         return self
 
-    @available_if(_estimator_has("predict"))
-    def predict(self, X: Any) -> Any:
-        """Predict with the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X: Any) -> Any:
-        """Class probabilities from the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X: Any) -> Any:
-        """Log class probabilities from the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X: Any) -> Any:
-        """Decision function of the fitted estimator."""
-        check_is_fitted(self, "estimator_")
-        return self.estimator_.decision_function(X)
+    # prediction: the fitted estimator's methods, on the real rows, present when it has them
+    predict = _delegate("predict", "Predict with the fitted estimator.")
+    predict_proba = _delegate("predict_proba", "Class probabilities from the fitted estimator.")
+    predict_log_proba = _delegate(
+        "predict_log_proba", "Log class probabilities from the fitted estimator."
+    )
+    decision_function = _delegate("decision_function", "Decision function of the fitted estimator.")
 
     @available_if(_estimator_has("score"))
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
