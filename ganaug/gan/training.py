@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import torch
@@ -77,11 +78,7 @@ class AdversarialSteps:
         self.G, self.D = comm.wrap(generator), comm.wrap(critic)
         self.generator = generator  # unwrapped: its copula buffers
         self.last_component: torch.Tensor | None = None  # the last critic batch's components
-        # on a GPU one fused kernel per optimiser step: a step of these small networks is bound by
-        # kernel launches there (on the CPU the default keeps the rows of earlier versions)
-        adam = {"betas": cfg.betas, **({"fused": True} if device.type == "cuda" else {})}
-        self.opt_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, weight_decay=cfg.weight_decay, **adam)
-        self.opt_d = torch.optim.Adam(critic.parameters(), lr=cfg.lr_d, weight_decay=cfg.weight_decay, **adam)
+        self.critic = critic
         self.bce = nn.BCELoss()
         # Auxiliary classifier (as in AC-GAN): trained on real rows, it tells the generator when a
         # row generated for class c does not look like class c, a direct conditioning signal
@@ -92,10 +89,34 @@ class AdversarialSteps:
             with local_draws(init):
                 aux = nn.Sequential(nn.Linear(width, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, n_classes))
             self.aux = comm.wrap(aux.to(device))
-            self.opt_c = torch.optim.Adam(self.aux.parameters(), lr=cfg.lr_d, **adam)
             self.cross_entropy = nn.CrossEntropyLoss()
         self.gen = torch.Generator(device=device).manual_seed(seed + comm.rank)
         self.draws = init if device.type == "cpu" else torch.Generator(device=device).manual_seed(seed + comm.rank)
+
+    # The optimisers are built at the first step, not in __init__: the first torch.optim
+    # optimiser of a process imports torch._dynamo (about 1 s), which a stage the gate skips
+    # should not cost.
+    def _adam(self, params: Any, lr: float, weight_decay: float = 0.0) -> torch.optim.Adam:
+        # on a GPU one fused kernel per optimiser step: a step of these small networks is bound by
+        # kernel launches there (on the CPU the default keeps the rows of earlier versions)
+        fused = {"fused": True} if self.device.type == "cuda" else {}
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, betas=self.cfg.betas, **fused)
+
+    @cached_property
+    def opt_g(self) -> torch.optim.Adam:
+        """The generator's optimiser."""
+        return self._adam(self.generator.parameters(), self.cfg.lr_g, self.cfg.weight_decay)
+
+    @cached_property
+    def opt_d(self) -> torch.optim.Adam:
+        """The critic's optimiser."""
+        return self._adam(self.critic.parameters(), self.cfg.lr_d, self.cfg.weight_decay)
+
+    @cached_property
+    def opt_c(self) -> torch.optim.Adam:
+        """The auxiliary classifier's optimiser."""
+        assert self.aux is not None
+        return self._adam(self.aux.parameters(), self.cfg.lr_d)
 
     def fake(self, cond: torch.Tensor, component: torch.Tensor | None = None) -> torch.Tensor:
         """Generated rows (activated codes) for the class indices or condition matrix ``cond``;
