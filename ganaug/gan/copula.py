@@ -282,6 +282,18 @@ def fit_copula(
     )
 
 
+def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, scale_tril: torch.Tensor) -> torch.Tensor:
+    """Log-density of each row of ``x`` under ``N(mean, L L^T)``, ``L = scale_tril``.
+
+    What ``torch.distributions.MultivariateNormal(mean, scale_tril=L).log_prob(x)`` computes,
+    in the same operations (the same values), without its import of sympy (about 0.4 s at a
+    process's first fit).
+    """
+    white = torch.linalg.solve_triangular(scale_tril, (x - mean).T, upper=False)
+    half_log_det = scale_tril.diagonal().log().sum()
+    return -0.5 * (x.shape[1] * math.log(2 * math.pi) + white.pow(2).sum(0)) - half_log_det
+
+
 def copula_log_likelihood(
     Z: torch.Tensor,
     labels: torch.Tensor,
@@ -317,7 +329,6 @@ def copula_log_likelihood(
             if float(weights[c, k]) <= 0:
                 continue
             scale_tril = factor[:, c, :].T  # the Cholesky factor fit_copula wrote
-            dist = torch.distributions.MultivariateNormal(means[c, k], scale_tril=scale_tril)
-            terms.append(dist.log_prob(rows) + torch.log(weights[c, k]))
+            terms.append(gaussian_log_density(rows, means[c, k], scale_tril) + torch.log(weights[c, k]))
         out[labels == c] = torch.logsumexp(torch.stack(terms), dim=0)
     return out
