@@ -55,8 +55,9 @@ REG_MODELS: tuple[str, ...] = ("ridge", "rf", "hgb")
 #: from training the critic (its seconds are then the copula's own)
 COPULA_OVERRIDES: dict[str, Any] = {"lr_g": 0.0, "max_steps": 1}
 #: ``ganaug-PRESET+field=value`` fields that are GANAugmenter parameters, not GANConfig fields
-#: (``+exact_structure=0``: without the learned precision and relations)
-AUGMENTER_FIELDS: tuple[str, ...] = ("exact_structure",)
+#: (``+exact_structure=0``: without the learned precision and relations; ``+filter_ratio=3``:
+#: realism filtering, three candidates drawn per row kept)
+AUGMENTER_FIELDS: tuple[str, ...] = ("exact_structure", "filter_ratio")
 #: the model of the last ganaug fit, whose history_ says which stage produced the rows
 LAST_FIT: dict[str, Any] = {}
 #: DCR / frequency error: at most this many synthetic (and held-out) rows are compared
@@ -384,7 +385,7 @@ def resample(
             "verbose": False,
             "task": task,
         }
-        params.update({k: bool(v) for k, v in aug_fields.items()})
+        params.update({k: bool(v) if k == "exact_structure" else v for k, v in aug_fields.items()})
         if augment_ratio:
             params["augment_ratio"] = augment_ratio
         if args.epochs:
