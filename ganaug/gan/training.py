@@ -180,8 +180,7 @@ class AdversarialSteps:
 
     def critic_loss(self, real: torch.Tensor, fake: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """The critic's loss on a real and a generated batch under the classes (or components)
-        ``cond``: BCE,
-        or the WGAN-GP loss with its gradient penalty."""
+        ``cond``: BCE, or the WGAN-GP loss with its gradient penalty."""
         D = self.D
         if self.cfg.loss == "bce":
             d_real, d_fake = D(real, cond), D(fake, cond)
