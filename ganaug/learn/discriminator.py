@@ -14,14 +14,18 @@ from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ganaug.gan.presets import GANConfig
 from ganaug.learn._compat import Interval, StrOptions
 from ganaug.learn._inputs import check_rows, check_table, input_tags
-from ganaug.learn.pretraining import PRETRAINING_CONSTRAINTS, PRETRAINING_GAN_PARAMS, pretrain
+from ganaug.learn.pretraining import (
+    PRETRAINING_CONSTRAINTS,
+    PRETRAINING_GAN_PARAMS,
+    fit_seeds,
+    pretrain,
+)
 from ganaug.learn.semi import check_semi_labels, unlabeled_rows
 
 #: ``design="k+1"``'s defaults (by measurement, benchmarks/semi_gan.py on MNIST-5k): 100 epochs,
@@ -205,8 +209,7 @@ class DiscriminatorClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y has a single class ({self.classes_[0]!r}): a classifier needs at least 2 classes"
             )
-        rs = check_random_state(self.random_state)
-        seed = int(rs.randint(0, 2**31 - 1))
+        seed = fit_seeds(self.random_state)[0]
         self.generator_network_ = None
         self.history_ = None
         if self.design == "k+1":

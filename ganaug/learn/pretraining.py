@@ -91,8 +91,7 @@ def pretrain(estimator: Any, X: Any) -> Any:
     its ``generator``, loaded)."""
     if estimator.generator is not None:
         return pretrained_gan(estimator.generator)
-    seed = int(check_random_state(estimator.random_state).randint(0, 2**31 - 1))
-    return make_gan(estimator, seed).fit(X)
+    return make_gan(estimator, fit_seeds(estimator.random_state)[0]).fit(X)
 
 
 def make_gan(estimator: Any, seed: int, **fixed: Any) -> Any:
@@ -133,10 +132,12 @@ PRETRAINING_CONSTRAINTS: dict[str, list[Any]] = {
     "random_state": ["random_state"],
 }
 
+
 def fit_seeds(random_state: Any) -> tuple[int, int]:
     """The seeds of a fit, ``(training, sampling)``, drawn from ``random_state``: the one rule of
-    every path that trains a generator for an augmenter (``fit``, the distributed trainer), so
-    one ``random_state`` gives one model. None draws fresh entropy (numpy's global RandomState
+    every path that trains a generator (an augmenter's ``fit``, the distributed trainer, the
+    pretraining of GANFeatures and DiscriminatorClassifier), so one ``random_state`` gives one
+    model. None draws fresh entropy (numpy's global RandomState
     is neither read nor changed)."""
     if random_state is None:
         seeds = np.random.default_rng().integers(0, 2**31 - 1, size=2)
